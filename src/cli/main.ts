@@ -1,0 +1,21 @@
+/** Entry point of the `nb2prod` executable (bundled to dist/cli.js). */
+import path from 'node:path';
+import { version } from '../../package.json';
+import { runCli } from './cli';
+
+runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+  env: process.env,
+  sqlWasmPath: path.join(__dirname, 'sql-wasm.wasm'),
+  version,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`nb2prod: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 3;
+  },
+);

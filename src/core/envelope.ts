@@ -1,0 +1,227 @@
+/**
+ * The run envelope, schema `nb2prod.run/1`: everything needed to replay and audit one run.
+ *
+ * The zod schemas are the single definition; the TypeScript types are inferred from them.
+ * Schema evolution rule: fields may be added, none removed or retyped. Objects are `loose`
+ * so an older reader keeps (and round-trips) fields written by a newer writer.
+ */
+import { z } from 'zod';
+
+export const ENVELOPE_SCHEMA = 'nb2prod.run/1';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+const isoTime = z.iso.datetime({ offset: true });
+
+/** A JSON value, as params and logged values may hold any of them. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+export const RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const cellRecordSchema = z.looseObject({
+  /** Position of the cell in the notebook, 0-based, counting every cell kind. */
+  index: z.number().int().nonnegative(),
+  /** nbformat cell id when the notebook has them (nbformat ≥ 4.5), else null. */
+  id: z.string().nullable(),
+  /** sha256 of the cell source (code cells only; outputs never count). */
+  sha256,
+  durationMs: z.number().nonnegative().nullable(),
+  status: z.enum(['succeeded', 'failed', 'skipped', 'not-run']),
+});
+export type CellRecord = z.infer<typeof cellRecordSchema>;
+
+export const sourceSchema = z.looseObject({
+  /** Path of the notebook or script, relative to the workspace root, with forward slashes. */
+  path: z.string().min(1),
+  /** sha256 of the code with outputs stripped: what was run, independent of what it printed. */
+  sha256,
+  /** Per code cell, for notebooks; empty for scripts. */
+  cells: z.array(cellRecordSchema),
+  /** Content hash of the code snapshot kept in the store's `objects/`. */
+  snapshot: sha256.nullable(),
+  /** For script runs: the command and its arguments, as given. */
+  command: z.array(z.string()).optional(),
+});
+
+export const gitSchema = z
+  .looseObject({
+    commit: z.string().regex(/^[0-9a-f]{7,64}$/),
+    branch: z.string().nullable(),
+    dirty: z.boolean(),
+    /** sha256 of `git diff HEAD` when dirty, so two dirty runs can be told apart. */
+    diffSha256: sha256.nullable(),
+  })
+  .nullable();
+
+export const seedSchema = z.looseObject({
+  /** `random`, `numpy`, `numpy.random.Generator`, `torch`, `tensorflow`, `sklearn`, … */
+  library: z.string().min(1),
+  value: jsonValue,
+  /** Where it was set, e.g. `cell 2, line 3` or `train.py:14`. */
+  location: z.string(),
+});
+export type Seed = z.infer<typeof seedSchema>;
+
+export const unseededSchema = z.looseObject({
+  library: z.string().min(1),
+  /** The call that drew randomness, e.g. `numpy.random.rand`. */
+  call: z.string(),
+  location: z.string(),
+});
+
+export const environmentSchema = z.looseObject({
+  python: z
+    .looseObject({
+      version: z.string(),
+      executable: z.string(),
+      implementation: z.string().optional(),
+    })
+    .nullable(),
+  /** Versions of the packages the run imported. */
+  packages: z.record(z.string(), z.string()),
+  /** sha256 over the sorted `name==version` list of the whole installed set. */
+  installedSetSha256: sha256.nullable(),
+  lockFile: z.looseObject({ path: z.string(), sha256 }).nullable(),
+  os: z.looseObject({ platform: z.string(), release: z.string(), arch: z.string() }),
+  /** Names only. Values are never recorded: they hold secrets. */
+  envVarNames: z.array(z.string()),
+});
+
+export const hardwareSchema = z.looseObject({
+  cpuModel: z.string(),
+  cores: z.number().int().positive(),
+  memoryBytes: z.number().int().nonnegative(),
+  gpus: z.array(z.looseObject({ name: z.string(), memoryBytes: z.number().int().nonnegative().nullable() })),
+});
+
+export const columnProfileSchema = z.looseObject({
+  name: z.string(),
+  /** Logical type: numeric, categorical, boolean, datetime, text. */
+  type: z.enum(['numeric', 'categorical', 'boolean', 'datetime', 'text']),
+  count: z.number().int().nonnegative(),
+  nulls: z.number().int().nonnegative(),
+  /** Numeric columns: reference bins (decile edges, n+1 values) and counts per bin. */
+  bins: z.looseObject({ edges: z.array(z.number()), counts: z.array(z.number().int().nonnegative()) }).optional(),
+  /** Categorical columns: the most frequent values with their counts. */
+  top: z.array(z.looseObject({ value: z.string(), count: z.number().int().nonnegative() })).optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  mean: z.number().optional(),
+  std: z.number().optional(),
+});
+export type ColumnProfile = z.infer<typeof columnProfileSchema>;
+
+export const tableProfileSchema = z.looseObject({
+  rows: z.number().int().nonnegative(),
+  columns: z.array(columnProfileSchema),
+});
+
+export const fileRecordSchema = z.looseObject({
+  /** Relative to the workspace root when inside it, absolute otherwise. */
+  path: z.string().min(1),
+  sha256,
+  bytes: z.number().int().nonnegative(),
+});
+export type FileRecord = z.infer<typeof fileRecordSchema>;
+
+export const inputRecordSchema = fileRecordSchema.extend({ profile: tableProfileSchema.optional() });
+export type InputRecord = z.infer<typeof inputRecordSchema>;
+
+export const artifactSchema = fileRecordSchema.extend({
+  kind: z.enum(['model', 'notebook', 'report', 'other']),
+});
+
+export const metricSchema = z.looseObject({
+  /** The last logged value. */
+  value: z.number(),
+  series: z.array(z.looseObject({ step: z.number(), value: z.number() })).optional(),
+});
+export type Metric = z.infer<typeof metricSchema>;
+
+export const runErrorSchema = z
+  .looseObject({
+    message: z.string(),
+    type: z.string().optional(),
+    /** Index of the failing cell, for notebooks. */
+    cell: z.number().int().nonnegative().optional(),
+    traceback: z.string().optional(),
+  })
+  .nullable();
+
+/** Run ids are ULIDs: 26 Crockford base-32 characters whose order is the order of creation. */
+export const runIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'expected a 26-character ULID');
+
+export const envelopeSchema = z.looseObject({
+  schema: z.literal(ENVELOPE_SCHEMA),
+  id: runIdSchema,
+  name: z.string().min(1),
+  kind: z.enum(['notebook', 'script']),
+  status: runStatusSchema,
+  startedAt: isoTime,
+  endedAt: isoTime,
+  durationMs: z.number().nonnegative(),
+  source: sourceSchema,
+  git: gitSchema,
+  params: z.record(z.string(), jsonValue),
+  /** Where each param came from: the `parameters` cell, a `-p` override, a log call or autolog. */
+  paramSources: z.record(z.string(), z.enum(['notebook', 'override', 'logged', 'autolog', 'argv'])).optional(),
+  seeds: z.array(seedSchema),
+  unseeded: z.array(unseededSchema),
+  environment: environmentSchema,
+  hardware: hardwareSchema,
+  inputs: z.array(inputRecordSchema),
+  outputs: z.array(fileRecordSchema),
+  artifacts: z.array(artifactSchema),
+  metrics: z.record(z.string(), metricSchema),
+  tags: z.array(z.string()),
+  /** Repeated runs of one configuration (different seeds) share a group. */
+  group: z.string().nullable(),
+  /** The run this one replays or derives from. */
+  parent: runIdSchema.nullable(),
+  error: runErrorSchema,
+});
+
+export type RunEnvelope = z.infer<typeof envelopeSchema>;
+
+/** Why an envelope failed validation: the first offending field as a dotted path, and why. */
+export interface EnvelopeIssue {
+  field: string;
+  message: string;
+}
+
+export type EnvelopeParseResult =
+  | { ok: true; envelope: RunEnvelope }
+  | { ok: false; issues: EnvelopeIssue[] };
+
+/** Validates an already-parsed JSON value as an envelope. */
+export function parseEnvelope(value: unknown): EnvelopeParseResult {
+  const result = envelopeSchema.safeParse(value);
+  if (result.success) return { ok: true, envelope: result.data };
+  return {
+    ok: false,
+    issues: result.error.issues.map((issue) => ({
+      field: issue.path.length ? issue.path.map(String).join('.') : '(root)',
+      message: issue.message,
+    })),
+  };
+}
+
+/** Validates envelope text read from disk; JSON syntax errors are reported like schema errors. */
+export function parseEnvelopeText(text: string): EnvelopeParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, issues: [{ field: '(json)', message: (error as Error).message }] };
+  }
+  return parseEnvelope(value);
+}
+
+/** The metric a view shows by default: the user's choice, else the first by name. */
+export function metricNames(envelope: Pick<RunEnvelope, 'metrics'>): string[] {
+  return Object.keys(envelope.metrics).sort();
+}

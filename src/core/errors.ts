@@ -1,0 +1,28 @@
+/**
+ * Errors the user can fix. Each has a stable code and a one-line message that says what to do;
+ * the extension shows it as is and the CLI prints it and exits 2. Any other thrown error is a
+ * bug or an environment failure and goes to the log with its stack.
+ */
+export type UserErrorCode =
+  | 'usage'
+  | 'run-not-found'
+  | 'run-ambiguous'
+  | 'run-exists'
+  | 'store-not-found'
+  | 'store-unwritable'
+  | 'invalid-envelope'
+  | 'no-workspace';
+
+export class UserError extends Error {
+  override readonly name = 'UserError';
+  constructor(
+    readonly code: UserErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
