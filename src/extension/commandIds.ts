@@ -1,0 +1,16 @@
+/** Every command the extension contributes. A unit test checks this against package.json. */
+export const COMMANDS = {
+  refreshRuns: 'nb2prod.refreshRuns',
+  showRun: 'nb2prod.showRun',
+  diffRuns: 'nb2prod.diffRuns',
+  showLog: 'nb2prod.showLog',
+} as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+export const VIEWS = {
+  runs: 'nb2prod.runs',
+} as const;
+
+/** View type of the run and diff page panels (also used by the panel serializer). */
+export const RUN_PANEL_VIEW_TYPE = 'nb2prod.runPage';

@@ -1,0 +1,141 @@
+/**
+ * The Runs view: the workspace's runs, newest first, with status, source, key metrics and age.
+ * Files in the store that are not valid runs are shown as a warning row and announced once in
+ * a notification; they never hide the valid runs.
+ */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { formatAge, formatDuration, formatNumber, keyMetrics } from '../core/render/format';
+import { describeProblem } from '../core/render/runText';
+import type { RunSummary } from '../core/store/runIndex';
+import type { StoreProblem } from '../core/store/runStore';
+import { COMMANDS } from './commandIds';
+import { reportError } from './errors';
+import type { WorkspaceStore } from './workspaceStore';
+
+export type RunsNode = { kind: 'run'; run: RunSummary } | { kind: 'problems'; problems: StoreProblem[] } | { kind: 'problem'; problem: StoreProblem };
+
+const STATUS_ICONS: Record<RunSummary['status'], vscode.ThemeIcon> = {
+  succeeded: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  cancelled: new vscode.ThemeIcon('circle-slash'),
+  interrupted: new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground')),
+};
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private runs: RunSummary[] = [];
+  private problems: StoreProblem[] = [];
+  /** Problems already announced, so a refresh does not repeat the same notification. */
+  private announced = new Set<string>();
+  /** Set by the composition root: the view whose message shows the store state. */
+  view: vscode.TreeView<RunsNode> | undefined;
+
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  /** The runs listed at the last refresh, newest first. */
+  currentRuns(): readonly RunSummary[] {
+    return this.runs;
+  }
+
+  async getChildren(element?: RunsNode): Promise<RunsNode[]> {
+    if (element?.kind === 'problems') return element.problems.map((problem) => ({ kind: 'problem', problem }));
+    if (element) return [];
+    if (!this.store.root()) return [];
+    try {
+      const started = Date.now();
+      const result = await this.store.get().list();
+      this.runs = result.runs;
+      this.problems = result.problems;
+      this.log.debug(`Listed ${result.runs.length} runs in ${Date.now() - started} ms${this.store.get().lastIndexRebuild ? ` (index rebuilt: ${this.store.get().lastIndexRebuild})` : ''}`);
+    } catch (error) {
+      reportError(error, this.log, 'Listing runs');
+      return [];
+    }
+    this.announceProblems();
+    const nodes: RunsNode[] = this.runs.map((run) => ({ kind: 'run', run }));
+    return this.problems.length ? [{ kind: 'problems', problems: this.problems }, ...nodes] : nodes;
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'problems') {
+      const item = new vscode.TreeItem(
+        `${node.problems.length} run file${node.problems.length === 1 ? '' : 's'} could not be read`,
+        vscode.TreeItemCollapsibleState.Collapsed,
+      );
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      item.contextValue = 'problems';
+      item.tooltip = 'These files in the store are not valid run envelopes. The other runs are not affected.';
+      return item;
+    }
+    if (node.kind === 'problem') {
+      const item = new vscode.TreeItem(path.basename(node.problem.file), vscode.TreeItemCollapsibleState.None);
+      item.description = describeProblem(node.problem).slice(node.problem.file.length + 2);
+      item.tooltip = describeProblem(node.problem);
+      item.iconPath = new vscode.ThemeIcon('file');
+      item.contextValue = 'problem';
+      const root = this.store.root();
+      if (root) item.command = { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(path.join(root, node.problem.file))] };
+      return item;
+    }
+    const run = node.run;
+    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+    item.id = run.id;
+    const preferred = vscode.workspace.getConfiguration('nb2prod').get<string[]>('runs.keyMetrics') ?? [];
+    const metrics = keyMetrics(run.metrics, preferred)
+      .map(([name, value]) => `${name} ${formatNumber(value)}`)
+      .join(' · ');
+    item.description = [path.basename(run.sourcePath), metrics, formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    item.iconPath = STATUS_ICONS[run.status];
+    item.contextValue = `run.${run.status}`;
+    item.command = { command: COMMANDS.showRun, title: 'Show Run', arguments: [node] };
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${escapeMarkdown(run.name)}** — ${run.status}\n\n`);
+    tooltip.appendMarkdown(`${escapeMarkdown(run.sourcePath)} · ${run.kind}\n\n`);
+    tooltip.appendMarkdown(`Started ${escapeMarkdown(new Date(run.startedAt).toLocaleString())}, took ${formatDuration(run.durationMs)}\n\n`);
+    const allMetrics = Object.entries(run.metrics);
+    if (allMetrics.length) tooltip.appendMarkdown(allMetrics.map(([n, v]) => `- ${escapeMarkdown(n)}: ${formatNumber(v)}`).join('\n') + '\n\n');
+    if (run.tags.length) tooltip.appendMarkdown(`Tags: ${run.tags.map(escapeMarkdown).join(', ')}\n\n`);
+    tooltip.appendMarkdown(`\`${run.id}\``);
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  getParent(): RunsNode | undefined {
+    return undefined;
+  }
+
+  private announceProblems(): void {
+    if (this.view) {
+      this.view.message = this.problems.length
+        ? `⚠ ${this.problems.length} file${this.problems.length === 1 ? '' : 's'} in the store could not be read; the other runs are listed.`
+        : undefined;
+    }
+    const fresh = this.problems.filter((p) => !this.announced.has(`${p.file}\0${p.message}`));
+    if (!fresh.length) return;
+    for (const p of fresh) {
+      this.announced.add(`${p.file}\0${p.message}`);
+      this.log.warn(`Invalid run file ${describeProblem(p)}`);
+    }
+    const first = fresh[0]!;
+    const more = fresh.length > 1 ? ` and ${fresh.length - 1} more` : '';
+    const message = `nb2prod: ${fresh.length} run file${fresh.length === 1 ? '' : 's'} could not be read: ${describeProblem(first)}${more}. The other runs are listed.`;
+    void vscode.window.showWarningMessage(message, 'Open File', 'Show Log').then((choice) => {
+      const root = this.store.root();
+      if (choice === 'Open File' && root) void vscode.window.showTextDocument(vscode.Uri.file(path.join(root, first.file)));
+      if (choice === 'Show Log') this.log.show();
+    });
+  }
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

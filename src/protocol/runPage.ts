@@ -1,0 +1,35 @@
+/**
+ * Messages between the run page webview (webviews/runPage) and the extension. The page is
+ * rendered by the extension; the webview only reports what the user clicked. Every message
+ * from the webview is parsed with `runPageMessageSchema` before it is acted on.
+ */
+import { z } from 'zod';
+
+/** State the webview keeps with `setState`, so a restored panel knows what it showed. */
+export const runPageStateSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('run'),
+    /** Id of the run shown. */
+    runId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+  }),
+  z.object({
+    kind: z.literal('diff'),
+    /** Ids of runs A and B. */
+    runIds: z.tuple([z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/), z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)]),
+  }),
+]);
+export type RunPageState = z.infer<typeof runPageStateSchema>;
+
+export const runPageMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('openFile'),
+    /** Path as recorded in the envelope: relative to the workspace. Checked to stay inside it. */
+    path: z.string().min(1).max(4096),
+  }),
+  z.object({
+    type: z.literal('showRun'),
+    /** Run to open in its own page (e.g. the parent run, or A/B of a diff). */
+    runId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+  }),
+]);
+export type RunPageMessage = z.infer<typeof runPageMessageSchema>;
