@@ -3,19 +3,21 @@
  * rendered by the extension; the webview only reports what the user clicked. Every message
  * from the webview is parsed with `runPageMessageSchema` before it is acted on.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** State the webview keeps with `setState`, so a restored panel knows what it showed. */
+const runId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/));
+
 export const runPageStateSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('run'),
     /** Id of the run shown. */
-    runId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+    runId: runId,
   }),
   z.object({
     kind: z.literal('diff'),
     /** Ids of runs A and B. */
-    runIds: z.tuple([z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/), z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/)]),
+    runIds: z.tuple([runId, runId]),
   }),
 ]);
 export type RunPageState = z.infer<typeof runPageStateSchema>;
@@ -24,12 +26,12 @@ export const runPageMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('openFile'),
     /** Path as recorded in the envelope: relative to the workspace. Checked to stay inside it. */
-    path: z.string().min(1).max(4096),
+    path: z.string().check(z.minLength(1), z.maxLength(4096)),
   }),
   z.object({
     type: z.literal('showRun'),
     /** Run to open in its own page (e.g. the parent run, or A/B of a diff). */
-    runId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+    runId: runId,
   }),
 ]);
 export type RunPageMessage = z.infer<typeof runPageMessageSchema>;

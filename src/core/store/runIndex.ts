@@ -142,6 +142,18 @@ export class RunIndex {
     return index;
   }
 
+  /** A fingerprint of the run file names the index was last synced with (null if never). */
+  filesFingerprint(): string | null {
+    const value = this.column("SELECT value FROM meta WHERE key = 'files'")[0];
+    return value === undefined || value === null ? null : String(value);
+  }
+
+  setFilesFingerprint(fingerprint: string): void {
+    if (this.filesFingerprint() === fingerprint) return;
+    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('files', ?)", [fingerprint]);
+    this.dirty = true;
+  }
+
   /** File names (`<id>.json`) of the runs in the index. */
   indexedFiles(): Set<string> {
     return new Set(this.column('SELECT file FROM runs').map(String));

@@ -138,12 +138,20 @@ export class RunStore {
       this.lastIndexRebuild = this.index.rebuiltBecause;
     }
     const index = this.index;
-    const onDisk = new Set(await this.runFiles());
-    const indexed = index.indexedFiles();
+    const names = await this.runFiles();
+    // Run files are immutable, so an unchanged set of names means unchanged runs: skip the
+    // per-file comparison (the common case on every refresh).
+    const fingerprint = sha256Hex(names.sort().join('\n'));
     const knownProblems = new Map(index.problems().map((p) => [p.file, p]));
+    if (index.filesFingerprint() === fingerprint && (await allUnchanged(this.root, knownProblems.values()))) {
+      await this.saveIndex(index);
+      return index;
+    }
+    const onDisk = new Set(names);
+    const indexed = index.indexedFiles();
 
     const removeFiles = [...indexed].filter((f) => !onDisk.has(f));
-    const clearProblems: string[] = [...knownProblems.keys()].filter((f) => !onDisk.has(`${path.basename(f)}`));
+    const clearProblems: string[] = [...knownProblems.keys()].filter((f) => !onDisk.has(path.basename(f)));
     const candidates: string[] = [];
     for (const file of onDisk) {
       if (indexed.has(file)) continue;
@@ -168,6 +176,12 @@ export class RunStore {
     if (removeFiles.length || clearProblems.length || add.length || setProblems.length) {
       index.update({ add, removeFiles, setProblems, clearProblems });
     }
+    index.setFilesFingerprint(fingerprint);
+    await this.saveIndex(index);
+    return index;
+  }
+
+  private async saveIndex(index: RunIndex): Promise<void> {
     try {
       await index.save();
     } catch (error) {
@@ -175,7 +189,6 @@ export class RunStore {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;
     }
-    return index;
   }
 
   /** Releases the in-memory index. The store stays usable: the next read reopens it. */
@@ -237,6 +250,11 @@ async function unchanged(file: string, known: IndexedProblem): Promise<boolean> 
   } catch {
     return false;
   }
+}
+
+async function allUnchanged(root: string, problems: Iterable<IndexedProblem>): Promise<boolean> {
+  for (const p of problems) if (!(await unchanged(path.join(root, p.file), p))) return false;
+  return true;
 }
 
 function toStoreProblem(p: IndexedProblem): StoreProblem {

@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: each figure is measured side by side with a baseline on this machine and
+ * printed as a ratio, so the numbers mean something across machines. Results also go to
+ * bench-results/latest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const repo = path.resolve(__dirname, '..');
+const node = process.execPath;
+
+interface Row {
+  figure: string;
+  ours: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+}
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Wall time of a fresh process, in ms, median of `times` runs. */
+function timeProcess(args: string[], times: number, before?: () => void): number {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    before?.();
+    const started = performance.now();
+    execFileSync(node, args, { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
+function activation(): void {
+  const measure = (bundle: string) => {
+    const samples: Array<{ ms: number; wasmInstantiated: boolean }> = [];
+    for (let i = 0; i < 15; i++) samples.push(JSON.parse(execFileSync(node, ['bench/activate.cjs', bundle], { cwd: repo, encoding: 'utf8' })) as { ms: number; wasmInstantiated: boolean });
+    return { ms: median(samples.map((s) => s.ms)), wasm: samples.some((s) => s.wasmInstantiated) };
+  };
+  const ours = measure('dist/extension.js');
+  const baseline = measure('bench/baselineExtension.cjs');
+  results.activation = { oursMs: ours.ms, baselineMs: baseline.ms, sqlJsLoadedAtActivation: ours.wasm };
+  rows.push({
+    figure: 'extension activation (load bundle + activate)',
+    ours: `${ours.ms.toFixed(1)} ms`,
+    baseline: `${baseline.ms.toFixed(2)} ms (tree view + command)`,
+    ratio: `${(ours.ms / baseline.ms).toFixed(0)}×`,
+    target: ours.wasm ? 'FAIL: sql.js loaded at activation' : 'sql.js not loaded at activation ✓',
+  });
+}
+
+async function storeList(): Promise<void> {
+  const count = 10_000;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-bench-'));
+  const store = path.join(dir, '.nb2prod');
+  execFileSync(node, ['--import', 'tsx', 'bench/makeStore.ts', store, String(count)], { cwd: repo, stdio: 'inherit' });
+  const index = path.join(store, 'index.sqlite');
+  const cli = ['dist/cli.js', 'runs', '--json', '--store', store];
+  const baseline = timeProcess(['bench/naiveList.cjs', store], 5);
+  const cold = timeProcess(cli, 3, () => execFileSync('rm', ['-f', index]));
+  timeProcess(cli, 1);
+  const warm = timeProcess(cli, 5);
+  const warmFiltered = timeProcess([...cli, '--tag', 'nightly', '--sort', 'accuracy', '--limit', '20'], 5);
+  const nodeStart = timeProcess(['-e', '0'], 5);
+  results.storeList = { runs: count, naiveMs: baseline, coldMs: cold, warmMs: warm, warmFilteredMs: warmFiltered, nodeStartMs: nodeStart };
+  const row = (figure: string, ms: number) =>
+    rows.push({ figure, ours: `${ms.toFixed(0)} ms`, baseline: `${baseline.toFixed(0)} ms (read + parse every file)`, ratio: `${(ms / baseline).toFixed(2)}`, target: '' });
+  row(`store open + list, ${count} runs, index warm (fresh process)`, warm);
+  row(`  same, filtered by tag + sorted by metric, top 20`, warmFiltered);
+  row(`  same, index missing: rebuilt and validated`, cold);
+  rows.push({ figure: '  (node process start-up, included above)', ours: `${nodeStart.toFixed(0)} ms`, baseline: '', ratio: '', target: '' });
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+async function vsixSize(): Promise<void> {
+  const { packageVsix } = (await import(path.join(repo, 'scripts', 'package-vsix.mjs'))) as {
+    packageVsix: (o: { build?: boolean; quiet?: boolean }) => { bytes: number; files: number };
+  };
+  const result = packageVsix({ build: true, quiet: true });
+  const limit = 5 * 1024 * 1024;
+  results.vsix = { bytes: result.bytes, files: result.files, limitBytes: limit };
+  rows.push({
+    figure: 'VSIX size',
+    ours: `${(result.bytes / 1024 / 1024).toFixed(2)} MB (${result.files} files)`,
+    baseline: '5 MB target',
+    ratio: `${(result.bytes / limit).toFixed(2)}`,
+    target: result.bytes < limit ? 'under 5 MB ✓' : 'FAIL: over 5 MB',
+  });
+}
+
+function print(): void {
+  const headers: Row = { figure: 'figure', ours: 'nb2prod', baseline: 'baseline', ratio: 'ratio', target: 'note' };
+  const keys = Object.keys(headers) as Array<keyof Row>;
+  const widths = keys.map((k) => Math.max(headers[k].length, ...rows.map((r) => r[k].length)));
+  const line = (r: Row) => keys.map((k, i) => r[k].padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log(`\nnb2prod benchmarks — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}\n`);
+  console.log(line(headers));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+async function main(): Promise<void> {
+  await vsixSize(); // builds the production bundle used by the other figures
+  activation();
+  await storeList();
+  print();
+  await fs.mkdir(path.join(repo, 'bench-results'), { recursive: true });
+  await fs.writeFile(path.join(repo, 'bench-results', 'latest.json'), JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2));
+}
+
+void main();
