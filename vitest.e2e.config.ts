@@ -16,5 +16,6 @@ export default defineConfig({
     teardownTimeout: 30_000,
     // A retry would hide a flaky wait; failures keep their screenshot and logs instead.
     retry: 0,
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest-e2e.json' }]],
   },
 });
