@@ -1,7 +1,7 @@
 // Bundles the extension host code, the CLI and the webview scripts, and copies the sql.js wasm
 // beside them. Type checking is separate (`npm run typecheck`), as in vscode-extension-samples.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -75,6 +75,12 @@ const builds = [
 function copyAssets() {
   mkdirSync('dist', { recursive: true });
   copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
+  // The Python companion runs as source inside the user's interpreter.
+  rmSync('dist/python', { recursive: true, force: true });
+  cpSync('src/core/capture/python', 'dist/python', {
+    recursive: true,
+    filter: (source) => !/__pycache__|\.pyc$|\.pytest_cache/.test(source),
+  });
 }
 
 copyAssets();

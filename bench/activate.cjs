@@ -37,6 +37,8 @@ const bundle = path.resolve(process.argv[2]);
 const context = {
   subscriptions: [],
   extensionUri: stub(),
+  workspaceState: stub(),
+  globalState: stub(),
   extension: { packageJSON: { version: 'bench' } },
 };
 const started = performance.now();

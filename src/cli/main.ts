@@ -9,7 +9,23 @@ runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   sqlWasmPath: path.join(__dirname, 'sql-wasm.wasm'),
+  pythonDir: path.join(__dirname, 'python'),
   version,
+  isTTY: process.stderr.isTTY === true,
+  onInterrupt: (handler) => {
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      handler();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', handler);
+    return () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', handler);
+    };
+  },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -11,7 +11,10 @@ export type UserErrorCode =
   | 'store-not-found'
   | 'store-unwritable'
   | 'invalid-envelope'
-  | 'no-workspace';
+  | 'no-workspace'
+  | 'invalid-notebook'
+  | 'source-not-found'
+  | 'python-not-usable';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

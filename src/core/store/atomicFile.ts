@@ -11,21 +11,24 @@ function tempNameFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-async function writeFlushed(file: string, data: string | Uint8Array): Promise<void> {
+async function writeFlushed(file: string, data: string | Uint8Array, durable = true): Promise<void> {
   const handle = await fs.open(file, 'wx');
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
 }
 
-/** Writes `data` to `target`, replacing any previous content atomically. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `target`, replacing any previous content atomically. `durable: false` skips
+ * the flush to disk, for files rewritten often whose loss in a power cut is harmless.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
   const temp = tempNameFor(target);
   try {
-    await writeFlushed(temp, data);
+    await writeFlushed(temp, data, options.durable ?? true);
     await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });

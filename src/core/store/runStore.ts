@@ -7,6 +7,7 @@
  * never overwritten, and the index is repaired from the run files on every read.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { type RunEnvelope, envelopeSchema, parseEnvelopeText, runIdSchema } from '../envelope';
 import { UserError } from '../errors';
@@ -131,8 +132,46 @@ export class RunStore {
     return { runs: index.list(query), problems: index.problems().map(toStoreProblem) };
   }
 
+  /**
+   * Publishes runs whose tracking process died: their in-flight marker in `running/` holds a
+   * provisional envelope with status `interrupted`. Markers of live processes, or written on
+   * another host (whose processes cannot be checked), are left alone. Returns the ids published.
+   */
+  async recoverInterrupted(): Promise<string[]> {
+    const runningDir = path.join(this.root, 'running');
+    let names: string[];
+    try {
+      names = (await fs.readdir(runningDir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    } catch {
+      return [];
+    }
+    const recovered: string[] = [];
+    for (const name of names) {
+      const file = path.join(runningDir, name);
+      let marker: { pid?: unknown; host?: unknown; envelope?: unknown };
+      try {
+        marker = JSON.parse(await fs.readFile(file, 'utf8')) as typeof marker;
+      } catch {
+        continue; // being written right now, or damaged: look again next time
+      }
+      if (marker.host !== os.hostname() || typeof marker.pid !== 'number' || processAlive(marker.pid)) continue;
+      const parsed = envelopeSchema.safeParse(marker.envelope);
+      if (!parsed.success) continue;
+      try {
+        await this.writeRun(parsed.data);
+        recovered.push(parsed.data.id);
+      } catch (error) {
+        if (!(error instanceof UserError && error.code === 'run-exists')) throw error;
+      }
+      await fs.rm(file, { force: true });
+      await fs.rm(path.join(this.root, 'tmp', parsed.data.id), { recursive: true, force: true });
+    }
+    return recovered;
+  }
+
   /** Brings the index up to date with `runs/` and saves it if anything changed. */
   async sync(): Promise<RunIndex> {
+    await this.recoverInterrupted();
     if (!this.index) {
       this.index = await RunIndex.open(this.indexFile, this.options.sqlWasmPath);
       this.lastIndexRebuild = this.index.rebuiltBecause;
@@ -249,6 +288,15 @@ async function unchanged(file: string, known: IndexedProblem): Promise<boolean> 
     return stat.size === known.size && stat.mtimeMs === known.mtimeMs;
   } catch {
     return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,0 +1,40 @@
+/** What every CLI command is made of, and the I/O they get (a port, so tests run in-process). */
+import type { parseArgs, ParseArgsConfig } from 'node:util';
+import { UserError } from '../core/errors';
+import type { RunStore } from '../core/store/runStore';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  sqlWasmPath: string;
+  /** Folder of the Python companion (sitecustomize.py, nb2prod/, nb2prod_runner.py). */
+  pythonDir: string;
+  version: string;
+  /** True when stderr is a terminal: progress may redraw one line. */
+  isTTY?: boolean;
+  /** Registers a Ctrl-C handler for the duration of a run; returns its remover. */
+  onInterrupt?: (handler: () => void) => () => void;
+}
+
+export type ParsedArgs = ReturnType<typeof parseArgs>;
+
+export interface Command {
+  summary: string;
+  usage: string;
+  details: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Records runs: a --store that does not exist yet is created rather than refused. */
+  createsStore?: boolean;
+  run(args: ParsedArgs, store: RunStore, io: CliIo): Promise<number>;
+}
+
+export const STORE_OPTION = { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+export const STORE_HELP = `  --store DIR        the run store (default: the nearest .nb2prod folder above the
+                     current directory, else ./.nb2prod; env NB2PROD_STORE)`;
+
+export async function requireStore(store: RunStore): Promise<void> {
+  if (!(await store.exists())) throw new UserError('store-not-found', `No run store at ${store.root} (use --store DIR or run from a folder with .nb2prod).`);
+}

@@ -1,0 +1,531 @@
+/**
+ * Tracking a run: runs a notebook (through the Python companion's nbclient runner) or a script
+ * in a fresh process with capture enabled, then assembles and stores its envelope.
+ *
+ * While a run is in flight, `.nb2prod/running/<id>.json` holds a provisional envelope with
+ * status `interrupted`, updated as cells finish. If the tracking process dies (SIGKILL, power
+ * loss), the next reader of the store publishes it (see RunStore.recoverInterrupted), so a
+ * killed run is never silently lost.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ENVELOPE_SCHEMA, type CellRecord, type JsonValue, type RunEnvelope, type RunStatus } from '../envelope';
+import { UserError } from '../errors';
+import { sha256Hex } from '../hash';
+import { newRunId } from '../ids';
+import { codeHash, parseNotebook, stripOutputs } from '../notebook/ipynb';
+import { writeFileAtomic } from '../store/atomicFile';
+import type { RunStore } from '../store/runStore';
+import { type CapturedRun, foldEvents, parseEventLines } from './events';
+import type { HashCache } from './fileHash';
+import { readGitState } from './git';
+import { environmentVariableNames, readHardware, readOs } from './host';
+import { findLockFile, toPortable } from './lockFile';
+
+export interface TrackProgress {
+  /** 1-based position among the code cells, and how many there are. */
+  position: number;
+  total: number;
+  /** Index of the cell in the notebook. */
+  cellIndex: number;
+}
+
+interface CommonOptions {
+  store: RunStore;
+  workspaceRoot: string;
+  /** Folder holding sitecustomize.py, the nb2prod package and nb2prod_runner.py. */
+  pythonDir: string;
+  hashes: HashCache;
+  name?: string;
+  tags?: string[];
+  group?: string | null;
+  parent?: string | null;
+  /** The environment the run sees (default: this process's). Only its names are recorded. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Called with the text the run prints (script stdout/stderr, runner diagnostics). */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface NotebookTrackOptions extends CommonOptions {
+  notebook: string;
+  python: string;
+  /** `-p name=value` overrides, injected after the `parameters` cell as papermill does. */
+  params?: Record<string, JsonValue>;
+  onProgress?: (progress: TrackProgress) => void;
+  /** Per-cell timeout in seconds (none by default). */
+  cellTimeout?: number;
+  /** Replay: the notebook file to run is a restored snapshot; record this path and run in its folder. */
+  recordAs?: string;
+}
+
+export interface ScriptTrackOptions extends CommonOptions {
+  /** The command, e.g. ['python', 'train.py', '--lr', '0.1']. */
+  command: string[];
+  cwd: string;
+}
+
+/** The in-flight record of a run; see the file comment. */
+export interface RunningMarker {
+  pid: number;
+  host: string;
+  envelope: RunEnvelope;
+}
+
+const MODEL_EXTENSIONS = new Set(['.joblib', '.pkl', '.pickle', '.onnx', '.pt', '.pth', '.h5', '.keras', '.cbm', '.ubj', '.safetensors', '.pmml']);
+
+function relativeToWorkspace(workspaceRoot: string, file: string): string {
+  const relative = path.relative(workspaceRoot, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? toPortable(file) : toPortable(relative);
+}
+
+/** Values given as `-p name=value`: JSON when it parses (numbers, booleans, lists), else text. */
+export function parseParamValue(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
+
+class RunRecorder {
+  readonly id = newRunId();
+  readonly startedAt = new Date();
+  readonly workDir: string;
+  readonly eventsFile: string;
+  private readonly markerFile: string;
+  envelope!: RunEnvelope;
+
+  constructor(
+    private readonly options: CommonOptions,
+    private readonly kind: RunEnvelope['kind'],
+  ) {
+    this.workDir = path.join(options.store.root, 'tmp', this.id);
+    this.eventsFile = path.join(this.workDir, 'events.jsonl');
+    this.markerFile = path.join(options.store.root, 'running', `${this.id}.json`);
+  }
+
+  /** Gathers what is known before the run starts and writes the in-flight marker. */
+  async begin(source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command?: string[] }, sourceDir: string): Promise<void> {
+    const { workspaceRoot, hashes } = this.options;
+    const env = this.options.env ?? process.env;
+    const [git, hardware, lockFile] = await Promise.all([readGitState(workspaceRoot), readHardware(), findLockFile(sourceDir, workspaceRoot, hashes)]);
+    await fs.mkdir(this.workDir, { recursive: true });
+    await fs.mkdir(path.dirname(this.markerFile), { recursive: true });
+    this.envelope = {
+      schema: ENVELOPE_SCHEMA,
+      id: this.id,
+      name: this.options.name ?? `${path.basename(source.path)} ${this.startedAt.toISOString().slice(0, 16).replace('T', ' ')}`,
+      kind: this.kind,
+      status: 'interrupted',
+      startedAt: this.startedAt.toISOString(),
+      endedAt: this.startedAt.toISOString(),
+      durationMs: 0,
+      source,
+      git,
+      params: {},
+      paramSources: {},
+      seeds: [],
+      unseeded: [],
+      environment: { python: null, packages: {}, installedSetSha256: null, lockFile, os: readOs(), envVarNames: environmentVariableNames(env) },
+      hardware,
+      inputs: [],
+      outputs: [],
+      artifacts: [],
+      metrics: {},
+      tags: this.options.tags ?? [],
+      group: this.options.group ?? null,
+      parent: this.options.parent ?? null,
+      error: { message: 'The tracking process stopped before the run finished.' },
+    };
+    await this.saveMarker();
+  }
+
+  async saveMarker(): Promise<void> {
+    const now = new Date();
+    this.envelope.endedAt = now.toISOString();
+    this.envelope.durationMs = now.getTime() - this.startedAt.getTime();
+    const marker: RunningMarker = { pid: process.pid, host: os.hostname(), envelope: this.envelope };
+    // Rewritten after every cell: not flushed to disk each time (it is only a recovery aid).
+    await writeFileAtomic(this.markerFile, JSON.stringify(marker), { durable: false });
+  }
+
+  /** Hashes what the run read and wrote, assembles the envelope and stores it. */
+  async finish(status: RunStatus, error: RunEnvelope['error'], extraArtifacts: Array<{ file: string; kind: RunEnvelope['artifacts'][number]['kind'] }>): Promise<RunEnvelope> {
+    const endedAt = new Date();
+    let captured: CapturedRun;
+    try {
+      captured = foldEvents(parseEventLines(await fs.readFile(this.eventsFile, 'utf8')).events);
+    } catch (readError) {
+      if ((readError as NodeJS.ErrnoException).code !== 'ENOENT') throw readError;
+      captured = foldEvents([]);
+    }
+    const { workspaceRoot, store, hashes, pythonDir } = this.options;
+    const ignored = [path.resolve(store.root), path.resolve(pythonDir)];
+    const sourceFile = path.resolve(workspaceRoot, this.envelope.source.path);
+    const isIgnored = (file: string) => file === sourceFile || ignored.some((dir) => file === dir || file.startsWith(dir + path.sep));
+
+    const hashed = async (file: string) => {
+      try {
+        const stat = await fs.stat(file);
+        if (!stat.isFile()) return null;
+        return { path: relativeToWorkspace(workspaceRoot, file), ...(await hashes.hash(file)) };
+      } catch {
+        return null; // deleted during the run (a temporary file): not an input or output
+      }
+    };
+
+    const inputs: RunEnvelope['inputs'] = [];
+    const outputs: RunEnvelope['outputs'] = [];
+    for (const access of captured.files) {
+      if (isIgnored(access.path)) continue;
+      const record = await hashed(access.path);
+      if (!record) continue;
+      if (access.written) outputs.push(record);
+      else if (access.readBeforeWrite) {
+        const profile = captured.profiles.get(access.path);
+        inputs.push(profile ? { ...record, profile } : record);
+      }
+    }
+
+    const artifacts = new Map<string, RunEnvelope['artifacts'][number]>();
+    for (const output of outputs) {
+      if (MODEL_EXTENSIONS.has(path.extname(output.path).toLowerCase())) artifacts.set(output.path, { ...output, kind: 'model' });
+    }
+    for (const logged of captured.artifacts) {
+      const record = await hashed(logged.path);
+      if (record) artifacts.set(record.path, { ...record, kind: logged.kind });
+    }
+    for (const extra of extraArtifacts) {
+      const record = await hashed(extra.file);
+      if (record) artifacts.set(record.path, { ...record, kind: extra.kind });
+    }
+
+    const envelope: RunEnvelope = {
+      ...this.envelope,
+      status,
+      endedAt: endedAt.toISOString(),
+      durationMs: endedAt.getTime() - this.startedAt.getTime(),
+      params: { ...this.envelope.params, ...captured.params },
+      paramSources: { ...this.envelope.paramSources, ...captured.paramSources },
+      seeds: captured.seeds,
+      unseeded: captured.unseeded,
+      environment: {
+        ...this.envelope.environment,
+        python: captured.python,
+        packages: captured.packages,
+        installedSetSha256: captured.installedSetSha256,
+      },
+      inputs: sortByPath(inputs),
+      outputs: sortByPath(outputs),
+      artifacts: sortByPath([...artifacts.values()]),
+      metrics: captured.metrics,
+      error,
+      ...(captured.captureErrors.length ? { captureErrors: captured.captureErrors.slice(0, 50) } : {}),
+    };
+    await store.writeRun(envelope);
+    await hashes.save().catch(() => undefined);
+    await fs.rm(this.markerFile, { force: true });
+    await fs.rm(this.workDir, { recursive: true, force: true });
+    return envelope;
+  }
+
+  /** Forgets a run that never started (e.g. the interpreter cannot run notebooks). */
+  async abandon(): Promise<void> {
+    await fs.rm(this.markerFile, { force: true });
+    await fs.rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+function sortByPath<T extends { path: string }>(items: T[]): T[] {
+  return items.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+function captureEnv(options: CommonOptions, recorder: RunRecorder, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...(options.env ?? process.env) };
+  env.PYTHONPATH = [options.pythonDir, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  env.NB2PROD_EVENTS = recorder.eventsFile;
+  env.NB2PROD_RUN_ID = recorder.id;
+  env.PYDEVD_DISABLE_FILE_VALIDATION = '1';
+  env.PYTHONUNBUFFERED = '1';
+  return { ...env, ...extra };
+}
+
+/** Stops a child on abort: SIGTERM first (the runner shuts its kernel down), SIGKILL if it lingers. */
+function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (!signal) return () => undefined;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const abort = () => {
+    onAbort();
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  };
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return () => {
+    clearTimeout(killTimer);
+    signal.removeEventListener('abort', abort);
+  };
+}
+
+/** Keeps the last `limit` characters of a stream, for error messages. */
+class Tail {
+  private text = '';
+  constructor(private readonly limit = 16_384) {}
+  push(chunk: string): void {
+    this.text = (this.text + chunk).slice(-this.limit);
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+const runnerMessageTypes = ['params', 'started', 'cell_started', 'cell_finished', 'cell_failed', 'finished', 'error', 'warning'] as const;
+type RunnerMessage = { type: (typeof runnerMessageTypes)[number] } & Record<string, unknown>;
+
+function parseRunnerLine(line: string): RunnerMessage | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const value = JSON.parse(line) as Record<string, unknown>;
+    return typeof value.type === 'string' && (runnerMessageTypes as readonly string[]).includes(value.type) ? (value as RunnerMessage) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs a notebook in a fresh kernel and records the run. */
+export async function trackNotebook(options: NotebookTrackOptions): Promise<RunEnvelope> {
+  const notebookFile = path.resolve(options.notebook);
+  let text: string;
+  try {
+    text = await fs.readFile(notebookFile, 'utf8');
+  } catch {
+    throw new UserError('source-not-found', `Cannot read the notebook ${options.notebook}: no such file.`);
+  }
+  const notebook = parseNotebook(text, options.notebook);
+  const codeCells = notebook.cells.filter((c) => c.kind === 'code');
+  const snapshot = await options.store.putObject(JSON.stringify(stripOutputs(notebook.json), null, 1));
+  const recorder = new RunRecorder(options, 'notebook');
+  const cells: CellRecord[] = codeCells.map((c) => ({ index: c.index, id: c.id, sha256: sha256Hex(c.source), durationMs: null, status: 'not-run' }));
+  const recordedFile = options.recordAs ? path.resolve(options.workspaceRoot, options.recordAs) : notebookFile;
+  const runDir = path.dirname(recordedFile);
+  await fs.mkdir(recorder.workDir, { recursive: true });
+  // Git state, hardware and the lock file are read while the kernel starts (it takes a second):
+  // tracking must cost next to nothing over running the notebook. Everything that touches the
+  // envelope waits for `ready`.
+  const ready = recorder.begin({ path: relativeToWorkspace(options.workspaceRoot, recordedFile), sha256: codeHash(notebook.cells), snapshot, cells }, runDir);
+
+  const executed = path.join(recorder.workDir, 'executed.ipynb');
+  const args = [path.join(options.pythonDir, 'nb2prod_runner.py'), '--notebook', notebookFile, '--output', executed, '--cwd', runDir];
+  if (options.params && Object.keys(options.params).length) args.push('--params-json', JSON.stringify(options.params));
+  if (options.cellTimeout) args.push('--cell-timeout', String(options.cellTimeout));
+  const env = captureEnv(options, recorder, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
+
+  let child: ChildProcess;
+  try {
+    child = spawn(options.python, args, { env, cwd: runDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    await ready.catch(() => undefined);
+    await recorder.abandon();
+    throw new UserError('python-not-usable', `Cannot start Python (${options.python}): ${(error as Error).message}`);
+  }
+  let cancelled = false;
+  const release = stopOnAbort(child, options.signal, () => (cancelled = true));
+  const stderr = new Tail();
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.push(chunk);
+    options.onOutput?.(chunk, 'stderr');
+  });
+
+  let status: RunStatus | null = null;
+  let error: RunEnvelope['error'] = null;
+  let setupError: string | null = null;
+  let kernelStarted = false;
+  let markerWrite: Promise<void> = ready;
+  const byIndex = new Map(cells.map((c) => [c.index, c]));
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    const message = parseRunnerLine(line);
+    if (!message) {
+      options.onOutput?.(`${line}\n`, 'stdout');
+      return;
+    }
+    switch (message.type) {
+      case 'params': {
+        const values = (message.values ?? {}) as Record<string, JsonValue>;
+        const sources = (message.sources ?? {}) as Record<string, string>;
+        markerWrite = markerWrite.then(() => {
+          recorder.envelope.params = values;
+          recorder.envelope.paramSources = Object.fromEntries(Object.keys(values).map((k) => [k, sources[k] === 'override' ? 'override' : 'notebook'] as const));
+        });
+        break;
+      }
+      case 'started':
+        kernelStarted = true;
+        break;
+      case 'cell_started': {
+        const index = Number(message.index);
+        options.onProgress?.({ position: Number(message.position), total: Number(message.total), cellIndex: index });
+        break;
+      }
+      case 'cell_finished': {
+        const cell = byIndex.get(Number(message.index));
+        if (cell) {
+          cell.status = message.status === 'failed' ? 'failed' : 'succeeded';
+          cell.durationMs = Number(message.durationMs) || 0;
+        }
+        // Keep the in-flight record current, so a killed run shows how far it got.
+        markerWrite = markerWrite.then(() => recorder.saveMarker()).catch(() => undefined);
+        break;
+      }
+      case 'cell_failed':
+        // index is null when the injected parameters cell failed (it is not one of the user's cells).
+        error = {
+          message: `${String(message.ename ?? 'Error')}: ${String(message.evalue ?? '')}`.trim(),
+          type: String(message.ename ?? 'Error'),
+          ...(typeof message.index === 'number' ? { cell: message.index } : {}),
+          traceback: String(message.traceback ?? ''),
+        };
+        if (message.injected) error.message = `The injected parameters failed: ${error.message}`;
+        break;
+      case 'finished':
+        if (message.status === 'succeeded' || message.status === 'failed' || message.status === 'cancelled' || message.status === 'interrupted') status = message.status;
+        break;
+      case 'error':
+        setupError = String(message.message ?? 'the notebook runner failed');
+        break;
+      case 'warning':
+        options.onOutput?.(`warning: ${String(message.message ?? '')}\n`, 'stderr');
+        break;
+    }
+  });
+
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
+    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  release();
+  await ready; // a failure to gather the run's context surfaces here, once the child is gone
+  await markerWrite;
+
+  if (exit.spawnError) {
+    await recorder.abandon();
+    throw new UserError('python-not-usable', `Cannot start Python "${options.python}": ${exit.spawnError.message}. Set nb2prod.pythonPath (or --python) to an interpreter with nbclient and ipykernel.`);
+  }
+  if (status === null && !kernelStarted && !cancelled) {
+    // It never got as far as a kernel: nothing of the notebook ran, so there is no run to record.
+    await recorder.abandon();
+    const reason = setupError ?? (stderr.toString().trim().split('\n').at(-1) || `exit code ${exit.code}`);
+    throw new UserError('python-not-usable', `The notebook runner could not start with ${options.python}: ${reason}. It needs nbclient and ipykernel; set nb2prod.pythonPath (or --python) to an interpreter that has them.`);
+  }
+  if (status === null) {
+    // The runner died without a word (killed, crashed): the run is interrupted.
+    status = cancelled ? 'cancelled' : 'interrupted';
+    error ??= { message: `The notebook runner stopped (${exit.signal ?? `exit code ${exit.code}`}).`, traceback: stderr.toString() };
+  }
+  if (status === 'cancelled') error ??= { message: 'Cancelled by the user.' };
+  if (status === 'interrupted') error ??= { message: 'The kernel died before the notebook finished.', traceback: stderr.toString() };
+  const savedNotebook = await keepExecutedNotebook(options.store, recorder.id, executed);
+  return recorder.finish(status, error, savedNotebook ? [{ file: savedNotebook, kind: 'notebook' }] : []);
+}
+
+/** Moves the executed notebook (with outputs) into the store's artifacts folder. */
+async function keepExecutedNotebook(store: RunStore, runId: string, executed: string): Promise<string | null> {
+  try {
+    await fs.access(executed);
+  } catch {
+    return null;
+  }
+  const target = path.join(store.root, 'artifacts', runId, 'executed.ipynb');
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  await fs.rename(executed, target);
+  return target;
+}
+
+/** `--name value` and `--name=value` after the script become params (source `argv`). */
+export function paramsFromArgv(args: string[]): Record<string, JsonValue> {
+  const params: Record<string, JsonValue> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const match = /^--?([A-Za-z][\w.-]*)(?:=(.*))?$/.exec(arg);
+    if (!match) continue;
+    const name = match[1]!.replace(/-/g, '_');
+    if (match[2] !== undefined) params[name] = parseParamValue(match[2]);
+    else if (i + 1 < args.length && !args[i + 1]!.startsWith('-')) params[name] = parseParamValue(args[++i]!);
+    else params[name] = true;
+  }
+  return params;
+}
+
+/** Runs a command (typically `python train.py ...`) with capture on, and records the run. */
+export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvelope> {
+  const [program, ...args] = options.command;
+  if (!program) throw new UserError('usage', 'Give the command to run after --, e.g. nb2prod run -- python train.py');
+  const scriptIndex = args.findIndex((a) => a.endsWith('.py'));
+  const script = scriptIndex >= 0 ? path.resolve(options.cwd, args[scriptIndex]!) : null;
+  let source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command: string[] };
+  if (script) {
+    let code: Buffer;
+    try {
+      code = await fs.readFile(script);
+    } catch {
+      throw new UserError('source-not-found', `Cannot read the script ${args[scriptIndex]}: no such file.`);
+    }
+    source = { path: relativeToWorkspace(options.workspaceRoot, script), sha256: sha256Hex(code), snapshot: await options.store.putObject(code), cells: [], command: options.command };
+  } else {
+    const text = options.command.join(' ');
+    source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: options.command };
+  }
+  const recorder = new RunRecorder(options, 'script');
+  await recorder.begin(source, script ? path.dirname(script) : options.cwd);
+  if (scriptIndex >= 0) {
+    const argvParams = paramsFromArgv(args.slice(scriptIndex + 1));
+    recorder.envelope.params = argvParams;
+    recorder.envelope.paramSources = Object.fromEntries(Object.keys(argvParams).map((k) => [k, 'argv' as const]));
+  }
+  await recorder.saveMarker();
+
+  let child: ChildProcess;
+  try {
+    child = spawn(program, args, { env: captureEnv(options, recorder), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
+  } catch (error) {
+    await recorder.abandon();
+    throw new UserError('source-not-found', `Cannot start ${program}: ${(error as Error).message}`);
+  }
+  let cancelled = false;
+  const release = stopOnAbort(child, options.signal, () => (cancelled = true));
+  const stderr = new Tail();
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => options.onOutput?.(chunk, 'stdout'));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.push(chunk);
+    options.onOutput?.(chunk, 'stderr');
+  });
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
+    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  release();
+  if (exit.spawnError) {
+    await recorder.abandon();
+    throw new UserError('source-not-found', `Cannot start "${program}": ${exit.spawnError.message}.`);
+  }
+  let status: RunStatus;
+  let error: RunEnvelope['error'] = null;
+  if (cancelled) {
+    status = 'cancelled';
+    error = { message: 'Cancelled by the user.' };
+  } else if (exit.code === 0) {
+    status = 'succeeded';
+  } else if (exit.signal) {
+    status = 'interrupted';
+    error = { message: `${program} was killed by ${exit.signal}.`, traceback: stderr.toString() };
+  } else {
+    status = 'failed';
+    const lastLine = stderr.toString().trim().split('\n').at(-1) ?? '';
+    error = { message: lastLine || `${program} exited with code ${exit.code}.`, traceback: stderr.toString() };
+  }
+  return recorder.finish(status, error, []);
+}
