@@ -3,9 +3,11 @@
 #   1. provisions what is missing (Debian packages, code-server)       scripts/provision-e2e.sh
 #   2. builds and packages the VSIX                                     scripts/package-vsix.mjs
 #   3. installs it into a code-server whose state persists in .cache/start/
-#   4. creates the demo workspace .cache/start/workspace (sample runs)
+#   4. copies examples/churn to .cache/start/workspace, fresh each start; the workspace's
+#      .nb2prod store is kept, so runs accumulate as they would in a real project
 #   5. serves it on http://127.0.0.1:$PORT (8080 by default, else a free port) until Ctrl-C
-# Also prints what the CLI says about the same store.
+#   6. meanwhile, tracks a real run of churn.ipynb with the CLI and lists and shows it, so the
+#      Runs view has a tracked run; the URL is printed last
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,13 +55,21 @@ if ! node "$entry" --user-data-dir "$state/user-data" --extensions-dir "$state/e
   fail "code-server could not install $vsix"
 fi
 
-if [ -d examples/demo ]; then
-  mkdir -p "$ws"
-  cp -R examples/demo/. "$ws/"
-  echo "start: demo workspace copied from examples/demo"
-else
-  npx --no-install tsx test/fixtures/makeDemoWorkspace.ts "$ws" || fail "could not create the demo workspace (test/fixtures/makeDemoWorkspace.ts)"
-fi
+# A fresh copy of the example, so what was edited in an earlier demo does not linger; the store
+# is moved aside and back, so earlier runs stay. A store of the older sample-run demo (no
+# churn.ipynb beside it) holds runs of files this example lacks: it is not kept.
+kept="$state/kept-store"
+rm -rf "$kept"
+if [ -d "$ws/.nb2prod" ] && [ -f "$ws/churn.ipynb" ]; then mv "$ws/.nb2prod" "$kept"; fi
+rm -rf "$ws"
+mkdir -p "$ws"
+cp -R examples/churn/. "$ws/"
+# What a local run in examples/churn left behind is not part of the example.
+rm -rf "$ws/.nb2prod" "$ws/models"
+if [ -d "$kept" ]; then mv "$kept" "$ws/.nb2prod"; else mkdir -p "$ws/.nb2prod"; fi
+earlier=0
+if [ -d "$ws/.nb2prod/runs" ]; then earlier="$(find "$ws/.nb2prod/runs" -name '*.json' | wc -l | tr -d ' ')"; fi
+echo "start: demo workspace copied from examples/churn (runs kept from earlier starts: $earlier)"
 
 port_free() { node -e 'const s=require("net").createServer();s.once("error",()=>process.exit(1));s.listen(+process.argv[1],"127.0.0.1",()=>s.close(()=>process.exit(0)))' "$1"; }
 port="${PORT:-8080}"
@@ -91,6 +101,20 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
 
+# The CLI in the workspace, as a user would type it there, while code-server starts: a real
+# tracked run of the notebook (Debian's python3 has nbclient, pandas and scikit-learn), then
+# what the store holds. NB2PROD_STORE is unset so the workspace's own .nb2prod is the store.
+cli() {
+  echo
+  echo "\$ nb2prod $*"
+  (cd "$ws" && env -u NB2PROD_STORE node "$root/dist/cli.js" "$@") || echo "(nb2prod exited with $?)"
+}
+echo
+echo "The CLI in the demo workspace ($ws), nb2prod being node dist/cli.js:"
+cli track churn.ipynb --python /usr/bin/python3
+cli runs
+cli show latest
+
 ready=""
 for _ in $(seq 1 150); do
   if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "http://127.0.0.1:$port/healthz" 2>/dev/null; then
@@ -105,7 +129,6 @@ if [ -z "$ready" ]; then
 fi
 
 url="http://127.0.0.1:$port/?folder=$ws"
-store="$ws/.nb2prod"
 bar="================================================================================"
 cat <<EOF
 
@@ -114,21 +137,12 @@ $bar
 
   Open:  $url
 
-  The nb2prod icon in the activity bar shows the Runs view of the demo workspace.
+  The nb2prod icon in the activity bar shows the Runs view, with the run tracked above.
+  Open churn.ipynb and click "Track Run" in its toolbar to record another one.
   Workspace trust is off in this demo. State: .cache/start/  Log: .cache/start/code-server.log
   Press Ctrl-C to stop.
 $bar
-
-The same store from the command line:
-
-\$ node dist/cli.js runs --store $store
 EOF
-node dist/cli.js runs --store "$store" || echo "(the CLI exited with $?)"
-echo
-echo "\$ node dist/cli.js show latest --store $store"
-node dist/cli.js show latest --store "$store" || echo "(the CLI exited with $?)"
-echo
-echo "Serving $url — Ctrl-C to stop."
 
 # Foreground until Ctrl-C (or until code-server exits by itself).
 set +e

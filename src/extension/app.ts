@@ -4,32 +4,41 @@
  */
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { formatAge } from '../core/render/format';
-import type { RunSummary } from '../core/store/runIndex';
 import { COMMANDS, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
 import { registerCommand } from './errors';
+import { ExecutionObserver } from './executionObserver';
 import { RunPanels } from './runPanel';
+import { pickRuns, runIdOf } from './runPicker';
 import { type RunsNode, RunsTreeProvider } from './runsView';
+import { RunTracker } from './tracking';
 import { WorkspaceStore } from './workspaceStore';
 
 export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   const sqlWasmPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath;
+  // The Python companion ships as source in the VSIX (esbuild copies it to dist/python).
+  const pythonDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'python').fsPath;
   const store = new WorkspaceStore(sqlWasmPath, log);
   const runs = new RunsTreeProvider(store, log);
   const view = vscode.window.createTreeView(VIEWS.runs, { treeDataProvider: runs, canSelectMany: true, showCollapseAll: false });
   runs.view = view;
   const panels = new RunPanels(context.extensionUri, store, log);
+  const tracker = new RunTracker(store, runs, panels, log, pythonDir);
+  // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
+  const executions = new ExecutionObserver(context.workspaceState, log);
 
   context.subscriptions.push(
     store,
     view,
     panels,
+    executions,
     store.onDidChange(() => runs.refresh()),
     // Ages ("3 min ago") go stale while hidden: refresh when the view is shown again.
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, panels.serializer()),
     registerCommand(COMMANDS.refreshRuns, () => runs.refresh(), log),
     registerCommand(COMMANDS.showLog, () => log.show(), log),
+    registerCommand(COMMANDS.trackRun, (target?: unknown) => tracker.track(target), log),
+    registerCommand(COMMANDS.replayRun, (target?: RunsNode | string) => tracker.replay(target), log),
     registerCommand(
       COMMANDS.showRun,
       async (target?: RunsNode | string) => {
@@ -56,31 +65,4 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
       log,
     ),
   );
-}
-
-function runIdOf(target: RunsNode | string | undefined): string | undefined {
-  if (typeof target === 'string') return target;
-  return target?.kind === 'run' ? target.run.id : undefined;
-}
-
-/** Quick pick of `count` runs, newest first. Undefined when the user cancels. */
-async function pickRuns(store: WorkspaceStore, count: number, title: string, exclude: string[] = []): Promise<string[] | undefined> {
-  const { runs } = await store.get().list();
-  const candidates = runs.filter((r) => !exclude.includes(r.id));
-  if (candidates.length < count) {
-    throw new UserError('run-not-found', candidates.length ? 'There are not enough runs to diff.' : 'There are no runs in this workspace yet.');
-  }
-  const items = candidates.map((run) => ({ label: run.name, description: describe(run), detail: run.id, id: run.id }));
-  if (count === 1) {
-    const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true });
-    return picked ? [picked.id] : undefined;
-  }
-  const picked = await vscode.window.showQuickPick(items, { title: `${title} (pick ${count})`, canPickMany: true, matchOnDescription: true });
-  if (!picked) return undefined;
-  if (picked.length !== count) throw new UserError('usage', `Pick exactly ${count} runs to diff (${picked.length} picked).`);
-  return picked.map((p) => p.id);
-}
-
-function describe(run: RunSummary): string {
-  return `${run.status} · ${run.sourcePath} · ${formatAge(run.startedAt)}`;
 }

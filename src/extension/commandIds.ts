@@ -4,6 +4,8 @@ export const COMMANDS = {
   showRun: 'nb2prod.showRun',
   diffRuns: 'nb2prod.diffRuns',
   showLog: 'nb2prod.showLog',
+  trackRun: 'nb2prod.trackRun',
+  replayRun: 'nb2prod.replayRun',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -31,6 +31,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   private announced = new Set<string>();
   /** Set by the composition root: the view whose message shows the store state. */
   view: vscode.TreeView<RunsNode> | undefined;
+  /** Callers waiting for the view to have loaded its rows again (see revealRun). */
+  private readonly rootLoadWaiters: Array<() => void> = [];
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -49,6 +51,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   async getChildren(element?: RunsNode): Promise<RunsNode[]> {
     if (element?.kind === 'problems') return element.problems.map((problem) => ({ kind: 'problem', problem }));
     if (element) return [];
+    try {
+      return await this.rootChildren();
+    } finally {
+      for (const resolve of this.rootLoadWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async rootChildren(): Promise<RunsNode[]> {
     if (!this.store.root()) return [];
     try {
       const started = Date.now();
@@ -95,6 +105,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       .join(' · ');
     item.description = [path.basename(run.sourcePath), metrics, formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICONS[run.status];
+    // The status is otherwise only an icon and its colour: screen readers need it in words.
+    item.accessibilityInformation = { label: `${run.name}, ${run.status}, ${item.description}` };
     item.contextValue = `run.${run.status}`;
     item.command = { command: COMMANDS.showRun, title: 'Show Run', arguments: [node] };
     const tooltip = new vscode.MarkdownString(undefined, true);
@@ -107,6 +119,42 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     tooltip.appendMarkdown(`\`${run.id}\``);
     item.tooltip = tooltip;
     return item;
+  }
+
+  /**
+   * Refreshes the view and shows `runId` selected in it (opening the view if needed). The tree
+   * matches the element by its TreeItem id, the run id, so a fresh node for the run will do.
+   * Returns whether the run ended up selected.
+   */
+  async revealRun(runId: string): Promise<boolean> {
+    const view = this.view;
+    if (!view) return false;
+    const { runs } = await this.store.get().list();
+    const run = runs.find((r) => r.id === runId);
+    if (!run) return false;
+    const isSelected = () => view.selection.some((n) => n.kind === 'run' && n.run.id === runId);
+    // A visible tree reloads its rows after a refresh, asynchronously: a reveal that arrives
+    // before the new row is there selects nothing. So wait for the reload, check, and retry.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reloaded = view.visible ? this.nextRootLoad(2_000) : Promise.resolve();
+      this.refresh();
+      await reloaded;
+      await view.reveal({ kind: 'run', run }, { select: true, focus: false });
+      for (let waited = 0; waited < 500 && !isSelected(); waited += 50) await sleep(50);
+      if (isSelected()) return true;
+    }
+    return false;
+  }
+
+  /** Resolves when the root rows have been loaded again, or after `timeoutMs` (a hidden view loads nothing). */
+  private nextRootLoad(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.rootLoadWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   getParent(): RunsNode | undefined {
@@ -134,6 +182,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       if (choice === 'Show Log') this.log.show();
     });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function escapeMarkdown(text: string): string {

@@ -1,0 +1,36 @@
+/** Choosing runs: from a Runs view row or id a command was given, else with a quick pick. */
+import * as vscode from 'vscode';
+import { UserError } from '../core/errors';
+import { formatAge } from '../core/render/format';
+import type { RunSummary } from '../core/store/runIndex';
+import type { RunsNode } from './runsView';
+import type { WorkspaceStore } from './workspaceStore';
+
+/** The run id of a command argument: a Runs view row or an id (from a run page or another command). */
+export function runIdOf(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  const node = target as RunsNode | undefined;
+  return node?.kind === 'run' ? node.run.id : undefined;
+}
+
+/** Quick pick of `count` runs, newest first. Undefined when the user cancels. */
+export async function pickRuns(store: WorkspaceStore, count: number, title: string, exclude: string[] = []): Promise<string[] | undefined> {
+  const { runs } = await store.get().list();
+  const candidates = runs.filter((r) => !exclude.includes(r.id));
+  if (candidates.length < count) {
+    throw new UserError('run-not-found', candidates.length ? 'There are not enough runs to diff.' : 'There are no runs in this workspace yet.');
+  }
+  const items = candidates.map((run) => ({ label: run.name, description: describe(run), detail: run.id, id: run.id }));
+  if (count === 1) {
+    const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true });
+    return picked ? [picked.id] : undefined;
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: `${title} (pick ${count})`, canPickMany: true, matchOnDescription: true });
+  if (!picked) return undefined;
+  if (picked.length !== count) throw new UserError('usage', `Pick exactly ${count} runs to diff (${picked.length} picked).`);
+  return picked.map((p) => p.id);
+}
+
+function describe(run: RunSummary): string {
+  return `${run.status} · ${run.sourcePath} · ${formatAge(run.startedAt)}`;
+}
