@@ -301,18 +301,28 @@ export class VsCodeSession {
     return this.page.locator(`.part.activitybar .action-item[aria-label^="${t}"], .part.activitybar .action-item:has(> a[aria-label^="${t}"])`).first();
   }
 
-  /** Shows a view container in the side bar; a no-op when it is already showing (a click would hide it). */
+  /**
+   * Shows a view container in the side bar. Clicking a selected item hides the side bar, and the
+   * extension may reveal its own view at any moment (after a run it selects the new run), so this
+   * converges instead of clicking once: it clicks only while the container is not showing, and
+   * re-checks after each click.
+   */
   async openViewContainer(title: string): Promise<void> {
     const item = this.activityItem(title);
     await item.waitFor({ state: 'visible', timeout: 30_000 });
-    const selected = (await item.getAttribute('aria-selected')) === 'true' || /\bchecked\b/.test((await item.getAttribute('class')) ?? '');
-    if (!selected) {
+    const showing = async () =>
+      ((await item.getAttribute('aria-selected')) === 'true' || /\bchecked\b/.test((await item.getAttribute('class')) ?? '')) &&
+      (await this.page.locator('.part.sidebar').isVisible());
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (await showing()) return;
       await item.click();
       // Park the mouse on the title bar: the item's hover tooltip would cover the side bar in screenshots.
       await this.page.mouse.move(this.page.viewportSize()!.width / 2, 5);
+      const settle = Date.now() + 2_000;
+      while (Date.now() < settle && !(await showing())) await this.page.waitForTimeout(100);
     }
-    await waitFor(`the "${title}" view container to be selected`, async () =>
-      (await item.getAttribute('aria-selected')) === 'true' || /\bchecked\b/.test((await item.getAttribute('class')) ?? ''));
+    throw new Error(`Timed out after 20000 ms waiting for the "${title}" view container to show`);
   }
 
   /**
