@@ -103,3 +103,15 @@ describe('renderers', () => {
     expect(keyMetrics({ b: 2, a: 1, c: 3 }, ['c', 'zz'])).toEqual([['c', 3]]);
   });
 });
+
+describe('params on the run page', () => {
+  it('folds autologged estimator params apart from the run’s own', () => {
+    const run = makeEnvelope({ params: { lr: 0.1, 'RandomForestClassifier.max_depth': 8 } });
+    run.paramSources = { lr: 'notebook', 'RandomForestClassifier.max_depth': 'autolog' };
+    const page = renderRunHtml(run);
+    const folded = page.slice(page.indexOf('<details class="autolog">'));
+    expect(page.indexOf('>lr<')).toBeLessThan(page.indexOf('<details class="autolog">'));
+    expect(folded).toContain('RandomForestClassifier.max_depth');
+    expect(renderRun(run)).toContain('Estimator params (autologged at fit):\n  RandomForestClassifier.max_depth = 8  (autolog)');
+  });
+});

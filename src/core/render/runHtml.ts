@@ -98,8 +98,15 @@ export function renderRunHtml(run: RunEnvelope, now: number = Date.now()): strin
     : empty('No metrics were logged.');
 
   const params = Object.entries(run.params);
+  // Autologged estimator params are many and rarely what a reader looks for first: folded.
+  const isAutolog = ([k]: [string, JsonValue]) => run.paramSources?.[k] === 'autolog';
+  const ownParams = params.filter((p) => !isAutolog(p));
+  const autoParams = params.filter(isAutolog);
+  const paramRows = (list: Array<[string, JsonValue]>) => list.map(([k, v]) => [text(k), html`<code>${jsonText(v)}</code>`, text(run.paramSources?.[k] ?? '')]);
   const paramsBlock = params.length
-    ? tableOf(['Param', 'Value', 'From'], params.map(([k, v]) => [text(k), html`<code>${jsonText(v)}</code>`, text(run.paramSources?.[k] ?? '')]))
+    ? html`${ownParams.length ? tableOf(['Param', 'Value', 'From'], paramRows(ownParams)) : empty('No params of its own; see the estimator params.')}${autoParams.length
+        ? html`<details class="autolog"><summary>Estimator params (autologged at fit) <span class="count">${autoParams.length}</span></summary>${tableOf(['Param', 'Value', 'From'], paramRows(autoParams))}</details>`
+        : ''}`
     : empty('No params were recorded.');
 
   const seedsBlock = html`${run.seeds.length

@@ -63,7 +63,10 @@ export function renderRun(run: RunEnvelope, now: number = Date.now()): string {
         .map(([name, m]) => `${name} = ${formatNumber(m.value)}${m.series?.length ? `  (${m.series.length} steps)` : ''}`),
     ),
   );
-  out.push(...section('Params', Object.entries(run.params).map(([k, v]) => `${k} = ${json(v)}${run.paramSources?.[k] ? `  (${run.paramSources[k]})` : ''}`)));
+  const paramLine = ([k, v]: [string, JsonValue]) => `${k} = ${json(v)}${run.paramSources?.[k] ? `  (${run.paramSources[k]})` : ''}`;
+  const params = Object.entries(run.params);
+  out.push(...section('Params', params.filter(([k]) => run.paramSources?.[k] !== 'autolog').map(paramLine)));
+  out.push(...section('Estimator params (autologged at fit)', params.filter(([k]) => run.paramSources?.[k] === 'autolog').map(paramLine)));
   out.push(...section('Seeds', run.seeds.map((s) => `${s.library} = ${json(s.value)}  at ${s.location}`)));
   out.push(...section('Unseeded randomness', run.unseeded.map((u) => `${u.call}  at ${u.location}`)));
   out.push(...section('Inputs', run.inputs.map((f) => `${f.path}  ${shortHash(f.sha256)}  ${formatBytes(f.bytes)}${f.profile ? `  ${f.profile.rows} rows × ${f.profile.columns.length} columns` : ''}`)));
