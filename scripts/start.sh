@@ -67,6 +67,13 @@ cp -R examples/churn/. "$ws/"
 # What a local run in examples/churn left behind is not part of the example.
 rm -rf "$ws/.nb2prod" "$ws/models"
 if [ -d "$kept" ]; then mv "$kept" "$ws/.nb2prod"; else mkdir -p "$ws/.nb2prod"; fi
+# The workspace lies inside this repository: give it a repository of its own, so its runs
+# record the example's git state rather than nb2prod's.
+if command -v git >/dev/null; then
+  git -C "$ws" init -q
+  git -C "$ws" add -A
+  git -C "$ws" -c user.name="nb2prod demo" -c user.email="demo@nb2prod.invalid" commit -qm "Example project" || true
+fi
 earlier=0
 if [ -d "$ws/.nb2prod/runs" ]; then earlier="$(find "$ws/.nb2prod/runs" -name '*.json' | wc -l | tr -d ' ')"; fi
 echo "start: demo workspace copied from examples/churn (runs kept from earlier starts: $earlier)"
