@@ -225,8 +225,3 @@ export function parseEnvelopeText(text: string): EnvelopeParseResult {
   }
   return parseEnvelope(value);
 }
-
-/** The metric a view shows by default: the user's choice, else the first by name. */
-export function metricNames(envelope: Pick<RunEnvelope, 'metrics'>): string[] {
-  return Object.keys(envelope.metrics).sort();
-}

@@ -43,10 +43,6 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     this.changed.fire(undefined);
   }
 
-  /** The runs listed at the last refresh, newest first. */
-  currentRuns(): readonly RunSummary[] {
-    return this.runs;
-  }
 
   async getChildren(element?: RunsNode): Promise<RunsNode[]> {
     if (element?.kind === 'problems') return element.problems.map((problem) => ({ kind: 'problem', problem }));

@@ -256,10 +256,6 @@ export class RunIndex {
     return this.column(sql, params).map((s) => JSON.parse(String(s)) as RunSummary);
   }
 
-  count(): number {
-    return Number(this.column('SELECT COUNT(*) FROM runs')[0] ?? 0);
-  }
-
   /** Writes the index if it changed since it was opened or last saved. */
   async save(): Promise<void> {
     if (!this.dirty) return;
