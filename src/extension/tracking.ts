@@ -302,7 +302,7 @@ export class RunTracker {
 }
 
 function hashCacheOf(store: RunStore): HashCache {
-  return new HashCache(path.join(store.root, 'cache', 'file-hashes.json'));
+  return new HashCache(store.hashCacheFile);
 }
 
 /** "cell 3 of 6", and a bar that fills as cells finish. */

@@ -44,6 +44,8 @@ export class RunStore {
   readonly runsDir: string;
   readonly objectsDir: string;
   readonly indexFile: string;
+  /** The file hash stat cache of tracked runs (a cache: losing it only costs re-hashing). */
+  readonly hashCacheFile: string;
   private index: RunIndex | undefined;
   /** Why the index was last rebuilt, for the log; null when it was reused. */
   lastIndexRebuild: string | null = null;
@@ -55,6 +57,7 @@ export class RunStore {
     this.runsDir = path.join(root, 'runs');
     this.objectsDir = path.join(root, 'objects');
     this.indexFile = path.join(root, 'index.sqlite');
+    this.hashCacheFile = path.join(root, 'cache', 'file-hashes.json');
   }
 
   /** True when the store folder exists (reading a missing store lists nothing and creates nothing). */
