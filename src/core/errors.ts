@@ -14,7 +14,8 @@ export type UserErrorCode =
   | 'no-workspace'
   | 'invalid-notebook'
   | 'source-not-found'
-  | 'python-not-usable';
+  | 'python-not-usable'
+  | 'invalid-config';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

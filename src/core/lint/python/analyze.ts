@@ -1,0 +1,792 @@
+/**
+ * What one cell (or script) says, as facts the rules and the cross-cell dataflow model read:
+ * imports and the names they bind, names defined and used (with Python's scoping: function
+ * bodies, classes, comprehensions, lambdas, `global`), calls with their callee chain and
+ * arguments, string literals with their values, and syntax errors.
+ *
+ * Parsing is @lezer/python: pure JavaScript (no wasm to load), about 60 KB, error tolerant (a
+ * broken line yields an error node and the rest of the cell still parses), fast enough to
+ * re-parse a cell per keystroke. See docs/architecture.md, "Linting".
+ *
+ * Offsets are offsets in the cell's source (magics are masked to spaces of the same length).
+ */
+import type { SyntaxNode } from '@lezer/common';
+import { parser } from '@lezer/python';
+import { type Magic, maskIPython } from './ipython';
+import { stringTokenValue } from './strings';
+
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/** An expression as far as the rules need it; anything else is `other` with the names it reads. */
+export type Expr =
+  | { kind: 'name'; name: string; span: Span }
+  | { kind: 'string'; value: string; bytes: boolean; formatted: boolean; span: Span }
+  | { kind: 'number'; text: string; span: Span }
+  | { kind: 'constant'; value: 'True' | 'False' | 'None'; span: Span }
+  | { kind: 'attribute'; object: Expr; name: string; span: Span }
+  | { kind: 'subscript'; object: Expr; span: Span }
+  | { kind: 'call'; call: CallFact; span: Span }
+  | { kind: 'binary'; op: string; left: Expr; right: Expr; span: Span }
+  | { kind: 'sequence'; items: Expr[]; span: Span }
+  | { kind: 'other'; span: Span };
+
+export interface ArgFact {
+  /** The keyword of `f(x=1)`, else null. */
+  keyword: string | null;
+  /** `*args` or `**kwargs`. */
+  star: '' | '*' | '**';
+  value: Expr;
+  span: Span;
+}
+
+export interface CallFact {
+  /** Position of the call among the cell's calls, in source order of their start. */
+  index: number;
+  callee: Expr;
+  args: ArgFact[];
+  /** The whole call, callee to closing parenthesis. */
+  span: Span;
+  /** The argument list, parentheses included. */
+  argsSpan: Span;
+  /** Whether the call runs when the cell runs (`module`) or only when a function is called. */
+  timing: Timing;
+}
+
+/** Module-level code runs when the cell runs; a function body only when the function is called. */
+export type Timing = 'immediate' | 'deferred';
+
+export type BindingKind = 'assign' | 'augassign' | 'import' | 'def' | 'class' | 'for' | 'with' | 'except' | 'walrus' | 'match' | 'global';
+
+/** A module-level (global) name being bound. */
+export interface Binding {
+  name: string;
+  kind: BindingKind;
+  span: Span;
+  /** The value assigned when it is one expression assigned to this name alone (`x = f()`). */
+  value: Expr | null;
+  /** For `a, b = f()`: the position of this name in the target tuple, and the value `f()`. */
+  unpacked: { index: number; of: number; value: Expr } | null;
+  /** Global names the bound value was computed from (the right-hand side's reads). */
+  dependsOn: string[];
+  timing: Timing;
+}
+
+/** A read of a global name. */
+export interface NameUse {
+  name: string;
+  span: Span;
+  timing: Timing;
+}
+
+export interface ImportFact {
+  /** The name the import binds: `np` for `import numpy as np`, `os` for `import os.path`. */
+  bound: string;
+  /** The dotted path `bound` refers to: `numpy`, `os`, `sklearn.model_selection.train_test_split`. */
+  path: string;
+  /** The module named by the statement: `numpy`, `os.path`, `sklearn.model_selection`. */
+  module: string;
+  /** Leading dots of a relative import (`from . import x` is 1). */
+  level: number;
+  star: boolean;
+  /** The statement, and the part naming this import. */
+  statementSpan: Span;
+  nameSpan: Span;
+  timing: Timing;
+}
+
+export interface StringFact {
+  value: string;
+  bytes: boolean;
+  formatted: boolean;
+  span: Span;
+}
+
+export interface SyntaxProblem {
+  span: Span;
+  message: string;
+}
+
+export interface CellFacts {
+  /** The cell's source as given (not masked). */
+  source: string;
+  isPython: boolean;
+  magics: Magic[];
+  imports: ImportFact[];
+  bindings: Binding[];
+  uses: NameUse[];
+  calls: CallFact[];
+  strings: StringFact[];
+  /** Comments, for suppressions (`# nb2prod: ignore[rule]`). */
+  comments: Array<{ text: string; span: Span }>;
+  syntaxErrors: SyntaxProblem[];
+  /** `from x import *` somewhere in the cell: any name may be defined. */
+  starImport: boolean;
+}
+
+interface Scope {
+  kind: 'module' | 'function' | 'class' | 'comprehension';
+  /** Names local to this scope (for functions: collected before the body is walked). */
+  locals: Set<string>;
+  /** Names declared `global` in this function. */
+  globals: Set<string>;
+  parent: Scope | null;
+}
+
+export function analyzeCell(source: string): CellFacts {
+  const masked = maskIPython(source);
+  const facts: CellFacts = {
+    source,
+    isPython: masked.isPython,
+    magics: masked.magics,
+    imports: [],
+    bindings: [],
+    uses: [],
+    calls: [],
+    strings: [],
+    comments: [],
+    syntaxErrors: [],
+    starImport: false,
+  };
+  if (!masked.isPython || !masked.code.trim()) return facts;
+  new CellWalker(masked.code, facts).walkScript();
+  facts.calls.sort((a, b) => a.span.from - b.span.from);
+  facts.calls.forEach((call, index) => (call.index = index));
+  return facts;
+}
+
+const STATEMENT_CONTAINERS = new Set(['Script', 'Body']);
+
+class CellWalker {
+  private readonly module: Scope = { kind: 'module', locals: new Set(), globals: new Set(), parent: null };
+
+  constructor(
+    private readonly code: string,
+    private readonly facts: CellFacts,
+  ) {}
+
+  walkScript(): void {
+    const tree = parser.parse(this.code);
+    this.collectErrorsAndComments(tree.topNode);
+    for (const statement of children(tree.topNode)) this.statement(statement, this.module);
+  }
+
+  private text(node: SyntaxNode | Span): string {
+    return this.code.slice(node.from, node.to);
+  }
+
+  private collectErrorsAndComments(top: SyntaxNode): void {
+    const cursor = top.cursor();
+    do {
+      if (cursor.type.isError) {
+        this.addSyntaxError(cursor.from, cursor.to);
+      } else if (cursor.name === 'Comment') {
+        this.facts.comments.push({ text: this.code.slice(cursor.from, cursor.to), span: { from: cursor.from, to: cursor.to } });
+      } else if (cursor.name === 'PrintStatement') {
+        this.facts.syntaxErrors.push({
+          span: { from: cursor.from, to: cursor.to },
+          message: 'Python 2 print statement: in Python 3 print is a function, write print(...).',
+        });
+      }
+    } while (cursor.next());
+  }
+
+  private addSyntaxError(from: number, to: number): void {
+    const previous = this.facts.syntaxErrors.at(-1);
+    // Error recovery often yields a run of error nodes for one mistake: report it once per line.
+    if (previous && lineOf(this.code, previous.span.from) === lineOf(this.code, from)) return;
+    let message: string;
+    const rest = this.code.slice(from).trim();
+    if (!rest) {
+      message = 'Unexpected end of the cell: an unclosed bracket, string or block?';
+      // Point at the last character so the editor has something to underline.
+      const end = this.code.trimEnd().length;
+      from = Math.max(0, end - 1);
+      to = end;
+    } else {
+      const token = to > from ? this.code.slice(from, to) : (/^\S+/.exec(rest)?.[0] ?? rest[0]!);
+      if (to <= from) {
+        from = from + (this.code.slice(from).length - this.code.slice(from).trimStart().length);
+        to = from + token.length;
+      }
+      message = `Invalid syntax at \`${token.length > 30 ? token.slice(0, 30) + '…' : token}\`.`;
+    }
+    this.facts.syntaxErrors.push({ span: { from, to }, message });
+  }
+
+  // ---- statements ------------------------------------------------------------------------
+
+  private statement(node: SyntaxNode, scope: Scope): void {
+    switch (node.name) {
+      case 'ImportStatement':
+        return this.importStatement(node, scope);
+      case 'AssignStatement':
+        return this.assignStatement(node, scope);
+      case 'UpdateStatement':
+        return this.updateStatement(node, scope);
+      case 'FunctionDefinition':
+        return this.functionDefinition(node, scope);
+      case 'ClassDefinition':
+        return this.classDefinition(node, scope);
+      case 'DecoratedStatement':
+        for (const child of children(node)) {
+          if (child.name === 'Decorator') this.expressionsIn(child, scope);
+          else this.statement(child, scope);
+        }
+        return;
+      case 'ForStatement':
+        return this.forStatement(node, scope);
+      case 'WithStatement':
+        return this.withStatement(node, scope);
+      case 'TryStatement':
+        return this.tryStatement(node, scope);
+      case 'MatchStatement':
+        return this.matchStatement(node, scope);
+      case 'ScopeStatement':
+        if (node.firstChild?.name === 'global') for (const name of node.getChildren('VariableName')) scope.globals.add(this.text(name));
+        return;
+      case 'Body':
+        for (const child of children(node)) this.statement(child, scope);
+        return;
+      default:
+        // Expression statements, if/while/return/raise/assert/del/...: their sub-statements are
+        // in Body nodes, everything else is expressions.
+        for (const child of children(node)) {
+          if (STATEMENT_CONTAINERS.has(child.name)) this.statement(child, scope);
+          else this.expression(child, scope);
+        }
+    }
+  }
+
+  private importStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    const statementSpan = span(node);
+    const timing = timingOf(scope);
+    if (parts[0]?.name === 'from') {
+      let level = 0;
+      const moduleNames: string[] = [];
+      let i = 1;
+      for (; i < parts.length && parts[i]!.name !== 'import'; i++) {
+        const part = parts[i]!;
+        if ((part.name === '.' || part.name === 'Ellipsis') && !moduleNames.length) level += this.text(part).length;
+        else if (part.name === 'VariableName') moduleNames.push(this.text(part));
+      }
+      const module = moduleNames.join('.');
+      const base = '.'.repeat(level) + module;
+      for (i++; i < parts.length; i++) {
+        const part = parts[i]!;
+        if (part.name === '*') {
+          this.facts.starImport = true;
+          this.facts.imports.push({ bound: '*', path: base, module: base, level, star: true, statementSpan, nameSpan: span(part), timing });
+          continue;
+        }
+        if (part.name !== 'VariableName') continue;
+        const imported = this.text(part);
+        let boundNode = part;
+        if (parts[i + 1]?.name === 'as' && parts[i + 2]?.name === 'VariableName') {
+          boundNode = parts[i + 2]!;
+          i += 2;
+        }
+        const bound = this.text(boundNode);
+        const path = base.endsWith('.') || !base ? base + imported : `${base}.${imported}`;
+        this.facts.imports.push({ bound, path, module: base, level, star: false, statementSpan, nameSpan: { from: part.from, to: boundNode.to }, timing });
+        this.bind(bound, 'import', span(boundNode), null, null, [], scope);
+      }
+      return;
+    }
+    // import a.b.c [as d], e
+    for (let i = 1; i < parts.length; i++) {
+      if (parts[i]!.name !== 'VariableName') continue;
+      const start = parts[i]!;
+      const dotted = [this.text(start)];
+      let end = start;
+      while (parts[i + 1]?.name === '.' && parts[i + 2]?.name === 'VariableName') {
+        end = parts[i + 2]!;
+        dotted.push(this.text(end));
+        i += 2;
+      }
+      const module = dotted.join('.');
+      let bound = dotted[0]!;
+      let path = dotted[0]!;
+      let boundSpan = span(start);
+      if (parts[i + 1]?.name === 'as' && parts[i + 2]?.name === 'VariableName') {
+        end = parts[i + 2]!;
+        bound = this.text(end);
+        boundSpan = span(end);
+        path = module;
+        i += 2;
+      }
+      this.facts.imports.push({ bound, path, module, level: 0, star: false, statementSpan, nameSpan: { from: start.from, to: end.to }, timing });
+      this.bind(bound, 'import', boundSpan, null, null, [], scope);
+    }
+  }
+
+  private assignStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    const lastOp = findLastIndex(parts, (p) => p.name === 'AssignOp');
+    if (lastOp < 0) {
+      // `x: int` declares without binding; the annotation is still evaluated.
+      for (const part of parts) if (part.name === 'TypeDef') this.expressionsIn(part, scope);
+      return;
+    }
+    const valueNodes = parts.slice(lastOp + 1);
+    const readsBefore = this.facts.uses.length;
+    const values = valueNodes.filter((p) => p.name !== ',').map((p) => this.expression(p, scope));
+    const value: Expr | null = values.length === 1 ? values[0]! : values.length > 1 ? { kind: 'sequence', items: values, span: spanOf(valueNodes) } : null;
+    const dependsOn = this.readsSince(readsBefore);
+    // Targets: groups of nodes between AssignOps (`a = b = v`), each possibly a bare tuple.
+    let group: SyntaxNode[] = [];
+    for (const part of parts.slice(0, lastOp + 1)) {
+      if (part.name === 'AssignOp') {
+        this.assignTargets(group, value, dependsOn, 'assign', scope);
+        group = [];
+      } else if (part.name === 'TypeDef') this.expressionsIn(part, scope);
+      else group.push(part);
+    }
+  }
+
+  /** Binds the names of one assignment target (`x`, `a, b`, `(a, [b, *c])`, `obj.attr`). */
+  private assignTargets(nodes: SyntaxNode[], value: Expr | null, dependsOn: string[], kind: BindingKind, scope: Scope): void {
+    const items = nodes.filter((n) => n.name !== ',' && n.name !== '*');
+    if (items.length === 1 && nodes.every((n) => n.name !== ',')) {
+      this.target(items[0]!, value, null, dependsOn, kind, scope);
+      return;
+    }
+    const literal = value?.kind === 'sequence' && value.items.length === items.length ? value.items : null;
+    items.forEach((item, index) => {
+      if (literal) this.target(item, literal[index]!, null, dependsOn, kind, scope);
+      else this.target(item, null, value ? { index, of: items.length, value } : null, dependsOn, kind, scope);
+    });
+  }
+
+  private target(node: SyntaxNode, value: Expr | null, unpacked: Binding['unpacked'], dependsOn: string[], kind: BindingKind, scope: Scope): void {
+    switch (node.name) {
+      case 'VariableName':
+        this.bind(this.text(node), kind, span(node), value, unpacked, dependsOn, scope);
+        return;
+      case 'TupleExpression':
+      case 'ArrayExpression':
+      case 'ParenthesizedExpression':
+        this.assignTargets(children(node).filter((n) => !['(', ')', '[', ']'].includes(n.name)), null, dependsOn, kind, scope);
+        return;
+      default:
+        // obj.attr = v, d[k] = v: reads obj and d (and k).
+        this.expression(node, scope);
+    }
+  }
+
+  private updateStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    const readsBefore = this.facts.uses.length;
+    const target = parts[0];
+    for (const part of parts.slice(2)) this.expression(part, scope);
+    if (target?.name === 'VariableName') {
+      this.use(target, scope);
+      this.bind(this.text(target), 'augassign', span(target), null, null, this.readsSince(readsBefore), scope);
+    } else if (target) this.expression(target, scope);
+  }
+
+  private functionDefinition(node: SyntaxNode, scope: Scope): void {
+    const name = node.getChild('VariableName');
+    const params = node.getChild('ParamList');
+    const body = node.getChild('Body');
+    const inner: Scope = { kind: 'function', locals: new Set(), globals: new Set(), parent: scope };
+    if (params) this.parameters(params, scope, inner);
+    for (const child of node.getChildren('TypeDef')) this.expressionsIn(child, scope);
+    if (name) this.bind(this.text(name), 'def', span(name), null, null, [], scope);
+    if (body) {
+      this.collectLocals(body, inner);
+      this.statement(body, inner);
+    }
+  }
+
+  /** Parameter names become locals of `inner`; defaults and annotations are read in `outer`. */
+  private parameters(params: SyntaxNode, outer: Scope, inner: Scope): void {
+    const parts = children(params);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part.name === 'VariableName') inner.locals.add(this.text(part));
+      else if (part.name === 'AssignOp' && parts[i + 1]) this.expression(parts[++i]!, outer);
+      else if (part.name === 'TypeDef') this.expressionsIn(part, outer);
+    }
+  }
+
+  private classDefinition(node: SyntaxNode, scope: Scope): void {
+    const name = node.getChild('VariableName');
+    const bases = node.getChild('ArgList');
+    const body = node.getChild('Body');
+    if (bases) this.expressionsIn(bases, scope);
+    const inner: Scope = { kind: 'class', locals: new Set(), globals: new Set(), parent: scope };
+    if (body) this.statement(body, inner);
+    if (name) this.bind(this.text(name), 'class', span(name), null, null, [], scope);
+  }
+
+  private forStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    const inAt = parts.findIndex((p) => p.name === 'in');
+    const readsBefore = this.facts.uses.length;
+    for (const part of parts.slice(inAt + 1)) if (part.name !== 'Body' && part.name !== 'else') this.expression(part, scope);
+    this.assignTargets(parts.slice(1, inAt).filter((p) => p.name !== 'async' && p.name !== 'for'), null, this.readsSince(readsBefore), 'for', scope);
+    for (const body of parts.filter((p) => p.name === 'Body')) this.statement(body, scope);
+  }
+
+  private withStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part.name === 'Body') this.statement(part, scope);
+      else if (part.name === 'as' && parts[i + 1]) {
+        const readsBefore = this.facts.uses.length;
+        this.target(parts[++i]!, null, null, this.readsSince(readsBefore), 'with', scope);
+      } else if (part.name !== 'with' && part.name !== 'async' && part.name !== ',') this.expression(part, scope);
+    }
+  }
+
+  private tryStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part.name === 'Body') this.statement(part, scope);
+      else if (part.name === 'as' && parts[i + 1]?.name === 'VariableName') this.bind(this.text(parts[++i]!), 'except', span(parts[i]!), null, null, [], scope);
+      else if (!['try', 'except', 'finally', 'else', '*'].includes(part.name)) this.expression(part, scope);
+    }
+  }
+
+  private matchStatement(node: SyntaxNode, scope: Scope): void {
+    for (const part of children(node)) {
+      if (part.name === 'MatchBody') {
+        for (const clause of part.getChildren('MatchClause')) this.patternsIn(clause, scope);
+      } else if (part.name !== 'match') this.expression(part, scope);
+    }
+  }
+
+  private patternsIn(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    parts.forEach((child, i) => {
+      if (child.name === 'Body') this.statement(child, scope);
+      else if (child.name === 'CapturePattern' || (child.name === 'VariableName' && parts[i - 1]?.name === 'as')) {
+        const name = child.name === 'VariableName' ? child : child.getChild('VariableName');
+        if (name && this.text(name) !== '_') this.bind(this.text(name), 'match', span(name), null, null, [], scope);
+      } else if (child.name === 'Guard' || child.name === 'ValuePattern') this.expressionsIn(child, scope);
+      else if (child.firstChild) this.patternsIn(child, scope);
+    });
+  }
+
+  /**
+   * Python decides at compile time which names are local to a function: any name bound anywhere
+   * in its body (unless declared global). Those are collected before the body is walked.
+   */
+  private collectLocals(body: SyntaxNode, scope: Scope): void {
+    const declaredGlobal = new Set<string>();
+    const bound = new Set<string>();
+    const visit = (node: SyntaxNode): void => {
+      switch (node.name) {
+        case 'FunctionDefinition':
+        case 'ClassDefinition': {
+          const name = node.getChild('VariableName');
+          if (name) bound.add(this.text(name));
+          // Defaults and decorators belong to this scope but bind nothing; the body is another scope.
+          return;
+        }
+        case 'LambdaExpression':
+        case 'ArrayComprehensionExpression':
+        case 'DictionaryComprehensionExpression':
+        case 'SetComprehensionExpression':
+        case 'ComprehensionExpression':
+          return;
+        case 'ScopeStatement':
+          for (const name of node.getChildren('VariableName')) {
+            if (node.firstChild?.name === 'global') declaredGlobal.add(this.text(name));
+            else bound.add(this.text(name));
+          }
+          return;
+        case 'AssignStatement': {
+          const parts = children(node);
+          const lastOp = findLastIndex(parts, (p) => p.name === 'AssignOp');
+          for (const part of parts.slice(0, Math.max(0, lastOp))) this.targetNames(part, bound);
+          for (const part of parts.slice(lastOp + 1)) visit(part);
+          return;
+        }
+        case 'UpdateStatement':
+        case 'NamedExpression':
+          if (node.firstChild?.name === 'VariableName') bound.add(this.text(node.firstChild));
+          break;
+        case 'ForStatement': {
+          const parts = children(node);
+          const inAt = parts.findIndex((p) => p.name === 'in');
+          for (const part of parts.slice(1, Math.max(1, inAt))) this.targetNames(part, bound);
+          break;
+        }
+        case 'ImportStatement':
+          this.importedNames(node, bound);
+          return;
+        case 'CapturePattern':
+          if (node.firstChild) bound.add(this.text(node.firstChild));
+          return;
+      }
+      // with ... as x, except E as x
+      const parts = children(node);
+      parts.forEach((part, i) => {
+        if (part.name === 'as' && parts[i + 1] && (node.name === 'WithStatement' || node.name === 'TryStatement')) this.targetNames(parts[i + 1]!, bound);
+        visit(part);
+      });
+    };
+    visit(body);
+    for (const name of bound) if (!declaredGlobal.has(name)) scope.locals.add(name);
+    for (const name of declaredGlobal) scope.globals.add(name);
+  }
+
+  private targetNames(node: SyntaxNode, into: Set<string>): void {
+    if (node.name === 'VariableName') into.add(this.text(node));
+    else if (node.name === 'TupleExpression' || node.name === 'ArrayExpression' || node.name === 'ParenthesizedExpression') {
+      for (const child of children(node)) this.targetNames(child, into);
+    }
+  }
+
+  private importedNames(node: SyntaxNode, into: Set<string>): void {
+    const parts = children(node);
+    const isFrom = parts[0]?.name === 'from';
+    let afterImport = !isFrom;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part.name === 'import') afterImport = true;
+      if (!afterImport || part.name !== 'VariableName') continue;
+      if (parts[i + 1]?.name === 'as' && parts[i + 2]) {
+        into.add(this.text(parts[i + 2]!));
+        i += 2;
+      } else {
+        into.add(this.text(part));
+        if (!isFrom) while (parts[i + 1]?.name === '.') i += 2;
+      }
+    }
+  }
+
+  // ---- expressions -----------------------------------------------------------------------
+
+  private expressionsIn(node: SyntaxNode, scope: Scope): void {
+    for (const child of children(node)) this.expression(child, scope);
+  }
+
+  private expression(node: SyntaxNode, scope: Scope): Expr {
+    const nodeSpan = span(node);
+    switch (node.name) {
+      case 'VariableName':
+        this.use(node, scope);
+        return { kind: 'name', name: this.text(node), span: nodeSpan };
+      case 'String':
+      case 'FormatString':
+      case 'ContinuedString': {
+        const parts = node.name === 'ContinuedString' ? children(node) : [node];
+        let value = '';
+        let bytes = false;
+        let formatted = false;
+        for (const part of parts) {
+          const token = stringTokenValue(this.text(part));
+          value += token.value;
+          bytes ||= token.bytes;
+          formatted ||= token.formatted;
+          if (part.name === 'FormatString') this.expressionsIn(part, scope);
+        }
+        this.facts.strings.push({ value, bytes, formatted, span: nodeSpan });
+        return { kind: 'string', value, bytes, formatted, span: nodeSpan };
+      }
+      case 'FormatReplacement':
+      case 'FormatSpec':
+        this.expressionsIn(node, scope);
+        return { kind: 'other', span: nodeSpan };
+      case 'Number':
+        return { kind: 'number', text: this.text(node), span: nodeSpan };
+      case 'Boolean':
+      case 'None':
+        return { kind: 'constant', value: this.text(node) as 'True' | 'False' | 'None', span: nodeSpan };
+      case 'ParenthesizedExpression': {
+        const inner = children(node).filter((c) => c.name !== '(' && c.name !== ')');
+        if (inner.length === 1) return this.expression(inner[0]!, scope);
+        this.expressionsIn(node, scope);
+        return { kind: 'other', span: nodeSpan };
+      }
+      case 'MemberExpression': {
+        const parts = children(node);
+        const object = this.expression(parts[0]!, scope);
+        if (parts[1]?.name === '.' && parts[2]?.name === 'PropertyName') {
+          return { kind: 'attribute', object, name: this.text(parts[2]), span: nodeSpan };
+        }
+        for (const part of parts.slice(1)) this.expression(part, scope);
+        return { kind: 'subscript', object, span: nodeSpan };
+      }
+      case 'CallExpression':
+        return { kind: 'call', call: this.call(node, scope), span: nodeSpan };
+      case 'BinaryExpression': {
+        const parts = children(node);
+        if (parts.length === 3) {
+          return { kind: 'binary', op: this.text(parts[1]!), left: this.expression(parts[0]!, scope), right: this.expression(parts[2]!, scope), span: nodeSpan };
+        }
+        this.expressionsIn(node, scope);
+        return { kind: 'other', span: nodeSpan };
+      }
+      case 'TupleExpression':
+      case 'ArrayExpression': {
+        const items = children(node)
+          .filter((c) => !['(', ')', '[', ']', ','].includes(c.name))
+          .map((c) => this.expression(c, scope));
+        return { kind: 'sequence', items, span: nodeSpan };
+      }
+      case 'NamedExpression': {
+        const parts = children(node);
+        const readsBefore = this.facts.uses.length;
+        const value = parts[2] ? this.expression(parts[2], scope) : null;
+        if (parts[0]?.name === 'VariableName') this.bind(this.text(parts[0]), 'walrus', span(parts[0]), value, null, this.readsSince(readsBefore), comprehensionParent(scope));
+        return value ?? { kind: 'other', span: nodeSpan };
+      }
+      case 'LambdaExpression': {
+        const inner: Scope = { kind: 'function', locals: new Set(), globals: new Set(), parent: scope };
+        const params = node.getChild('ParamList');
+        if (params) this.parameters(params, scope, inner);
+        for (const child of children(node)) if (child.name !== 'ParamList' && child.name !== 'lambda' && child.name !== ':') this.expression(child, inner);
+        return { kind: 'other', span: nodeSpan };
+      }
+      case 'ArrayComprehensionExpression':
+      case 'DictionaryComprehensionExpression':
+      case 'SetComprehensionExpression':
+      case 'ComprehensionExpression':
+        this.comprehension(node, scope);
+        return { kind: 'other', span: nodeSpan };
+      case 'Comment':
+        return { kind: 'other', span: nodeSpan };
+      default:
+        if (STATEMENT_CONTAINERS.has(node.name)) this.statement(node, scope);
+        else this.expressionsIn(node, scope);
+        return { kind: 'other', span: nodeSpan };
+    }
+  }
+
+  private call(node: SyntaxNode, scope: Scope): CallFact {
+    const calleeNode = node.firstChild!;
+    const argList = node.getChild('ArgList');
+    const call: CallFact = {
+      index: this.facts.calls.length,
+      callee: this.expression(calleeNode, scope),
+      args: [],
+      span: span(node),
+      argsSpan: argList ? span(argList) : { from: node.to, to: node.to },
+      timing: timingOf(scope),
+    };
+    this.facts.calls.push(call);
+    if (!argList) return call;
+    const parts = children(argList);
+    // A generator argument, f(x for x in y), is one comprehension spread over the list.
+    if (parts.some((p) => p.name === 'for')) {
+      this.comprehension(argList, scope);
+      return call;
+    }
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (['(', ')', ','].includes(part.name)) continue;
+      if (part.name === '*' || part.name === '**') {
+        const value = parts[i + 1];
+        if (value) call.args.push({ keyword: null, star: part.name, value: this.expression(value, scope), span: { from: part.from, to: value.to } });
+        i++;
+      } else if (part.name === 'VariableName' && parts[i + 1]?.name === 'AssignOp' && parts[i + 2]) {
+        const value = parts[i + 2]!;
+        call.args.push({ keyword: this.text(part), star: '', value: this.expression(value, scope), span: { from: part.from, to: value.to } });
+        i += 2;
+      } else {
+        call.args.push({ keyword: null, star: '', value: this.expression(part, scope), span: span(part) });
+      }
+    }
+    return call;
+  }
+
+  /**
+   * `[e for t in it if c]`: the first iterable is evaluated in the enclosing scope, the targets
+   * are local to the comprehension, everything else sees both.
+   */
+  private comprehension(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node).filter((p) => !['(', ')', '[', ']', '{', '}', ',', ':'].includes(p.name));
+    const inner: Scope = { kind: 'comprehension', locals: new Set(), globals: new Set(), parent: scope };
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i]!.name !== 'for') continue;
+      for (let j = i + 1; j < parts.length && parts[j]!.name !== 'in'; j++) this.targetNames(parts[j]!, inner.locals);
+    }
+    let firstIterable = true;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part.name === 'for' || part.name === 'if' || part.name === 'async') continue;
+      if (part.name === 'in') {
+        const iterable = parts[++i];
+        if (iterable) this.expression(iterable, firstIterable ? scope : inner);
+        firstIterable = false;
+        continue;
+      }
+      const isTarget = parts.slice(0, i).some((p, k) => p.name === 'for' && parts.slice(k + 1, i + 1).every((q) => q.name !== 'in'));
+      if (!isTarget) this.expression(part, inner);
+    }
+  }
+
+  // ---- names -----------------------------------------------------------------------------
+
+  private use(node: SyntaxNode, scope: Scope): void {
+    const name = this.text(node);
+    for (let s: Scope | null = scope; s; s = s.parent) {
+      if (s.kind === 'module') break;
+      // Functions defined in a class body do not see the class's names.
+      if (s.kind === 'class' && s !== scope) continue;
+      if (s.globals.has(name)) break;
+      if (s.locals.has(name)) return;
+    }
+    this.facts.uses.push({ name, span: span(node), timing: timingOf(scope) });
+  }
+
+  private bind(name: string, kind: BindingKind, nameSpan: Span, value: Expr | null, unpacked: Binding['unpacked'], dependsOn: string[], scope: Scope): void {
+    if (scope.kind === 'module' || scope.globals.has(name)) {
+      this.facts.bindings.push({ name, kind, span: nameSpan, value, unpacked, dependsOn, timing: timingOf(scope) });
+    } else if (scope.kind === 'class' || scope.kind === 'comprehension') {
+      scope.locals.add(name);
+    }
+  }
+
+  private readsSince(count: number): string[] {
+    return [...new Set(this.facts.uses.slice(count).map((u) => u.name))];
+  }
+}
+
+// ---- helpers -----------------------------------------------------------------------------
+
+function children(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let child = node.firstChild; child; child = child.nextSibling) out.push(child);
+  return out;
+}
+
+function span(node: SyntaxNode): Span {
+  return { from: node.from, to: node.to };
+}
+
+function spanOf(nodes: SyntaxNode[]): Span {
+  return { from: nodes[0]!.from, to: nodes.at(-1)!.to };
+}
+
+function findLastIndex<T>(items: T[], predicate: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i]!)) return i;
+  return -1;
+}
+
+function timingOf(scope: Scope): Timing {
+  for (let s: Scope | null = scope; s; s = s.parent) if (s.kind === 'function') return 'deferred';
+  return 'immediate';
+}
+
+/** A walrus in a comprehension binds in the enclosing scope (PEP 572). */
+function comprehensionParent(scope: Scope): Scope {
+  let s = scope;
+  while (s.kind === 'comprehension' && s.parent) s = s.parent;
+  return s;
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 0;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
