@@ -73,7 +73,7 @@ export function maskIPython(source: string): MaskedCell {
           commandFrom: offset + valueAt + 1,
         });
         masked = line.slice(0, valueAt) + '0' + ' '.repeat(line.length - valueAt - 1);
-      } else if (/^[\w.\[\]()'"]+\?{1,2}\s*$/.test(trimmed) || /^\?{1,2}[\w.]+\s*$/.test(trimmed)) {
+      } else if (/^[\w.[\]()'"]+\?{1,2}\s*$/.test(trimmed) || /^\?{1,2}[\w.]+\s*$/.test(trimmed)) {
         // `df.head?` and `??func`: help requests.
         magics.push({ kind: 'line', command: trimmed, from: offset + indent, to: lineEnd, commandFrom: offset + indent });
         masked = line.slice(0, indent) + ' '.repeat(line.length - indent);
