@@ -8,6 +8,7 @@ import { cpSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { measureLintSpeed } from './lintSpeed';
 
 const repo = path.resolve(__dirname, '..');
 const node = process.execPath;
@@ -196,6 +197,26 @@ async function vsixSize(): Promise<void> {
   });
 }
 
+function lintSpeed(): void {
+  const speed = measureLintSpeed(1_000);
+  results.lintSpeed = speed;
+  const parse = `${speed.jsonParseMs.toFixed(1)} ms (JSON.parse of the file)`;
+  rows.push({
+    figure: `lint a ${speed.cells}-cell notebook (${speed.lines} lines, ${(speed.bytes / 1024).toFixed(0)} KB), cold`,
+    ours: `${speed.coldLintMs.toFixed(1)} ms`,
+    baseline: parse,
+    ratio: (speed.coldLintMs / speed.jsonParseMs).toFixed(1),
+    target: speed.coldLintMs < 200 ? 'under 200 ms ✓' : 'FAIL: over 200 ms',
+  });
+  rows.push({
+    figure: '  re-lint after editing one cell',
+    ours: `${speed.relintMs.toFixed(2)} ms`,
+    baseline: parse,
+    ratio: (speed.relintMs / speed.jsonParseMs).toFixed(2),
+    target: speed.relintMs < 10 ? 'under 10 ms ✓' : 'FAIL: over 10 ms',
+  });
+}
+
 function print(): void {
   const headers: Row = { figure: 'figure', ours: 'nb2prod', baseline: 'baseline', ratio: 'ratio', target: 'note' };
   const keys = Object.keys(headers) as Array<keyof Row>;
@@ -213,6 +234,7 @@ async function main(): Promise<void> {
   await storeList();
   await trackingOverhead();
   await hashing();
+  lintSpeed();
   print();
   await fs.mkdir(path.join(repo, 'bench-results'), { recursive: true });
   await fs.writeFile(path.join(repo, 'bench-results', 'latest.json'), JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2));

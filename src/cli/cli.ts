@@ -9,12 +9,13 @@ import path from 'node:path';
 import { UserError, isUserError } from '../core/errors';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command } from './command';
+import { lintCommands } from './lintCommand';
 import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
 export type { CliIo } from './command';
 
-const commands: Record<string, Command> = { ...runsCommands, ...trackCommands };
+const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...lintCommands };
 
 function mainHelp(version: string): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

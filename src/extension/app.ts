@@ -7,6 +7,9 @@ import { UserError } from '../core/errors';
 import { COMMANDS, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
+import { LintCodeActions } from './lint/codeActions';
+import { LintStatus } from './lint/lintStatus';
+import { NotebookLinter } from './lint/notebookLinter';
 import { RunPanels } from './runPanel';
 import { pickRuns, runIdOf } from './runPicker';
 import { type RunsNode, RunsTreeProvider } from './runsView';
@@ -25,12 +28,23 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
+  const linter = new NotebookLinter(executions, context.extensionUri, log);
 
   context.subscriptions.push(
     store,
     view,
     panels,
     executions,
+    linter,
+    new LintStatus(linter),
+    vscode.languages.registerCodeActionsProvider(
+      [
+        { notebookType: 'jupyter-notebook', language: 'python' },
+        { scheme: 'file', language: 'python' },
+      ],
+      new LintCodeActions(linter),
+      LintCodeActions.metadata,
+    ),
     store.onDidChange(() => runs.refresh()),
     // Ages ("3 min ago") go stale while hidden: refresh when the view is shown again.
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),

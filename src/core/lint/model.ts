@@ -76,6 +76,11 @@ export function cachedAnalyze(source: string): CellFacts {
   return facts;
 }
 
+/** Forget cached analyses (benchmarks measure a cold lint with it). */
+export function clearAnalysisCache(): void {
+  analysisCache.clear();
+}
+
 export function comparePositions(a: Position, b: Position): number {
   return a.cell - b.cell || a.offset - b.offset;
 }
@@ -125,7 +130,7 @@ export class NotebookModel {
   importAt(name: string, at: Position): ImportFact | undefined {
     const imports = this.importsByName.get(name);
     if (!imports) return undefined;
-    const latest = this.latestBefore(this.bindingsOf(name), at);
+    const latest = this.latestBefore(this.bindingsOf(name), at, boundSpan);
     if (latest && latest.item.kind !== 'import') return undefined;
     const before = this.latestBefore(imports, at, (i) => i.nameSpan);
     return (before ?? imports[0])?.item;
@@ -133,7 +138,7 @@ export class NotebookModel {
 
   /** The latest binding of `name` executed before `at` that runs immediately. */
   bindingAt(name: string, at: Position): Located<Binding> | undefined {
-    return this.latestBefore(this.bindingsOf(name).filter((b) => b.item.timing === 'immediate'), at);
+    return this.latestBefore(this.bindingsOf(name).filter((b) => b.item.timing === 'immediate'), at, boundSpan);
   }
 
   /**
@@ -253,6 +258,11 @@ export class NotebookModel {
     }
     return found;
   }
+}
+
+/** A binding takes effect where its statement ends (or its body starts), not where its name is. */
+function boundSpan(binding: Binding): Span {
+  return { from: binding.boundAt, to: binding.boundAt };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -55,13 +55,15 @@ export function parseNotebook(text: string, file: string): ParsedNotebook {
   } catch (error) {
     throw new UserError('invalid-notebook', `${file} is not a valid notebook: it is not JSON (${(error as Error).message}).`);
   }
+  // Older formats have another shape (nbformat 3 keeps cells in worksheets): say so first.
+  const version = (value as { nbformat?: unknown } | null)?.nbformat;
+  if (typeof version === 'number' && version !== 4) {
+    throw new UserError('invalid-notebook', `${file} is nbformat ${version}; nb2prod reads nbformat 4 (convert it with \`jupyter nbconvert --to notebook --nbformat 4\`, or open and save it in Jupyter).`);
+  }
   const result = notebookSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new UserError('invalid-notebook', `${file} is not a valid notebook: ${issue.path.join('.') || '(root)'}: ${issue.message}.`);
-  }
-  if (result.data.nbformat !== 4) {
-    throw new UserError('invalid-notebook', `${file} is nbformat ${result.data.nbformat}; nb2prod reads nbformat 4 (open and save it in Jupyter to upgrade).`);
   }
   const cells = result.data.cells.map((cell, index): NotebookCell => ({
     index,

@@ -72,6 +72,11 @@ export interface Binding {
   /** Global names the bound value was computed from (the right-hand side's reads). */
   dependsOn: string[];
   timing: Timing;
+  /**
+   * Offset from which the name holds this value: the end of the statement (`x = x + 1` reads
+   * the old x), the start of the body for `for`/`with`/`except`/`case` targets.
+   */
+  boundAt: number;
 }
 
 /** A read of a global name. */
@@ -95,6 +100,8 @@ export interface ImportFact {
   statementSpan: Span;
   nameSpan: Span;
   timing: Timing;
+  /** Inside `try:` whose `except` catches ImportError/ModuleNotFoundError: an optional dependency. */
+  optional: boolean;
 }
 
 export interface StringFact {
@@ -161,6 +168,12 @@ const STATEMENT_CONTAINERS = new Set(['Script', 'Body']);
 
 class CellWalker {
   private readonly module: Scope = { kind: 'module', locals: new Set(), globals: new Set(), parent: null };
+  /** Where the statement being walked ends: where its bindings take effect by default. */
+  private statementEnd = 0;
+  /** Set while binding the targets of a compound statement: where its body starts. */
+  private bodyStart: number | null = null;
+  /** Inside the body of a `try` that catches ImportError. */
+  private importGuarded = false;
 
   constructor(
     private readonly code: string,
@@ -219,6 +232,17 @@ class CellWalker {
   // ---- statements ------------------------------------------------------------------------
 
   private statement(node: SyntaxNode, scope: Scope): void {
+    if (node.name === 'Body' || node.name === 'Script') return this.statementIn(node, scope);
+    const outer = this.statementEnd;
+    this.statementEnd = node.to;
+    try {
+      this.statementIn(node, scope);
+    } finally {
+      this.statementEnd = outer;
+    }
+  }
+
+  private statementIn(node: SyntaxNode, scope: Scope): void {
     switch (node.name) {
       case 'ImportStatement':
         return this.importStatement(node, scope);
@@ -279,7 +303,7 @@ class CellWalker {
         const part = parts[i]!;
         if (part.name === '*') {
           this.facts.starImport = true;
-          this.facts.imports.push({ bound: '*', path: base, module: base, level, star: true, statementSpan, nameSpan: span(part), timing });
+          this.facts.imports.push({ bound: '*', path: base, module: base, level, star: true, statementSpan, nameSpan: span(part), timing, optional: this.importGuarded });
           continue;
         }
         if (part.name !== 'VariableName') continue;
@@ -291,7 +315,7 @@ class CellWalker {
         }
         const bound = this.text(boundNode);
         const path = base.endsWith('.') || !base ? base + imported : `${base}.${imported}`;
-        this.facts.imports.push({ bound, path, module: base, level, star: false, statementSpan, nameSpan: { from: part.from, to: boundNode.to }, timing });
+        this.facts.imports.push({ bound, path, module: base, level, star: false, statementSpan, nameSpan: { from: part.from, to: boundNode.to }, timing, optional: this.importGuarded });
         this.bind(bound, 'import', span(boundNode), null, null, [], scope);
       }
       return;
@@ -318,7 +342,7 @@ class CellWalker {
         path = module;
         i += 2;
       }
-      this.facts.imports.push({ bound, path, module, level: 0, star: false, statementSpan, nameSpan: { from: start.from, to: end.to }, timing });
+      this.facts.imports.push({ bound, path, module, level: 0, star: false, statementSpan, nameSpan: { from: start.from, to: end.to }, timing, optional: this.importGuarded });
       this.bind(bound, 'import', boundSpan, null, null, [], scope);
     }
   }
@@ -428,7 +452,8 @@ class CellWalker {
     const inAt = parts.findIndex((p) => p.name === 'in');
     const readsBefore = this.facts.uses.length;
     for (const part of parts.slice(inAt + 1)) if (part.name !== 'Body' && part.name !== 'else') this.expression(part, scope);
-    this.assignTargets(parts.slice(1, inAt).filter((p) => p.name !== 'async' && p.name !== 'for'), null, this.readsSince(readsBefore), 'for', scope);
+    const bodyAt = parts.find((p) => p.name === 'Body')?.from ?? node.to;
+    this.boundFrom(bodyAt, () => this.assignTargets(parts.slice(1, inAt).filter((p) => p.name !== 'async' && p.name !== 'for'), null, this.readsSince(readsBefore), 'for', scope));
     for (const body of parts.filter((p) => p.name === 'Body')) this.statement(body, scope);
   }
 
@@ -438,18 +463,34 @@ class CellWalker {
       const part = parts[i]!;
       if (part.name === 'Body') this.statement(part, scope);
       else if (part.name === 'as' && parts[i + 1]) {
-        const readsBefore = this.facts.uses.length;
-        this.target(parts[++i]!, null, null, this.readsSince(readsBefore), 'with', scope);
+        const bodyAt = parts.find((p) => p.name === 'Body')?.from ?? node.to;
+        const target = parts[++i]!;
+        this.boundFrom(bodyAt, () => this.target(target, null, null, [], 'with', scope));
       } else if (part.name !== 'with' && part.name !== 'async' && part.name !== ',') this.expression(part, scope);
     }
   }
 
   private tryStatement(node: SyntaxNode, scope: Scope): void {
     const parts = children(node);
+    const caught = (part: SyntaxNode): string[] =>
+      part.name === 'VariableName' ? [this.text(part)] : part.name === 'TupleExpression' || part.name === 'ParenthesizedExpression' ? children(part).flatMap(caught) : [];
+    const catchesImportError = parts.some((part, i) => parts[i - 1]?.name === 'except' && caught(part).some((name) => name === 'ImportError' || name === 'ModuleNotFoundError'));
+    let firstBody = true;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      if (part.name === 'Body') this.statement(part, scope);
-      else if (part.name === 'as' && parts[i + 1]?.name === 'VariableName') this.bind(this.text(parts[++i]!), 'except', span(parts[i]!), null, null, [], scope);
+      if (part.name === 'Body' && firstBody) {
+        // The `try:` body: imports there are optional when an ImportError is caught.
+        firstBody = false;
+        const outer = this.importGuarded;
+        this.importGuarded = outer || catchesImportError;
+        this.statement(part, scope);
+        this.importGuarded = outer;
+      } else if (part.name === 'Body') this.statement(part, scope);
+      else if (part.name === 'as' && parts[i + 1]?.name === 'VariableName') {
+        const name = parts[++i]!;
+        const bodyAt = parts.slice(i).find((p) => p.name === 'Body')?.from ?? node.to;
+        this.boundFrom(bodyAt, () => this.bind(this.text(name), 'except', span(name), null, null, [], scope));
+      }
       else if (!['try', 'except', 'finally', 'else', '*'].includes(part.name)) this.expression(part, scope);
     }
   }
@@ -462,15 +503,16 @@ class CellWalker {
     }
   }
 
-  private patternsIn(node: SyntaxNode, scope: Scope): void {
+  private patternsIn(node: SyntaxNode, scope: Scope, clauseBodyAt?: number): void {
     const parts = children(node);
+    const bodyAt = clauseBodyAt ?? parts.find((p) => p.name === 'Body')?.from ?? this.statementEnd;
     parts.forEach((child, i) => {
       if (child.name === 'Body') this.statement(child, scope);
       else if (child.name === 'CapturePattern' || (child.name === 'VariableName' && parts[i - 1]?.name === 'as')) {
         const name = child.name === 'VariableName' ? child : child.getChild('VariableName');
-        if (name && this.text(name) !== '_') this.bind(this.text(name), 'match', span(name), null, null, [], scope);
+        if (name && this.text(name) !== '_') this.boundFrom(bodyAt, () => this.bind(this.text(name), 'match', span(name), null, null, [], scope));
       } else if (child.name === 'Guard' || child.name === 'ValuePattern') this.expressionsIn(child, scope);
-      else if (child.firstChild) this.patternsIn(child, scope);
+      else if (child.firstChild) this.patternsIn(child, scope, bodyAt);
     });
   }
 
@@ -637,7 +679,8 @@ class CellWalker {
         const parts = children(node);
         const readsBefore = this.facts.uses.length;
         const value = parts[2] ? this.expression(parts[2], scope) : null;
-        if (parts[0]?.name === 'VariableName') this.bind(this.text(parts[0]), 'walrus', span(parts[0]), value, null, this.readsSince(readsBefore), comprehensionParent(scope));
+        const target = parts[0];
+        if (target?.name === 'VariableName') this.boundFrom(node.to, () => this.bind(this.text(target), 'walrus', span(target), value, null, this.readsSince(readsBefore), comprehensionParent(scope)));
         return value ?? { kind: 'other', span: nodeSpan };
       }
       case 'LambdaExpression': {
@@ -741,9 +784,21 @@ class CellWalker {
 
   private bind(name: string, kind: BindingKind, nameSpan: Span, value: Expr | null, unpacked: Binding['unpacked'], dependsOn: string[], scope: Scope): void {
     if (scope.kind === 'module' || scope.globals.has(name)) {
-      this.facts.bindings.push({ name, kind, span: nameSpan, value, unpacked, dependsOn, timing: timingOf(scope) });
+      const boundAt = this.bodyStart ?? Math.max(this.statementEnd, nameSpan.to);
+      this.facts.bindings.push({ name, kind, span: nameSpan, value, unpacked, dependsOn, timing: timingOf(scope), boundAt });
     } else if (scope.kind === 'class' || scope.kind === 'comprehension') {
       scope.locals.add(name);
+    }
+  }
+
+  /** Runs `bind` calls whose names take effect at `offset` rather than at the statement's end. */
+  private boundFrom(offset: number, bindTargets: () => void): void {
+    const outer = this.bodyStart;
+    this.bodyStart = offset;
+    try {
+      bindTargets();
+    } finally {
+      this.bodyStart = outer;
     }
   }
 

@@ -1,0 +1,480 @@
+/**
+ * `unseeded-random`: randomness whose seed is not fixed, so every run gives different numbers
+ * (splits, initial weights, shuffles) and the saved results cannot be reproduced.
+ *
+ * Three kinds of call:
+ * - functions of a global generator (`random.shuffle`, `np.random.rand`, `torch.randn`,
+ *   `tf.random.uniform`) with no seed call before them in notebook order;
+ * - independent generators built without a seed (`np.random.default_rng()`, `random.Random()`);
+ * - scikit-learn objects and pandas' `sample` that take a `random_state` and were not given one.
+ *   With `random_state=None` they draw from NumPy's global generator, so `np.random.seed` above
+ *   also fixes them.
+ *
+ * A seed counts when it runs before the call: earlier in notebook order at module level, or
+ * through a helper function (`def set_seed(): ...`) called earlier, or earlier in the same
+ * function as the call.
+ */
+import type { ArgFact, Binding, CallFact, Expr, Span } from '../python/analyze';
+import { comparePositions, type NotebookModel, type Position } from '../model';
+import type { Fix, Rule, RuleContext, TextEdit } from '../rule';
+import {
+  NUMPY_LEGACY_FUNCTIONS,
+  type RandomStateCondition,
+  type RngFamily,
+  SEEDERS,
+  SKLEARN_RANDOM_STATE,
+  SKLEARN_UTILS_ONLY,
+  STDLIB_RANDOM_FUNCTIONS,
+  TF1_RANDOM_FUNCTIONS,
+  TF_RANDOM_FUNCTIONS,
+  TORCH_RANDOM_FUNCTIONS,
+  UNSEEDED_GENERATOR_CONSTRUCTORS,
+} from './randomnessCatalog';
+
+const FAMILY_ORDER: readonly RngFamily[] = ['random', 'numpy', 'torch', 'tensorflow'];
+
+const LIBRARY_NAMES: Record<RngFamily, string> = {
+  random: "Python's",
+  numpy: "NumPy's",
+  torch: "PyTorch's",
+  tensorflow: "TensorFlow's",
+};
+
+export const unseededRandom: Rule = {
+  id: 'unseeded-random',
+  defaultSeverity: 'warning',
+  summary: 'Random numbers, shuffles or splits with no fixed seed.',
+  help: 'Seed the global generators once at the top (random.seed(0), np.random.seed(0), torch.manual_seed(0)), pass random_state=0 to scikit-learn and pandas, and give generators a seed (np.random.default_rng(0)).',
+  appliesTo: ['notebook', 'script'],
+  check(context) {
+    const { model } = context;
+    const seeds = new SeedIndex(model);
+    const globalHits: Array<{ cell: number; span: Span; family: RngFamily; message: string }> = [];
+    for (const { cell, call, at } of model.calls()) {
+      const path = model.calleePath(call, at);
+      const source = model.cells[cell]!.cell.source;
+      const global = globalGeneratorUse(call, path, source);
+      if (global) {
+        if (!seeds.seeded(global.family, cell, call)) globalHits.push({ cell, span: call.span, family: global.family, message: global.message(context.target.kind) });
+        continue;
+      }
+      if (path && UNSEEDED_GENERATOR_CONSTRUCTORS.has(path)) {
+        reportUnseededGenerator(context, cell, call, path, source);
+        continue;
+      }
+      const randomState = randomStateUse(model, call, path, at, source);
+      if (randomState && !seeds.seeded('numpy', cell, call)) {
+        const fix = randomStateFix(cell, call, randomState.explicitNone, source);
+        context.report({ cell, span: call.span, message: randomState.message, fixes: fix ? [fix] : [] });
+      }
+    }
+    if (!globalHits.length) return;
+    // One fix for all of them: a seed for each library used unseeded, before the first code cell.
+    const families = FAMILY_ORDER.filter((f) => globalHits.some((h) => h.family === f));
+    const fix = seedFix(context, families);
+    for (const hit of globalHits) context.report({ cell: hit.cell, span: hit.span, message: hit.message, fixes: fix ? [fix] : [] });
+  },
+};
+
+// ---- global generators -------------------------------------------------------------------
+
+interface GlobalUse {
+  family: RngFamily;
+  message(kind: RuleContext['target']['kind']): string;
+}
+
+function globalGeneratorUse(call: CallFact, path: string | null, source: string): GlobalUse | null {
+  if (!path) return null;
+  const name = displayName(call, path, source);
+  const top = (kind: string): string => (kind === 'notebook' ? 'at the top of the notebook' : 'at the top of the script');
+  const dot = path.lastIndexOf('.');
+  const module = path.slice(0, dot);
+  const fn = path.slice(dot + 1);
+  if (module === 'random' && STDLIB_RANDOM_FUNCTIONS.has(fn)) {
+    return {
+      family: 'random',
+      message: (kind) => `${name} uses Python's global random generator, which nothing seeds before this call: call \`random.seed(0)\` ${top(kind)} (or draw from a seeded \`random.Random(0)\`).`,
+    };
+  }
+  if (module === 'numpy.random' && NUMPY_LEGACY_FUNCTIONS.has(fn)) {
+    return {
+      family: 'numpy',
+      message: (kind) => `${name} uses NumPy's global random generator, which nothing seeds before this call: call \`np.random.seed(0)\` ${top(kind)}, or draw from a seeded generator (\`rng = np.random.default_rng(0)\`).`,
+    };
+  }
+  const torchSeedHint = (kind: string): string => `call \`torch.manual_seed(0)\` ${top(kind)}`;
+  if (module === 'torch' && TORCH_RANDOM_FUNCTIONS.has(fn) && !hasKeyword(call, 'generator')) {
+    return { family: 'torch', message: (kind) => `${name} uses PyTorch's global random generator, which nothing seeds before this call: ${torchSeedHint(kind)}.` };
+  }
+  if (isTorchData(path, 'DataLoader') && isConstant(keywordArg(call, 'shuffle')?.value, 'True') && !hasKeyword(call, 'generator') && !hasKeyword(call, 'sampler')) {
+    return {
+      family: 'torch',
+      message: (kind) => `${name}(shuffle=True) shuffles with PyTorch's global random generator, which nothing seeds before this call: ${torchSeedHint(kind)}, or pass \`generator=torch.Generator().manual_seed(0)\`.`,
+    };
+  }
+  if ((isTorchData(path, 'random_split') || isTorchData(path, 'RandomSampler')) && !hasKeyword(call, 'generator')) {
+    return {
+      family: 'torch',
+      message: (kind) => `${name} uses PyTorch's global random generator, which nothing seeds before this call: ${torchSeedHint(kind)}, or pass \`generator=torch.Generator().manual_seed(0)\`.`,
+    };
+  }
+  const tfOp = (module === 'tensorflow.random' && TF_RANDOM_FUNCTIONS.has(fn)) || (module === 'tensorflow' && TF1_RANDOM_FUNCTIONS.has(fn));
+  // An op-level seed alone makes a TensorFlow op deterministic.
+  if (tfOp && !hasValue(keywordArg(call, 'seed'))) {
+    return {
+      family: 'tensorflow',
+      message: (kind) => `${name} uses TensorFlow's global random seed, which nothing sets before this call: call \`tf.random.set_seed(0)\` ${top(kind)}, or pass seed=0.`,
+    };
+  }
+  return null;
+}
+
+function isTorchData(path: string, name: string): boolean {
+  return path.startsWith('torch.utils.data.') && path.endsWith(`.${name}`);
+}
+
+// ---- generators built without a seed ------------------------------------------------------
+
+function reportUnseededGenerator(context: RuleContext, cell: number, call: CallFact, path: string, source: string): void {
+  const positional = call.args.filter((a) => !a.keyword && !a.star);
+  if (call.args.some((a) => a.star)) return;
+  const seedArg = positional[0] ?? call.args.find((a) => a.keyword === 'seed' || a.keyword === 'x' || a.keyword === 'entropy');
+  if (seedArg && !isConstant(seedArg.value, 'None')) return;
+  // Arguments other than the seed (`RandomState(seed=None)` aside): leave them be.
+  if (!seedArg && call.args.length) return;
+  const short = path.slice(path.lastIndexOf('.') + 1);
+  const edit: TextEdit | null = seedArg
+    ? { cell, span: seedArg.value.span, text: '0' }
+    : emptyParens(call, source)
+      ? { cell, span: { from: call.argsSpan.from + 1, to: call.argsSpan.from + 1 }, text: '0' }
+      : null;
+  context.report({
+    cell,
+    span: call.span,
+    message: `${displayName(call, path, source)}${seedArg ? ' with seed None' : '()'} without a seed starts from fresh OS entropy on every run: pass a seed, e.g. \`${short}(0)\`.`,
+    fixes: edit ? [{ title: `Seed it: ${short}(0)`, edits: [edit], preferred: true }] : [],
+  });
+}
+
+// ---- random_state -------------------------------------------------------------------------
+
+interface RandomStateUse {
+  message: string;
+  /** The `random_state=None` argument, replaced by the fix. */
+  explicitNone: ArgFact | null;
+}
+
+function randomStateUse(model: NotebookModel, call: CallFact, path: string | null, at: Position, source: string): RandomStateUse | null {
+  if (call.args.some((a) => a.star === '**')) return null;
+  const given = keywordArg(call, 'random_state');
+  if (given && !isConstant(given.value, 'None')) return null;
+  const explicitNone = given ?? null;
+  const advice = 'pass random_state=0 (or any fixed integer)';
+  if (path?.startsWith('sklearn.')) {
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    const condition = SKLEARN_RANDOM_STATE.get(name);
+    if (!condition) return null;
+    if (SKLEARN_UTILS_ONLY.has(name) && !path.startsWith('sklearn.utils.')) return null;
+    const qualifier = randomWhen(model, call, condition, at);
+    if (qualifier === null) return null;
+    const state = explicitNone ? 'random_state=None' : 'no random_state';
+    const verb = name === 'train_test_split' || condition === 'shuffle' || name === 'ShuffleSplit' ? 'shuffles' : 'is random';
+    return { message: `\`${name}\`${qualifier} ${verb} with ${state}, so its results change on every run: ${advice}.`, explicitNone };
+  }
+  if (!path && isPandasSample(model, call, at)) {
+    // DataFrame.sample(n, frac, replace, weights, random_state, ...): the fifth positional.
+    const positional = call.args.filter((a) => !a.keyword && !a.star);
+    if (call.args.some((a) => a.star) || (positional.length >= 5 && !isConstant(positional[4]!.value, 'None'))) return null;
+    if (hasValue(keywordArg(call, 'seed'))) return null;
+    const name = `\`${source.slice(call.callee.span.from, call.callee.span.to)}\``;
+    return { message: `${name} picks random rows with ${explicitNone ? 'random_state=None' : 'no random_state'}, so it picks different ones on every run: ${advice}.`, explicitNone };
+  }
+  return null;
+}
+
+/** Null when the call is not random as written; else a qualifier for the message. */
+function randomWhen(model: NotebookModel, call: CallFact, condition: RandomStateCondition, at: Position): string | null {
+  switch (condition) {
+    case 'always':
+      return '';
+    case 'unless-no-shuffle':
+      return isConstant(keywordArg(call, 'shuffle')?.value, 'False') ? null : '';
+    case 'shuffle':
+      return isConstant(keywordArg(call, 'shuffle')?.value, 'True') ? '(shuffle=True)' : null;
+    case 'probability':
+      return isConstant(keywordArg(call, 'probability')?.value, 'True') ? '(probability=True)' : null;
+    case 'solver': {
+      const solver = stringArg(model, call, 'solver', at);
+      return solver === 'sag' || solver === 'saga' || solver === 'liblinear' ? ` with solver '${solver}'` : null;
+    }
+    case 'svd-solver': {
+      const solver = stringArg(model, call, 'svd_solver', at);
+      return solver === 'randomized' || solver === 'arpack' ? ` with svd_solver '${solver}'` : null;
+    }
+  }
+}
+
+/** Libraries whose objects have a `.sample` that is not pandas'. */
+const NON_PANDAS_SAMPLERS = ['random.', 'numpy.', 'torch.', 'tensorflow.', 'jax.', 'scipy.', 'pyspark.', 'polars.', 'secrets.'];
+
+/** `<frame>.sample(...)`: a method call on a value, in a notebook that uses pandas. */
+function isPandasSample(model: NotebookModel, call: CallFact, at: Position): boolean {
+  if (call.callee.kind !== 'attribute' || call.callee.name !== 'sample') return false;
+  const receiver = call.callee.object;
+  if (model.resolve(receiver, at)) return false;
+  const made = model.constructedBy(receiver, at);
+  if (made) return made.startsWith('pandas.') || (!NON_PANDAS_SAMPLERS.some((prefix) => made.startsWith(prefix)) && usesPandasOnly(model));
+  return usesPandasOnly(model);
+}
+
+/** The notebook imports pandas, and no other dataframe library with a `.sample(seed=)`. */
+function usesPandasOnly(model: NotebookModel): boolean {
+  let pandas = false;
+  for (const { item } of model.imports()) {
+    const root = item.module.split('.')[0];
+    if (root === 'pyspark' || root === 'polars' || root === 'dask') return false;
+    if (root === 'pandas' || root === 'modin') pandas = true;
+  }
+  return pandas;
+}
+
+function randomStateFix(cell: number, call: CallFact, explicitNone: ArgFact | null, source: string): Fix | null {
+  const title = 'Pass random_state=0';
+  if (explicitNone) return { title, edits: [{ cell, span: explicitNone.value.span, text: '0' }], preferred: true };
+  const last = call.args.at(-1);
+  if (last) return { title, edits: [{ cell, span: { from: last.span.to, to: last.span.to }, text: ', random_state=0' }], preferred: true };
+  // `f(x for x in xs)` has no ArgFacts but is not empty.
+  if (!emptyParens(call, source)) return null;
+  const inside = call.argsSpan.from + 1;
+  return { title, edits: [{ cell, span: { from: inside, to: inside }, text: 'random_state=0' }], preferred: true };
+}
+
+// ---- seeds --------------------------------------------------------------------------------
+
+interface SeedEvent {
+  cell: number;
+  offset: number;
+  families: ReadonlySet<RngFamily>;
+  /** For a seed inside a function: that function (its def binding), which it seeds from there on. */
+  within: Binding | null;
+}
+
+/**
+ * Where each global generator gets seeded: module-level seed calls, calls of functions that
+ * seed (`def set_seed(s): random.seed(s); np.random.seed(s)`), and seeds inside a function for
+ * the rest of that function.
+ */
+class SeedIndex {
+  private readonly events: SeedEvent[] = [];
+
+  constructor(private readonly model: NotebookModel) {
+    // Functions that seed, found to a fixed point so helpers calling helpers count.
+    const seeding = new Map<Binding, Set<RngFamily>>();
+    const located: Array<{ cell: number; call: CallFact; at: Position; within: Binding | null }> = [];
+    for (const { cell, call, at } of model.calls()) located.push({ cell, call, at, within: call.timing === 'deferred' ? enclosingFunction(model, cell, call.span.from) : null });
+    const familiesOf = (entry: (typeof located)[number]): ReadonlySet<RngFamily> | undefined => {
+      const path = model.calleePath(entry.call, entry.at);
+      const direct = path ? SEEDERS.get(path) : undefined;
+      if (direct) return hasSeedArgument(entry.call) ? new Set(direct) : undefined;
+      const helper = helperCalled(model, entry.call, entry.at);
+      return helper ? seeding.get(helper) : undefined;
+    };
+    for (let round = 0; round < 4; round++) {
+      let changed = false;
+      for (const entry of located) {
+        if (!entry.within) continue;
+        const families = familiesOf(entry);
+        if (!families?.size) continue;
+        const into = seeding.get(entry.within) ?? new Set<RngFamily>();
+        const before = into.size;
+        for (const f of families) into.add(f);
+        seeding.set(entry.within, into);
+        changed ||= into.size !== before;
+      }
+      if (!changed) break;
+    }
+    for (const entry of located) {
+      const families = familiesOf(entry);
+      if (families?.size) this.events.push({ cell: entry.cell, offset: entry.call.span.from, families, within: entry.within });
+    }
+  }
+
+  /** Whether `family` is seeded before `call` runs. */
+  seeded(family: RngFamily, cell: number, call: CallFact): boolean {
+    const at = { cell, offset: call.span.from };
+    const within = call.timing === 'deferred' ? enclosingFunction(this.model, cell, call.span.from) : null;
+    return this.events.some((event) => {
+      if (!event.families.has(family) || comparePositions(event, at) >= 0) return false;
+      return event.within === null || event.within === within;
+    });
+  }
+}
+
+/** A seed call needs a seed: `random.seed()` and `np.random.seed()` seed from the clock or the OS. */
+function hasSeedArgument(call: CallFact): boolean {
+  return call.args.some((a) => a.star || !isConstant(a.value, 'None'));
+}
+
+/** The module-level function a call calls, when it is a name bound by `def`. */
+function helperCalled(model: NotebookModel, call: CallFact, at: Position): Binding | undefined {
+  if (call.callee.kind !== 'name') return undefined;
+  const binding = model.bindingAt(call.callee.name, at) ?? (call.timing === 'deferred' ? model.bindingsOf(call.callee.name).at(-1) : undefined);
+  return binding?.item.kind === 'def' ? binding.item : undefined;
+}
+
+/**
+ * The module-level function whose body holds a deferred call: the last `def` or `class` of the
+ * cell that starts before it (a method is inside a class, and is not attributed to a function).
+ */
+function enclosingFunction(model: NotebookModel, cell: number, offset: number): Binding | null {
+  const facts = model.cells[cell]?.facts;
+  let found: Binding | null = null;
+  for (const binding of facts?.bindings ?? []) {
+    if (binding.timing !== 'immediate' || (binding.kind !== 'def' && binding.kind !== 'class')) continue;
+    if (binding.span.from < offset && (!found || binding.span.from > found.span.from)) found = binding;
+  }
+  return found?.kind === 'def' ? found : null;
+}
+
+// ---- the seed cell fix --------------------------------------------------------------------
+
+interface SeedLine {
+  /** The import it needs, as the name it binds and the path that name refers to. */
+  bound: string;
+  path: string;
+  importLine: string;
+  seedLine: string;
+}
+
+function seedLines(model: NotebookModel, families: readonly RngFamily[]): SeedLine[] {
+  return families.map((family) => {
+    switch (family) {
+      case 'random':
+        return nameFree(model, 'random', 'random')
+          ? { bound: 'random', path: 'random', importLine: 'import random', seedLine: 'random.seed(0)' }
+          : { bound: 'stdlib_random', path: 'random', importLine: 'import random as stdlib_random', seedLine: 'stdlib_random.seed(0)' };
+      case 'numpy':
+        return preferAlias(model, 'numpy', 'np')
+          ? { bound: 'np', path: 'numpy', importLine: 'import numpy as np', seedLine: 'np.random.seed(0)' }
+          : { bound: 'numpy', path: 'numpy', importLine: 'import numpy', seedLine: 'numpy.random.seed(0)' };
+      case 'torch':
+        return { bound: 'torch', path: 'torch', importLine: 'import torch', seedLine: 'torch.manual_seed(0)' };
+      case 'tensorflow':
+        return preferAlias(model, 'tensorflow', 'tf')
+          ? { bound: 'tf', path: 'tensorflow', importLine: 'import tensorflow as tf', seedLine: 'tf.random.set_seed(0)' }
+          : { bound: 'tensorflow', path: 'tensorflow', importLine: 'import tensorflow', seedLine: 'tensorflow.random.set_seed(0)' };
+    }
+  });
+}
+
+/** `name` is unbound, or bound only by imports of `path`. */
+function nameFree(model: NotebookModel, name: string, path: string): boolean {
+  const imports = [...model.imports()].filter(({ item }) => item.bound === name);
+  return model.bindingsOf(name).every((b) => b.item.kind === 'import') && imports.every(({ item }) => item.path === path);
+}
+
+/** Use the conventional alias unless the notebook imports the module under another name only. */
+function preferAlias(model: NotebookModel, module: string, alias: string): boolean {
+  if (!nameFree(model, alias, module)) return false;
+  const aliases = new Set([...model.imports()].filter(({ item }) => item.path === module).map(({ item }) => item.bound));
+  return aliases.size === 0 || aliases.has(alias);
+}
+
+function seedFix(context: RuleContext, families: readonly RngFamily[]): Fix | null {
+  const { model } = context;
+  const lines = seedLines(model, families);
+  const names = families.map((f) => LIBRARY_NAMES[f].replace("'s", '')).join(', ');
+  if (context.target.kind === 'notebook') {
+    const first = model.codeCells().next();
+    if (first.done) return null;
+    const source = `${lines.map((l) => l.importLine).join('\n')}\n\n${lines.map((l) => l.seedLine).join('\n')}`;
+    return { title: `Add a seed cell at the top (${names})`, edits: [], insertCells: [{ at: first.value.cell, source }] };
+  }
+  const edit = scriptSeedEdit(model, lines);
+  return edit ? { title: `Seed ${names} at the top of the script`, edits: [edit] } : null;
+}
+
+/** Seed lines after the script's leading imports (or its docstring), importing what is missing. */
+function scriptSeedEdit(model: NotebookModel, lines: SeedLine[]): TextEdit | null {
+  const facts = model.cells[0]?.facts;
+  if (!facts) return null;
+  const source = facts.source;
+  const comments = facts.comments.map((c) => c.span);
+  let cursor = skipTrivia(source, 0, comments);
+  let afterDocstring = false;
+  const docstring = facts.strings.find((s) => s.span.from === cursor);
+  if (docstring && atLineEnd(source, docstring.span.to, comments)) {
+    cursor = docstring.span.to;
+    afterDocstring = true;
+  }
+  let importsEnd: number | null = null;
+  const present: Array<{ bound: string; path: string }> = [];
+  const statements = [...new Map(facts.imports.filter((i) => i.timing === 'immediate').map((i) => [i.statementSpan.from, i.statementSpan])).values()].sort((a, b) => a.from - b.from);
+  for (const statement of statements) {
+    if (skipTrivia(source, cursor, comments) !== statement.from) break;
+    cursor = importsEnd = statement.to;
+    for (const item of facts.imports) if (item.statementSpan.from === statement.from) present.push({ bound: item.bound, path: item.path });
+  }
+  const anchor = importsEnd ?? (afterDocstring ? cursor : null);
+  let at = 0;
+  if (anchor !== null) {
+    const newline = source.indexOf('\n', anchor);
+    at = newline === -1 ? source.length : newline + 1;
+  }
+  const missing = lines.filter((l) => !present.some((p) => p.bound === l.bound && p.path === l.path)).map((l) => `${l.importLine}\n`);
+  let text = (importsEnd === null && anchor !== null ? '\n' : '') + missing.join('') + (missing.length || importsEnd !== null ? '\n' : '') + lines.map((l) => `${l.seedLine}\n`).join('');
+  if (at === source.length && source.length && !source.endsWith('\n')) text = `\n${text}`;
+  if (at < source.length && source[at] !== '\n' && source[at] !== '\r') text += '\n';
+  return { cell: 0, span: { from: at, to: at }, text };
+}
+
+function skipTrivia(source: string, from: number, comments: Span[]): number {
+  let i = from;
+  for (;;) {
+    while (i < source.length && (source[i] === ' ' || source[i] === '\t' || source[i] === '\n' || source[i] === '\r' || source[i] === '\f')) i++;
+    const comment = comments.find((c) => c.from === i);
+    if (!comment) return i;
+    i = comment.to;
+  }
+}
+
+function atLineEnd(source: string, offset: number, comments: Span[]): boolean {
+  let i = offset;
+  while (i < source.length && (source[i] === ' ' || source[i] === '\t')) i++;
+  if (comments.some((c) => c.from === i)) return true;
+  return i >= source.length || source[i] === '\n' || source[i] === '\r';
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+function keywordArg(call: CallFact, keyword: string): ArgFact | undefined {
+  return call.args.find((a) => a.keyword === keyword);
+}
+
+function hasKeyword(call: CallFact, keyword: string): boolean {
+  return hasValue(keywordArg(call, keyword));
+}
+
+/** Passed, and not `None`. */
+function hasValue(arg: ArgFact | undefined): boolean {
+  return !!arg && !isConstant(arg.value, 'None');
+}
+
+function isConstant(expr: Expr | undefined, value: 'True' | 'False' | 'None'): boolean {
+  return expr?.kind === 'constant' && expr.value === value;
+}
+
+function stringArg(model: NotebookModel, call: CallFact, keyword: string, at: Position): string | null {
+  const arg = keywordArg(call, keyword);
+  return arg ? model.stringValue(arg.value, at) : null;
+}
+
+function emptyParens(call: CallFact, source: string): boolean {
+  return call.argsSpan.to - call.argsSpan.from >= 2 && !source.slice(call.argsSpan.from + 1, call.argsSpan.to - 1).trim();
+}
+
+/** How the message names the function: as written, with the full path when written bare. */
+function displayName(call: CallFact, path: string, source: string): string {
+  const written = source.slice(call.callee.span.from, call.callee.span.to);
+  return call.callee.kind === 'name' && written !== path ? `\`${written}\` (\`${path}\`)` : `\`${written}\``;
+}

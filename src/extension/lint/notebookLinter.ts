@@ -1,0 +1,280 @@
+/**
+ * Lint as the user types: notebooks (every cell) and Python files get nb2prod diagnostics on
+ * the exact range, refreshed a moment after each edit. Only the edited cell is re-parsed (cell
+ * analyses are cached by source text); the cross-cell rules re-run over the cached facts.
+ *
+ * The linter keeps what it found per document so the code action provider can offer the fixes
+ * of exactly those findings.
+ */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { type LintConfig, loadLintConfig, withRuleOverrides } from '../../core/lint/config';
+import { lintCells } from '../../core/lint/engine';
+import type { SourceCell } from '../../core/lint/model';
+import { positionAt } from '../../core/lint/positions';
+import { findProjectRoot, ProjectScanner } from '../../core/lint/project/scan';
+import type { Finding, LintTarget, Severity } from '../../core/lint/rule';
+import { ALL_RULES } from '../../core/lint/rules';
+import { ExecutionObserver } from '../executionObserver';
+import { resolveInterpreter } from '../interpreter';
+import { queryInstalledDistributions } from './installedPackages';
+
+const NOTEBOOK_TYPE = 'jupyter-notebook';
+/** Wait for a pause in typing before re-linting. */
+const LINT_DELAY_MS = 250;
+
+/** A finding as shown: where it lives now, so a quick fix edits the right cell. */
+export interface ShownFinding {
+  finding: Finding;
+  diagnostic: vscode.Diagnostic;
+  /** The document the diagnostic is on (a cell's document, or the script). */
+  document: vscode.TextDocument;
+  /** The notebook, when the finding is in one. */
+  notebook: vscode.NotebookDocument | undefined;
+  /** The version of `document` that was linted; fixes are only offered for it. */
+  version: number;
+}
+
+/** Files whose change alters what the project scan found. */
+const PROJECT_FILES_GLOB = '**/{requirements*.txt,pyproject.toml,nb2prod.toml,environment.yml,environment.yaml,Pipfile,setup.cfg,*.lock,.gitattributes,*.dvc,dvc.lock,dvc.yaml}';
+
+export class NotebookLinter implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('nb2prod');
+  private readonly shown = new Map<string, ShownFinding[]>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly scanners = new Map<string, ProjectScanner>();
+  private readonly configs = new Map<string, LintConfig>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after diagnostics changed (the status bar counts them). */
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.changed];
+  private installedQueried = false;
+
+  constructor(
+    private readonly executions: ExecutionObserver,
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const watcher = vscode.workspace.createFileSystemWatcher(PROJECT_FILES_GLOB);
+    const gitIndex = vscode.workspace.createFileSystemWatcher('**/.git/index');
+    const projectChanged = (): void => this.invalidateProject();
+    this.disposables.push(
+      watcher,
+      gitIndex,
+      watcher.onDidChange(projectChanged),
+      watcher.onDidCreate(projectChanged),
+      watcher.onDidDelete(projectChanged),
+      gitIndex.onDidChange(projectChanged),
+      vscode.workspace.onDidOpenNotebookDocument((notebook) => this.schedule(notebook, 0)),
+      vscode.workspace.onDidChangeNotebookDocument((event) => this.schedule(event.notebook)),
+      vscode.workspace.onDidCloseNotebookDocument((notebook) => this.forgetNotebook(notebook)),
+      vscode.workspace.onDidOpenTextDocument((document) => this.scheduleScript(document, 0)),
+      vscode.workspace.onDidChangeTextDocument((event) => this.scheduleScript(event.document)),
+      vscode.workspace.onDidCloseTextDocument((document) => this.forgetScript(document)),
+      executions.onDidChange((notebook) => this.schedule(notebook, 0)),
+      vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('nb2prod.lint') && this.relintAll()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        for (const scanner of this.scanners.values()) scanner.invalidate();
+        this.scanners.clear();
+        this.relintAll();
+      }),
+    );
+    this.relintAll();
+  }
+
+  /** The findings shown on a document (a cell's or a script's). */
+  findingsOn(document: vscode.TextDocument): readonly ShownFinding[] {
+    return this.shown.get(document.uri.toString()) ?? [];
+  }
+
+  /** Counts of the findings in a notebook or file, for the status bar. */
+  counts(uris: readonly vscode.Uri[]): Record<Severity, number> {
+    const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+    for (const uri of uris) for (const shown of this.shown.get(uri.toString()) ?? []) counts[shown.finding.severity]++;
+    return counts;
+  }
+
+  relintAll(): void {
+    this.configs.clear();
+    for (const notebook of vscode.workspace.notebookDocuments) this.schedule(notebook, 0);
+    for (const document of vscode.workspace.textDocuments) this.scheduleScript(document, 0);
+  }
+
+  private enabled(resource: vscode.Uri): boolean {
+    return vscode.workspace.getConfiguration('nb2prod.lint', resource).get<boolean>('enabled', true);
+  }
+
+  private schedule(notebook: vscode.NotebookDocument, delay = LINT_DELAY_MS): void {
+    if (notebook.notebookType !== NOTEBOOK_TYPE) return;
+    this.debounce(notebook.uri.toString(), delay, () => this.lintNotebook(notebook));
+  }
+
+  private scheduleScript(document: vscode.TextDocument, delay = LINT_DELAY_MS): void {
+    if (document.languageId !== 'python' || document.uri.scheme !== 'file') return;
+    this.debounce(document.uri.toString(), delay, () => this.lintScript(document));
+  }
+
+  private debounce(key: string, delay: number, work: () => Promise<void>): void {
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        work().catch((error: unknown) => this.log.error(`Lint failed for ${key}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+      }, delay),
+    );
+  }
+
+  private async lintNotebook(notebook: vscode.NotebookDocument): Promise<void> {
+    if (notebook.isClosed) return;
+    const cellsNow = notebook.getCells();
+    for (const cell of cellsNow) this.clear(cell.document.uri);
+    if (!this.enabled(notebook.uri)) return this.changed.fire();
+    const cells: SourceCell[] = cellsNow.map((cell) => ({
+      index: cell.index,
+      kind: cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' : cell.document.languageId === 'python' ? 'code' : 'raw',
+      source: cell.document.getText(),
+      executionCount: cell.executionSummary?.executionOrder ?? null,
+    }));
+    const versions = cellsNow.map((cell) => cell.document.version);
+    const key = ExecutionObserver.notebookKey(notebook);
+    const editedSinceRun = new Set(this.executions.executionLog.editedSinceRun(key).map((state) => state.index));
+    const findings = await this.run(notebook.uri, cells, { kind: 'notebook', path: notebook.uri.fsPath }, { editedSinceRun });
+    if (!findings || notebook.isClosed) return;
+    // Edited while we were scanning: the next scheduled lint will show fresh results.
+    if (cellsNow.some((cell, i) => cell.document.version !== versions[i])) return;
+    const byCell = new Map<number, ShownFinding[]>();
+    for (const finding of findings) {
+      const cell = cellsNow[finding.cell];
+      if (!cell) continue;
+      const shown = this.toShown(finding, cell.document, notebook);
+      byCell.set(finding.cell, [...(byCell.get(finding.cell) ?? []), shown]);
+    }
+    for (const [index, list] of byCell) this.show(cellsNow[index]!.document.uri, list);
+    this.changed.fire();
+  }
+
+  private async lintScript(document: vscode.TextDocument): Promise<void> {
+    if (document.isClosed) return;
+    if (!this.enabled(document.uri)) {
+      this.clear(document.uri);
+      return this.changed.fire();
+    }
+    const version = document.version;
+    const cells: SourceCell[] = [{ index: 0, kind: 'code', source: document.getText(), executionCount: null }];
+    const findings = await this.run(document.uri, cells, { kind: 'script', path: document.uri.fsPath }, null);
+    if (!findings || document.isClosed || document.version !== version) return;
+    this.show(document.uri, findings.map((finding) => this.toShown(finding, document, undefined)));
+    this.changed.fire();
+  }
+
+  private async run(resource: vscode.Uri, cells: SourceCell[], target: LintTarget, session: { editedSinceRun: Set<number> } | null): Promise<Finding[] | undefined> {
+    const folder = vscode.workspace.getWorkspaceFolder(resource);
+    const dir = path.dirname(target.path);
+    const root = folder?.uri.scheme === 'file' ? folder.uri.fsPath : findProjectRoot(dir);
+    const scanner = this.scannerFor(root, resource);
+    let config: LintConfig;
+    try {
+      config = this.configFor(dir, root, resource);
+    } catch (error) {
+      this.log.warn(`nb2prod lint configuration: ${(error as Error).message}`);
+      void vscode.window.showWarningMessage(`nb2prod: ${(error as Error).message} Using the default lint rules.`);
+      config = withRuleOverrides({ rules: {}, exclude: [], file: null, baseDir: null }, this.ruleSettings(resource));
+      this.configs.set(dir, config);
+    }
+    const project = await scanner.forFile(target.path);
+    const result = lintCells(cells, target, { project, config, rules: ALL_RULES, session });
+    for (const failure of result.ruleFailures) this.log.error(`Rule ${failure.rule} failed on ${target.path}: ${failure.message}`);
+    return result.findings;
+  }
+
+  private configFor(dir: string, root: string, resource: vscode.Uri): LintConfig {
+    let config = this.configs.get(dir);
+    if (!config) {
+      config = withRuleOverrides(loadLintConfig(dir, root), this.ruleSettings(resource));
+      this.configs.set(dir, config);
+    }
+    return config;
+  }
+
+  private ruleSettings(resource: vscode.Uri): Record<string, string> {
+    return vscode.workspace.getConfiguration('nb2prod.lint', resource).get<Record<string, string>>('rules', {});
+  }
+
+  private scannerFor(root: string, resource: vscode.Uri): ProjectScanner {
+    let scanner = this.scanners.get(root);
+    if (!scanner) {
+      // Running git in an untrusted repository could run its configured programs.
+      scanner = new ProjectScanner(root, { useGit: vscode.workspace.isTrusted });
+      this.scanners.set(root, scanner);
+      void this.loadInstalled(scanner, resource);
+    }
+    return scanner;
+  }
+
+  /** Installed versions make the "pin to the installed version" fix possible. Trusted only: it runs Python. */
+  private async loadInstalled(scanner: ProjectScanner, resource: vscode.Uri): Promise<void> {
+    if (!vscode.workspace.isTrusted || this.installedQueried) return;
+    this.installedQueried = true;
+    try {
+      const interpreter = await resolveInterpreter(resource, this.log);
+      const installed = await queryInstalledDistributions(interpreter.path);
+      scanner.setInstalled(installed);
+      this.log.debug(`Linter: ${installed.size} installed distributions from ${interpreter.path}`);
+      this.relintAll();
+    } catch (error) {
+      this.installedQueried = false;
+      this.log.warn(`Could not list installed packages for pin fixes: ${(error as Error).message}`);
+    }
+  }
+
+  private invalidateProject(): void {
+    for (const scanner of this.scanners.values()) scanner.invalidate();
+    this.relintAll();
+  }
+
+  private toShown(finding: Finding, document: vscode.TextDocument, notebook: vscode.NotebookDocument | undefined): ShownFinding {
+    const text = document.getText();
+    const start = positionAt(text, finding.span.from);
+    const end = positionAt(text, finding.span.to);
+    const range = new vscode.Range(start.line, start.character, end.line, end.character);
+    const diagnostic = new vscode.Diagnostic(range, finding.message, SEVERITY[finding.severity]);
+    diagnostic.source = 'nb2prod';
+    diagnostic.code = { value: finding.rule, target: vscode.Uri.joinPath(this.extensionUri, 'docs', 'rules', `${finding.rule}.md`) };
+    return { finding, diagnostic, document, notebook, version: document.version };
+  }
+
+  private show(uri: vscode.Uri, list: ShownFinding[]): void {
+    this.shown.set(uri.toString(), list);
+    this.diagnostics.set(uri, list.map((s) => s.diagnostic));
+  }
+
+  private clear(uri: vscode.Uri): void {
+    this.shown.delete(uri.toString());
+    this.diagnostics.delete(uri);
+  }
+
+  private forgetNotebook(notebook: vscode.NotebookDocument): void {
+    clearTimeout(this.timers.get(notebook.uri.toString()));
+    for (const cell of notebook.getCells()) this.clear(cell.document.uri);
+    this.changed.fire();
+  }
+
+  private forgetScript(document: vscode.TextDocument): void {
+    if (document.uri.scheme !== 'file') return;
+    clearTimeout(this.timers.get(document.uri.toString()));
+    this.clear(document.uri);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};

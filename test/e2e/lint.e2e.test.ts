@@ -1,0 +1,131 @@
+/**
+ * The notebook linter in a real VS Code: a notebook with an unseeded train_test_split shows
+ * the diagnostic on the call (squiggle and Problems panel) and the problem count in the status
+ * bar; the quick fix (Ctrl+.) adds random_state, the cell changes and the diagnostic goes away.
+ * Editing a cell to introduce a problem shows it again, without saving.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type VsCodeSession, waitFor } from './harness';
+import { useVsCode } from './useVsCode';
+
+const NOTEBOOK = 'analysis.ipynb';
+
+function notebookJson(cells: string[]): string {
+  return JSON.stringify(
+    {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
+      cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source: source.split(/(?<=\n)/) })),
+    },
+    null,
+    1,
+  );
+}
+
+async function openNotebook(vs: VsCodeSession): Promise<void> {
+  await vs.activityItem('nb2prod').waitFor({ state: 'visible', timeout: 30_000 });
+  await vs.page.keyboard.press('Control+Shift+E');
+  await vs.page.locator('.explorer-folders-view').waitFor({ state: 'visible', timeout: 10_000 });
+  await vs.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${NOTEBOOK}"]`).click();
+  await vs.page.locator('.notebook-editor .notebook-toolbar-container').waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+/** The rows of the Problems panel (its aria-labels carry the message and source). */
+async function problemRows(vs: VsCodeSession): Promise<string[]> {
+  const rows = vs.page.locator('.markers-panel .monaco-list-row');
+  const labels: string[] = [];
+  for (let i = 0; i < (await rows.count()); i++) labels.push((await rows.nth(i).getAttribute('aria-label')) ?? '');
+  return labels;
+}
+
+/** The text of the notebook's cell editors, top to bottom (Monaco renders spaces as U+00A0). */
+async function cellTexts(vs: VsCodeSession): Promise<string[]> {
+  const editors = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-lines');
+  const texts: string[] = [];
+  for (let i = 0; i < (await editors.count()); i++) texts.push(((await editors.nth(i).innerText()) ?? '').replace(/\u00a0/g, ' '));
+  return texts;
+}
+
+async function statusText(vs: VsCodeSession): Promise<string> {
+  const item = vs.page.locator('#nb2prod\\.nb2prod\\.lintStatus, [id$="nb2prod.lintStatus"]').first();
+  return (await item.count()) ? ((await item.getAttribute('aria-label')) ?? (await item.innerText())) : '';
+}
+
+describe('Lint notebooks', () => {
+  const vscode = useVsCode({ suite: 'lint' });
+  let root = '';
+  let workspace = '';
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-e2e-lint-'));
+    workspace = path.join(root, 'project');
+    await import('node:fs/promises').then((fs) => fs.mkdir(workspace));
+    await writeFile(path.join(workspace, 'requirements.txt'), 'pandas==2.2.2\nscikit-learn==1.5.1\n');
+    await writeFile(
+      path.join(workspace, NOTEBOOK),
+      notebookJson([
+        'import pandas as pd\nfrom sklearn.model_selection import train_test_split',
+        'df = pd.DataFrame({"x": list(range(10)), "y": [0, 1] * 5})',
+        'X_train, X_test, y_train, y_test = train_test_split(df[["x"]], df["y"], test_size=0.3)',
+      ]),
+    );
+  });
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('shows the unseeded train_test_split on the call, fixes it with the quick fix, and the diagnostic goes away', async () => {
+    const vs = vscode();
+    await vs.ensureFolder(workspace);
+    await openNotebook(vs);
+
+    // The diagnostic is underlined in the third cell and listed in the Problems panel.
+    await vs.page.keyboard.press('Control+Shift+M');
+    const problem = await waitFor(
+      'the unseeded-random problem in the Problems panel',
+      async () => (await problemRows(vs)).find((label) => label.includes('train_test_split') && label.includes('random_state')),
+      30_000,
+    );
+    expect(problem).toMatch(/nb2prod/);
+    const squiggle = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .squiggly-warning');
+    await squiggle.first().waitFor({ state: 'attached', timeout: 10_000 });
+    expect(await statusText(vs)).toMatch(/1/);
+    await vs.screenshot('01-diagnostic');
+
+    // Clicking the problem puts the cursor on the call; Ctrl+. lists the fixes.
+    await vs.page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'train_test_split' }).first().click();
+    await vs.page.keyboard.press('Escape');
+    const cursorCell = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor.focused');
+    await cursorCell.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+    await vs.page.keyboard.press('Control+.');
+    const fix = vs.page.locator('.action-widget .action-list .monaco-list-row, .context-view .monaco-list-row').filter({ hasText: 'random_state' }).first();
+    await fix.waitFor({ state: 'visible', timeout: 10_000 });
+    await vs.screenshot('02-quick-fix-menu');
+    await fix.click();
+
+    const fixed = await waitFor('the cell with random_state', async () => (await cellTexts(vs)).find((text) => text.includes('train_test_split(') && text.includes('random_state=')), 10_000);
+    expect(fixed).toMatch(/train_test_split\(df\[\["x"\]\], df\["y"\], test_size=0\.3, random_state=\d+\)/);
+    await waitFor('the problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('train_test_split')), 10_000);
+    await vs.screenshot('03-fixed');
+  });
+
+  it('re-lints as the user types: a new unseeded call is reported without saving', async () => {
+    const vs = vscode();
+    const lastCell = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor').last();
+    await lastCell.click();
+    await vs.page.keyboard.press('Control+End');
+    await vs.page.keyboard.press('Enter');
+    await vs.page.keyboard.type('sample = df.sample(frac=0.5)', { delay: 5 });
+    const problem = await waitFor(
+      'the new sample() problem in the Problems panel',
+      async () => (await problemRows(vs)).find((label) => label.includes('sample') && label.includes('random_state')),
+      15_000,
+    );
+    expect(problem).toBeTruthy();
+    await vs.screenshot('04-relinted-while-typing');
+  });
+});
