@@ -96,16 +96,21 @@ describe('Lint notebooks', () => {
     expect(await statusText(vs)).toMatch(/1/);
     await vs.screenshot('01-diagnostic');
 
-    // Clicking the problem puts the cursor on the call; Ctrl+. lists the fixes.
-    await vs.page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'train_test_split' }).first().click();
-    await vs.page.keyboard.press('Escape');
-    const cursorCell = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor.focused');
-    await cursorCell.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+    // Put the cursor on the underlined call, as a user would, and open the quick fixes (Ctrl+.).
+    const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: 'train_test_split(df' });
+    const box = (await line.boundingBox())!;
+    const lineText = ((await line.innerText()) ?? '').replace(/\u00a0/g, ' ');
+    // Monaco draws a monospace line: aim at the middle of "train_test_split(".
+    const column = lineText.indexOf('train_test_split(') + 8;
+    await vs.page.mouse.click(box.x + (box.width * column) / lineText.length, box.y + box.height / 2);
     await vs.page.keyboard.press('Control+.');
-    const fix = vs.page.locator('.action-widget .action-list .monaco-list-row, .context-view .monaco-list-row').filter({ hasText: 'random_state' }).first();
+    const fix = vs.page.locator('.action-widget .monaco-list-row.action:visible').filter({ hasText: 'random_state' }).first();
     await fix.waitFor({ state: 'visible', timeout: 10_000 });
     await vs.screenshot('02-quick-fix-menu');
-    await fix.click();
+    expect(await vs.page.locator('.action-widget .monaco-list-row.action:visible').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/Ignore unseeded-random on this line/)]));
+    // The widget's rows never count as "stable" for playwright (Monaco re-lays them out each
+    // frame while the menu is open), so click at the row without that wait: still a real click.
+    await fix.click({ force: true });
 
     const fixed = await waitFor('the cell with random_state', async () => (await cellTexts(vs)).find((text) => text.includes('train_test_split(') && text.includes('random_state=')), 10_000);
     expect(fixed).toMatch(/train_test_split\(df\[\["x"\]\], df\["y"\], test_size=0\.3, random_state=\d+\)/);
@@ -127,5 +132,35 @@ describe('Lint notebooks', () => {
     );
     expect(problem).toBeTruthy();
     await vs.screenshot('04-relinted-while-typing');
+  });
+
+  it('inserts a seed cell at the top for an unseeded global generator', async () => {
+    const vs = vscode();
+    const lastCell = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor').last();
+    await lastCell.click();
+    await vs.page.keyboard.press('Control+End');
+    await vs.page.keyboard.press('Enter');
+    // Escape closes the suggestion widget, which would otherwise take the Enter.
+    await vs.page.keyboard.type('import random', { delay: 5 });
+    await vs.page.keyboard.press('Escape');
+    await vs.page.keyboard.press('Enter');
+    await vs.page.keyboard.type('noise = random.random()', { delay: 5 });
+    await vs.page.keyboard.press('Escape');
+    await waitFor('the random.random() problem', async () => (await problemRows(vs)).find((label) => label.includes('random.random')), 15_000);
+    const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: 'noise = random.random()' });
+    const box = (await line.boundingBox())!;
+    await vs.page.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+    await vs.page.keyboard.press('Control+.');
+    const fix = vs.page.locator('.action-widget .monaco-list-row.action:visible').filter({ hasText: 'seed cell' }).first();
+    await fix.waitFor({ state: 'visible', timeout: 10_000 });
+    await vs.screenshot('05-seed-cell-fix');
+    await fix.click({ force: true });
+    const first = await waitFor('a seed cell first in the notebook', async () => {
+      const texts = await cellTexts(vs);
+      return texts.length === 4 && texts[0]!.includes('random.seed(0)') ? texts[0] : undefined;
+    }, 10_000);
+    expect(first).toContain('import random');
+    await waitFor('the random.random() problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('random.random')), 10_000);
+    await vs.screenshot('06-seed-cell-inserted');
   });
 });

@@ -10,7 +10,7 @@
  * Cell analyses are cached by source text, so a model rebuilt after one cell changed re-parses
  * only that cell. The scaffolding of production code reads this model too.
  */
-import { analyzeCell, type Binding, type CallFact, type CellFacts, type Expr, type ImportFact, type Span } from './python/analyze';
+import { analyzeCell, type Binding, type CallFact, type CellFacts, type Expr, type ImportFact } from './python/analyze';
 
 export interface SourceCell {
   /** Position in the notebook (markdown cells included). */
@@ -91,12 +91,18 @@ export class NotebookModel {
   private readonly bindingsByName = new Map<string, Array<Located<Binding>>>();
   /** Some cell does `from x import *`: any name may exist. */
   readonly hasStarImport: boolean;
+  private readonly codeCellList: Array<{ cell: number; source: SourceCell; facts: CellFacts }> = [];
+  private callList: Array<{ cell: number; call: CallFact; at: Position }> | undefined;
+  /** Callee paths by `cell:callIndex`: several rules ask for the same calls. */
+  private readonly calleePaths = new WeakMap<CallFact, { cell: number; path: string | null }>();
+  private readonly immediateBindings = new Map<string, Array<Located<Binding>>>();
 
   constructor(cells: readonly SourceCell[], analyze: (source: string) => CellFacts = cachedAnalyze) {
     this.cells = cells.map((cell) => ({ cell, facts: cell.kind === 'code' ? analyze(cell.source) : null }));
     let star = false;
-    this.cells.forEach(({ facts }, cell) => {
+    this.cells.forEach(({ cell: source, facts }, cell) => {
       if (!facts) return;
+      this.codeCellList.push({ cell, source, facts });
       star ||= facts.starImport;
       for (const item of facts.imports) if (!item.star) push(this.importsByName, item.bound, { cell, item });
       for (const item of facts.bindings) push(this.bindingsByName, item.name, { cell, item });
@@ -105,11 +111,8 @@ export class NotebookModel {
   }
 
   /** Code cells with their facts, in notebook order. `cell` is the position in `cells`. */
-  *codeCells(): Generator<{ cell: number; source: SourceCell; facts: CellFacts }> {
-    for (let cell = 0; cell < this.cells.length; cell++) {
-      const entry = this.cells[cell]!;
-      if (entry.facts) yield { cell, source: entry.cell, facts: entry.facts };
-    }
+  codeCells(): ReadonlyArray<{ cell: number; source: SourceCell; facts: CellFacts }> {
+    return this.codeCellList;
   }
 
   /** Every binding of a global name, in notebook order (imports included). */
@@ -118,8 +121,10 @@ export class NotebookModel {
   }
 
   /** Every import anywhere in the notebook, in order. */
-  *imports(): Generator<Located<ImportFact>> {
-    for (const { cell, facts } of this.codeCells()) for (const item of facts.imports) yield { cell, item };
+  imports(): Array<Located<ImportFact>> {
+    const out: Array<Located<ImportFact>> = [];
+    for (const { cell, facts } of this.codeCellList) for (const item of facts.imports) out.push({ cell, item });
+    return out;
   }
 
   /**
@@ -130,15 +135,20 @@ export class NotebookModel {
   importAt(name: string, at: Position): ImportFact | undefined {
     const imports = this.importsByName.get(name);
     if (!imports) return undefined;
-    const latest = this.latestBefore(this.bindingsOf(name), at, boundSpan);
+    const latest = this.latestBefore(this.bindingsOf(name), at, boundOffset);
     if (latest && latest.item.kind !== 'import') return undefined;
-    const before = this.latestBefore(imports, at, (i) => i.nameSpan);
+    const before = this.latestBefore(imports, at, (i) => i.nameSpan.from);
     return (before ?? imports[0])?.item;
   }
 
   /** The latest binding of `name` executed before `at` that runs immediately. */
   bindingAt(name: string, at: Position): Located<Binding> | undefined {
-    return this.latestBefore(this.bindingsOf(name).filter((b) => b.item.timing === 'immediate'), at, boundSpan);
+    let immediate = this.immediateBindings.get(name);
+    if (!immediate) {
+      immediate = this.bindingsOf(name).filter((b) => b.item.timing === 'immediate');
+      this.immediateBindings.set(name, immediate);
+    }
+    return this.latestBefore(immediate, at, boundOffset);
   }
 
   /**
@@ -161,7 +171,13 @@ export class NotebookModel {
 
   /** The path of the function a call calls (see `resolve`). */
   calleePath(call: CallFact, at: Position): string | null {
-    return this.resolve(call.callee, at);
+    // Memoised for the call's own position, which is how rules ask.
+    if (at.offset !== call.span.from) return this.resolve(call.callee, at);
+    const known = this.calleePaths.get(call);
+    if (known && known.cell === at.cell) return known.path;
+    const path = this.resolve(call.callee, at);
+    this.calleePaths.set(call, { cell: at.cell, path });
+    return path;
   }
 
   /**
@@ -243,17 +259,22 @@ export class NotebookModel {
     return seen;
   }
 
-  /** Calls in notebook order, with where they are. */
-  *calls(): Generator<{ cell: number; call: CallFact; at: Position }> {
-    for (const { cell, facts } of this.codeCells()) {
-      for (const call of facts.calls) yield { cell, call, at: { cell, offset: call.span.from } };
+  /** Calls in notebook order, with where they are (computed once per model: every rule walks them). */
+  calls(): ReadonlyArray<{ cell: number; call: CallFact; at: Position }> {
+    if (!this.callList) {
+      this.callList = [];
+      for (const { cell, facts } of this.codeCells()) {
+        for (const call of facts.calls) this.callList.push({ cell, call, at: { cell, offset: call.span.from } });
+      }
     }
+    return this.callList;
   }
 
-  private latestBefore<T>(items: ReadonlyArray<Located<T>>, at: Position, spanOf: (item: T) => Span = (i) => (i as { span: Span }).span): Located<T> | undefined {
+  /** The last item (in notebook order) that takes effect before `at`. */
+  private latestBefore<T>(items: ReadonlyArray<Located<T>>, at: Position, offsetOf: (item: T) => number): Located<T> | undefined {
     let found: Located<T> | undefined;
     for (const entry of items) {
-      if (comparePositions({ cell: entry.cell, offset: spanOf(entry.item).from }, at) < 0) found = entry;
+      if (entry.cell < at.cell || (entry.cell === at.cell && offsetOf(entry.item) < at.offset)) found = entry;
       else break;
     }
     return found;
@@ -261,8 +282,8 @@ export class NotebookModel {
 }
 
 /** A binding takes effect where its statement ends (or its body starts), not where its name is. */
-function boundSpan(binding: Binding): Span {
-  return { from: binding.boundAt, to: binding.boundAt };
+function boundOffset(binding: Binding): number {
+  return binding.boundAt;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

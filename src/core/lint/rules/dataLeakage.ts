@@ -109,6 +109,8 @@ function preprocessorName(path: string | null): string | null {
 
 function splitOf(model: NotebookModel, cell: number, call: CallFact, at: Position): Split | null {
   const path = model.calleePath(call, at);
+  const isSplitMethod = call.callee.kind === 'attribute' && call.callee.name === 'split';
+  if (!path?.startsWith('sklearn.') && !isSplitMethod) return null;
   const positional = call.args.filter((a) => !a.keyword && !a.star);
   const before = statementStart(model, cell, call);
   if (path?.startsWith('sklearn.')) {
@@ -121,7 +123,7 @@ function splitOf(model: NotebookModel, cell: number, call: CallFact, at: Positio
     return null;
   }
   // `kf.split(X, y)` on a scikit-learn splitter.
-  if (call.callee.kind === 'attribute' && call.callee.name === 'split') {
+  if (call.callee.kind === 'attribute') {
     const splitter = model.constructedBy(call.callee.object, at);
     if (!splitter?.startsWith('sklearn.model_selection.')) return null;
     const name = splitter.slice(splitter.lastIndexOf('.') + 1);

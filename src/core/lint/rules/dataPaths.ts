@@ -163,7 +163,19 @@ function methodName(call: CallFact): string | null {
 }
 
 /** Every call in the notebook that takes a path, with the path argument. */
+/** Both path rules ask for the same model's uses: computed once per model. */
+const pathUsesOf = new WeakMap<NotebookModel, PathUse[]>();
+
 export function pathUses(model: NotebookModel): PathUse[] {
+  let uses = pathUsesOf.get(model);
+  if (!uses) {
+    uses = findPathUses(model);
+    pathUsesOf.set(model, uses);
+  }
+  return uses;
+}
+
+function findPathUses(model: NotebookModel): PathUse[] {
   const uses: PathUse[] = [];
   for (const { cell, call, at } of model.calls()) {
     const callee = model.calleePath(call, at);

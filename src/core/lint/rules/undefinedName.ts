@@ -6,7 +6,7 @@
  * Reads inside function bodies happen when the function is called, so they only need a
  * definition somewhere in the notebook; module-level reads need one above.
  */
-import { BUILTIN_NAMES, comparePositions, type NotebookModel } from '../model';
+import { BUILTIN_NAMES, type NotebookModel } from '../model';
 import type { Rule } from '../rule';
 
 export const undefinedName: Rule = {
@@ -24,10 +24,11 @@ export const undefinedName: Rule = {
       if (facts.syntaxErrors.length) continue;
       for (const use of facts.uses) {
         if (BUILTIN_NAMES.has(use.name) || reported.has(use.name)) continue;
-        const at = { cell, offset: use.span.from };
         const definitions = model.bindingsOf(use.name);
         if (use.timing === 'immediate') {
-          if (definitions.some((d) => comparePositions({ cell: d.cell, offset: d.item.boundAt }, at) <= 0)) continue;
+          // Bindings are in notebook order: the first one is the earliest.
+          const first = definitions[0];
+          if (first && (first.cell < cell || (first.cell === cell && first.item.boundAt <= use.span.from))) continue;
           // A definition later in the same statement's cell at module level but inside a loop etc.
           // is not modelled; a later one anywhere is reported as such.
         } else if (definitions.length) continue;

@@ -385,10 +385,10 @@ function seedFix(context: RuleContext, families: readonly RngFamily[]): Fix | nu
   const lines = seedLines(model, families);
   const names = families.map((f) => LIBRARY_NAMES[f].replace("'s", '')).join(', ');
   if (context.target.kind === 'notebook') {
-    const first = model.codeCells().next();
-    if (first.done) return null;
+    const first = model.codeCells()[0];
+    if (!first) return null;
     const source = `${lines.map((l) => l.importLine).join('\n')}\n\n${lines.map((l) => l.seedLine).join('\n')}`;
-    return { title: `Add a seed cell at the top (${names})`, edits: [], insertCells: [{ at: first.value.cell, source }] };
+    return { title: `Add a seed cell at the top (${names})`, edits: [], insertCells: [{ at: first.cell, source }] };
   }
   const edit = scriptSeedEdit(model, lines);
   return edit ? { title: `Seed ${names} at the top of the script`, edits: [edit] } : null;
