@@ -121,6 +121,7 @@ echo "The CLI in the demo workspace ($ws), nb2prod being node dist/cli.js:"
 cli track churn.ipynb --python /usr/bin/python3
 cli runs
 cli show latest
+cli lint .
 
 ready=""
 for _ in $(seq 1 150); do
@@ -146,6 +147,7 @@ $bar
 
   The nb2prod icon in the activity bar shows the Runs view, with the run tracked above.
   Open churn.ipynb and click "Track Run" in its toolbar to record another one.
+  Open exploration.ipynb to see lint diagnostics on its cells, with quick fixes (Ctrl+.).
   Workspace trust is off in this demo. State: .cache/start/  Log: .cache/start/code-server.log
   Press Ctrl-C to stop.
 $bar
