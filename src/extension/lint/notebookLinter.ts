@@ -49,6 +49,8 @@ export class NotebookLinter implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.changed];
   private installedQueried = false;
+  /** Installed distributions of the interpreter, once asked (see loadInstalled). */
+  private installed: ReadonlyMap<string, string> | undefined;
 
   constructor(
     private readonly executions: ExecutionObserver,
@@ -111,6 +113,8 @@ export class NotebookLinter implements vscode.Disposable {
 
   private scheduleScript(document: vscode.TextDocument, delay = LINT_DELAY_MS): void {
     if (document.languageId !== 'python' || document.uri.scheme !== 'file') return;
+    // Library code opened by "Go to Definition" is not the user's to fix.
+    if (!vscode.workspace.getWorkspaceFolder(document.uri)) return;
     this.debounce(document.uri.toString(), delay, () => this.lintScript(document));
   }
 
@@ -172,7 +176,7 @@ export class NotebookLinter implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(resource);
     const dir = path.dirname(target.path);
     const root = folder?.uri.scheme === 'file' ? folder.uri.fsPath : findProjectRoot(dir);
-    const scanner = this.scannerFor(root, resource);
+    const scanner = this.scannerFor(root);
     let config: LintConfig;
     try {
       config = this.configFor(dir, root, resource);
@@ -185,6 +189,8 @@ export class NotebookLinter implements vscode.Disposable {
     const project = await scanner.forFile(target.path);
     const result = lintCells(cells, target, { project, config, rules: ALL_RULES, session });
     for (const failure of result.ruleFailures) this.log.error(`Rule ${failure.rule} failed on ${target.path}: ${failure.message}`);
+    // Only an unpinned install needs installed versions (for its "pin" fix): ask Python then, once.
+    if (result.findings.some((f) => f.rule === 'unpinned-install')) void this.loadInstalled(resource);
     return result.findings;
   }
 
@@ -201,25 +207,29 @@ export class NotebookLinter implements vscode.Disposable {
     return vscode.workspace.getConfiguration('nb2prod.lint', resource).get<Record<string, string>>('rules', {});
   }
 
-  private scannerFor(root: string, resource: vscode.Uri): ProjectScanner {
+  private scannerFor(root: string): ProjectScanner {
     let scanner = this.scanners.get(root);
     if (!scanner) {
       // Running git in an untrusted repository could run its configured programs.
-      scanner = new ProjectScanner(root, { useGit: vscode.workspace.isTrusted });
+      scanner = new ProjectScanner(root, { useGit: vscode.workspace.isTrusted, installed: this.installed });
       this.scanners.set(root, scanner);
-      void this.loadInstalled(scanner, resource);
     }
     return scanner;
   }
 
-  /** Installed versions make the "pin to the installed version" fix possible. Trusted only: it runs Python. */
-  private async loadInstalled(scanner: ProjectScanner, resource: vscode.Uri): Promise<void> {
+  /**
+   * Installed versions make the "pin to the installed version" fix possible. Trusted only: it
+   * runs Python. Asked once per window, when an unpinned install is first found, so a workspace
+   * without one never starts an interpreter for the linter.
+   */
+  private async loadInstalled(resource: vscode.Uri): Promise<void> {
     if (!vscode.workspace.isTrusted || this.installedQueried) return;
     this.installedQueried = true;
     try {
       const interpreter = await resolveInterpreter(resource, this.log);
       const installed = await queryInstalledDistributions(interpreter.path);
-      scanner.setInstalled(installed);
+      this.installed = installed;
+      for (const each of this.scanners.values()) each.setInstalled(installed);
       this.log.debug(`Linter: ${installed.size} installed distributions from ${interpreter.path}`);
       this.relintAll();
     } catch (error) {
