@@ -4,6 +4,7 @@
  * bar; the quick fix (Ctrl+.) adds random_state, the cell changes and the diagnostic goes away.
  * Editing a cell to introduce a problem shows it again, without saving.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,9 @@ describe('Lint notebooks', () => {
     workspace = path.join(root, 'project');
     await import('node:fs/promises').then((fs) => fs.mkdir(workspace));
     await writeFile(path.join(workspace, 'requirements.txt'), 'pandas==2.2.2\nscikit-learn==1.5.1\n');
+    // The interpreter whose installed versions the "pin" fix offers (Debian's, with pandas).
+    await import('node:fs/promises').then((fs) => fs.mkdir(path.join(workspace, '.vscode')));
+    await writeFile(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'nb2prod.pythonPath': '/usr/bin/python3' }));
     await writeFile(
       path.join(workspace, NOTEBOOK),
       notebookJson([
@@ -162,5 +166,35 @@ describe('Lint notebooks', () => {
     expect(first).toContain('import random');
     await waitFor('the random.random() problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('random.random')), 10_000);
     await vs.screenshot('06-seed-cell-inserted');
+  });
+
+  it('pins an unpinned %pip install to the version installed in the interpreter', async () => {
+    const vs = vscode();
+    const installed = execFileSync('/usr/bin/python3', ['-c', 'import importlib.metadata as m; print(m.version("pandas"))'], { encoding: 'utf8' }).trim();
+    const lastCell = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor').last();
+    await lastCell.click();
+    await vs.page.keyboard.press('Control+End');
+    await vs.page.keyboard.press('Enter');
+    await vs.page.keyboard.type('%pip install pandas', { delay: 5 });
+    await vs.page.keyboard.press('Escape');
+    await waitFor('the unpinned install problem', async () => (await problemRows(vs)).find((label) => label.includes('installed without an exact version')), 15_000);
+    const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: '%pip install pandas' });
+    // The installed versions arrive from Python after the first finding: the fix may take a moment.
+    const fix = await waitFor('the "Pin pandas" fix', async () => {
+      // Click on "pandas" (the underlined word), then ask for the quick fixes.
+      const box = (await line.boundingBox())!;
+      const text = ((await line.innerText()) ?? '').replace(/\u00a0/g, ' ');
+      await vs.page.mouse.click(box.x + (box.width * (text.indexOf('pandas') + 3)) / text.length, box.y + box.height / 2);
+      await vs.page.keyboard.press('Control+.');
+      const row = vs.page.locator('.action-widget .monaco-list-row.action:visible').filter({ hasText: 'Pin pandas' }).first();
+      const shown = await row.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false);
+      if (!shown) await vs.page.keyboard.press('Escape'); // close the menu without the fix; try again
+      return shown ? row : undefined;
+    }, 30_000, 500);
+    expect(await fix.innerText()).toContain(installed);
+    await vs.screenshot('07-pin-fix');
+    await fix.click({ force: true });
+    await waitFor('the pinned install in the cell', async () => (await cellTexts(vs)).some((text) => text.includes(`%pip install pandas==${installed}`)), 10_000);
+    await waitFor('the unpinned install problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('installed without an exact version')), 10_000);
   });
 });
