@@ -71,6 +71,24 @@ describe('cell facts', () => {
     expect(facts.bindings.map((b) => `${b.name}:${b.unpacked ? `${b.unpacked.index}/${b.unpacked.of}` : (b.value as Expr | null)?.kind}`)).toEqual(['X_train:0/2', 'X_test:1/2', 'a:number', 'b:string']);
   });
 
+  it('records values given to names in any scope, and decorators', () => {
+    const facts = analyzeCell('cfg.password = "a"\nd["token"] = "b"\nconnect(user="c")\ndef f(key="d"):\n    secret = "e"\n    return {"api_key": "f", **extra}\n@app.get("/home/x")\ndef g(): pass');
+    expect(facts.namedValues.map((n) => `${n.kind}:${n.qualifier ? n.qualifier + '.' : ''}${n.name}=${n.value.kind === 'string' ? n.value.value : n.value.kind}`)).toEqual([
+      'attribute:cfg.password=a',
+      'key:token=b',
+      'keyword:user=c',
+      'parameter:key=d',
+      'assign:secret=e',
+      'key:api_key=f',
+    ]);
+    expect(facts.decorators.map((d) => facts.source.slice(d.from, d.to).trim())).toEqual(['@app.get("/home/x")']);
+  });
+
+  it('marks imports guarded by except ImportError as optional', () => {
+    const facts = analyzeCell('import numpy\ntry:\n    import torch\nexcept ImportError:\n    torch = None\ntry:\n    import jax\nexcept ValueError:\n    pass');
+    expect(facts.imports.map((i) => `${i.bound}:${i.optional}`)).toEqual(['numpy:false', 'torch:true', 'jax:false']);
+  });
+
   it('marks star imports and collects comments', () => {
     const facts = analyzeCell('from helpers import *  # nb2prod: ignore[undefined-name]');
     expect(facts.starImport).toBe(true);

@@ -111,6 +111,18 @@ export interface StringFact {
   span: Span;
 }
 
+/**
+ * A value given to a name, in any scope: `name = v`, `obj.name = v`, `d["name"] = v`,
+ * `f(name=v)`, `def f(name=v)`, `{"name": v}`. Secrets are found this way.
+ */
+export interface NamedValue {
+  name: string;
+  /** `obj` for `obj.name = v` (a variable name), else null. */
+  qualifier: string | null;
+  kind: 'assign' | 'attribute' | 'key' | 'keyword' | 'parameter';
+  value: Expr;
+}
+
 export interface SyntaxProblem {
   span: Span;
   message: string;
@@ -128,6 +140,9 @@ export interface CellFacts {
   strings: StringFact[];
   /** Comments, for suppressions (`# nb2prod: ignore[rule]`). */
   comments: Array<{ text: string; span: Span }>;
+  namedValues: NamedValue[];
+  /** Decorators (`@app.get("/home")`), whose strings are routes and the like, not paths. */
+  decorators: Span[];
   syntaxErrors: SyntaxProblem[];
   /** `from x import *` somewhere in the cell: any name may be defined. */
   starImport: boolean;
@@ -154,6 +169,8 @@ export function analyzeCell(source: string): CellFacts {
     calls: [],
     strings: [],
     comments: [],
+    namedValues: [],
+    decorators: [],
     syntaxErrors: [],
     starImport: false,
   };
@@ -256,8 +273,10 @@ class CellWalker {
         return this.classDefinition(node, scope);
       case 'DecoratedStatement':
         for (const child of children(node)) {
-          if (child.name === 'Decorator') this.expressionsIn(child, scope);
-          else this.statement(child, scope);
+          if (child.name === 'Decorator') {
+            this.facts.decorators.push(span(child));
+            this.expressionsIn(child, scope);
+          } else this.statement(child, scope);
         }
         return;
       case 'ForStatement':
@@ -388,6 +407,7 @@ class CellWalker {
   private target(node: SyntaxNode, value: Expr | null, unpacked: Binding['unpacked'], dependsOn: string[], kind: BindingKind, scope: Scope): void {
     switch (node.name) {
       case 'VariableName':
+        if (value) this.facts.namedValues.push({ name: this.text(node), qualifier: null, kind: 'assign', value });
         this.bind(this.text(node), kind, span(node), value, unpacked, dependsOn, scope);
         return;
       case 'TupleExpression':
@@ -395,9 +415,16 @@ class CellWalker {
       case 'ParenthesizedExpression':
         this.assignTargets(children(node).filter((n) => !['(', ')', '[', ']'].includes(n.name)), null, dependsOn, kind, scope);
         return;
-      default:
+      default: {
         // obj.attr = v, d[k] = v: reads obj and d (and k).
-        this.expression(node, scope);
+        const target = this.expression(node, scope);
+        if (value && target.kind === 'attribute') {
+          this.facts.namedValues.push({ name: target.name, qualifier: target.object.kind === 'name' ? target.object.name : null, kind: 'attribute', value });
+        } else if (value && target.kind === 'subscript') {
+          const key = subscriptKey(node, this.facts.strings);
+          if (key !== null) this.facts.namedValues.push({ name: key, qualifier: null, kind: 'key', value });
+        }
+      }
     }
   }
 
@@ -429,11 +456,17 @@ class CellWalker {
   /** Parameter names become locals of `inner`; defaults and annotations are read in `outer`. */
   private parameters(params: SyntaxNode, outer: Scope, inner: Scope): void {
     const parts = children(params);
+    let parameter: string | null = null;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
-      if (part.name === 'VariableName') inner.locals.add(this.text(part));
-      else if (part.name === 'AssignOp' && parts[i + 1]) this.expression(parts[++i]!, outer);
-      else if (part.name === 'TypeDef') this.expressionsIn(part, outer);
+      if (part.name === 'VariableName') {
+        parameter = this.text(part);
+        inner.locals.add(parameter);
+      } else if (part.name === 'AssignOp' && parts[i + 1]) {
+        const value = this.expression(parts[++i]!, outer);
+        if (parameter) this.facts.namedValues.push({ name: parameter, qualifier: null, kind: 'parameter', value });
+      } else if (part.name === 'TypeDef') this.expressionsIn(part, outer);
+      else if (part.name === ',') parameter = null;
     }
   }
 
@@ -698,6 +731,23 @@ class CellWalker {
         return { kind: 'other', span: nodeSpan };
       case 'Comment':
         return { kind: 'other', span: nodeSpan };
+      case 'DictionaryExpression': {
+        // {"key": value, ...}: string keys name their values.
+        const parts = children(node);
+        let key: Expr | null = null;
+        for (let i = 0; i < parts.length; i++) {
+          const part = parts[i]!;
+          if (['{', '}', ','].includes(part.name)) continue;
+          if (part.name === ':') continue;
+          const expr = this.expression(part, scope);
+          if (parts[i + 1]?.name === ':') key = expr;
+          else {
+            if (key?.kind === 'string') this.facts.namedValues.push({ name: key.value, qualifier: null, kind: 'key', value: expr });
+            key = null;
+          }
+        }
+        return { kind: 'other', span: nodeSpan };
+      }
       default:
         if (STATEMENT_CONTAINERS.has(node.name)) this.statement(node, scope);
         else this.expressionsIn(node, scope);
@@ -733,7 +783,9 @@ class CellWalker {
         i++;
       } else if (part.name === 'VariableName' && parts[i + 1]?.name === 'AssignOp' && parts[i + 2]) {
         const value = parts[i + 2]!;
-        call.args.push({ keyword: this.text(part), star: '', value: this.expression(value, scope), span: { from: part.from, to: value.to } });
+        const expr = this.expression(value, scope);
+        call.args.push({ keyword: this.text(part), star: '', value: expr, span: { from: part.from, to: value.to } });
+        this.facts.namedValues.push({ name: this.text(part), qualifier: null, kind: 'keyword', value: expr });
         i += 2;
       } else {
         call.args.push({ keyword: null, star: '', value: this.expression(part, scope), span: span(part) });
@@ -838,6 +890,14 @@ function comprehensionParent(scope: Scope): Scope {
   let s = scope;
   while (s.kind === 'comprehension' && s.parent) s = s.parent;
   return s;
+}
+
+/** The string key of `d["key"]` (already walked, so its literal is among `strings`), else null. */
+function subscriptKey(node: SyntaxNode, strings: readonly StringFact[]): string | null {
+  const parts = children(node).filter((p) => p.name !== '[' && p.name !== ']');
+  const key = parts.length === 2 ? parts[1]! : null;
+  if (!key || (key.name !== 'String' && key.name !== 'ContinuedString')) return null;
+  return strings.find((s) => s.span.from === key.from && s.span.to === key.to)?.value ?? null;
 }
 
 function lineOf(text: string, offset: number): number {

@@ -10,9 +10,7 @@
  * `sys.path.append`, or assigned to a name that is.
  */
 import type { PlatformPath } from 'node:path';
-import { parser } from '@lezer/python';
-import type { Span, StringFact } from '../python/analyze';
-import { maskIPython } from '../python/ipython';
+import type { StringFact } from '../python/analyze';
 import { stringTokenValue } from '../python/strings';
 import type { Fix, Rule, RuleContext } from '../rule';
 import { forwardSlashes, pathApiFor, pathLiterals, pathUses, shorten } from './dataPaths';
@@ -83,7 +81,7 @@ export const absolutePath: Rule = {
     for (const { cell, facts } of model.codeCells()) {
       for (const literal of facts.strings) {
         if (literal.bytes || routeArgs.has(`${cell}:${literal.span.from}`) || !describe(context, literal.value, false)) continue;
-        if (decoratorSpans(facts.source).some((span) => span.from <= literal.span.from && literal.span.to <= span.to)) continue;
+        if (facts.decorators.some((span) => span.from <= literal.span.from && literal.span.to <= span.to)) continue;
         flag(cell, literal, false);
       }
       // `%cd /home/alice/project`
@@ -99,21 +97,6 @@ export const absolutePath: Rule = {
     }
   },
 };
-
-const decoratorCache = new Map<string, Span[]>();
-
-/** Decorators of a cell (`@app.route("/home/about")`): their strings are routes, not paths. */
-function decoratorSpans(source: string): Span[] {
-  let spans = decoratorCache.get(source);
-  if (spans) return spans;
-  spans = [];
-  const cursor = parser.parse(maskIPython(source).code).cursor();
-  do if (cursor.name === 'Decorator') spans.push({ from: cursor.from, to: cursor.to });
-  while (cursor.next());
-  if (decoratorCache.size >= 1_000) decoratorCache.delete(decoratorCache.keys().next().value!);
-  decoratorCache.set(source, spans);
-  return spans;
-}
 
 interface Problem {
   what: string;

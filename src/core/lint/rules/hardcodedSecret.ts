@@ -9,10 +9,7 @@
  * Slack, OpenAI-style, Google, Stripe, Hugging Face, JWT, private keys, URLs with a password).
  * Messages never repeat the value.
  */
-import type { SyntaxNode } from '@lezer/common';
-import { parser } from '@lezer/python';
-import type { Span, StringFact } from '../python/analyze';
-import { maskIPython } from '../python/ipython';
+import type { CellFacts, Span } from '../python/analyze';
 import type { Rule, RuleContext } from '../rule';
 
 interface TokenFormat {
@@ -164,81 +161,15 @@ interface NamedString {
   value: Span;
 }
 
-const STRING_NODES: ReadonlySet<string> = new Set(['String', 'FormatString', 'ContinuedString']);
-
-const namedCache = new Map<string, NamedString[]>();
-
-/** The strings given to names in a cell, from its syntax tree (cached by source). */
-function namedStrings(source: string, strings: readonly StringFact[]): NamedString[] {
-  const cached = namedCache.get(source);
-  if (cached) return cached;
-  const code = maskIPython(source).code;
-  const valueOf = (node: SyntaxNode): string | null => strings.find((s) => s.span.from === node.from && s.span.to === node.to)?.value ?? null;
+/** The string literals a cell gives to names (from its facts), with the variable to suggest. */
+function namedStrings(facts: CellFacts): NamedString[] {
   const found: NamedString[] = [];
-  const add = (name: string | null, env: string | null, value: SyntaxNode | undefined): void => {
-    if (name && value && STRING_NODES.has(value.name)) found.push({ name, env: envName(env ?? name), value: { from: value.from, to: value.to } });
-  };
-  /** The name an assignment target stands for, and the variable to suggest. */
-  const targetName = (node: SyntaxNode): [string | null, string | null] => {
-    if (node.name === 'VariableName') return [code.slice(node.from, node.to), null];
-    if (node.name !== 'MemberExpression') return [null, null];
-    const parts = kids(node);
-    const last = parts.at(-1);
-    if (last?.name === 'PropertyName') {
-      const property = code.slice(last.from, last.to);
-      const object = parts[0]?.name === 'VariableName' ? code.slice(parts[0].from, parts[0].to) : null;
-      return [property, object ? `${object}_${property}` : property];
-    }
-    const key = parts.find((p) => STRING_NODES.has(p.name));
-    if (key && parts.length === 4) return [valueOf(key), null];
-    return [null, null];
-  };
-  const visit = (node: SyntaxNode): void => {
-    const parts = kids(node);
-    switch (node.name) {
-      case 'AssignStatement': {
-        const ops = parts.flatMap((p, i) => (p.name === 'AssignOp' ? [i] : []));
-        const lastOp = ops.at(-1);
-        if (lastOp === undefined) break;
-        const values = parts.slice(lastOp + 1).filter((p) => p.name !== ',');
-        let start = 0;
-        for (const op of ops) {
-          const targets = parts.slice(start, op).filter((p) => p.name !== ',' && p.name !== 'TypeDef');
-          start = op + 1;
-          if (targets.length !== values.length) continue;
-          targets.forEach((target, i) => {
-            const [name, env] = targetName(target);
-            add(name, env, values[i]);
-          });
-        }
-        break;
-      }
-      case 'ArgList':
-      case 'ParamList':
-        parts.forEach((part, i) => {
-          if (part.name !== 'VariableName') return;
-          const op = parts[i + 1]?.name === 'TypeDef' ? i + 2 : i + 1;
-          if (parts[op]?.name === 'AssignOp') add(code.slice(part.from, part.to), null, parts[op + 1]);
-        });
-        break;
-      case 'DictionaryExpression':
-        parts.forEach((part, i) => {
-          if (STRING_NODES.has(part.name) && parts[i + 1]?.name === ':' && (i === 1 || parts[i - 1]?.name === ',')) add(valueOf(part), null, parts[i + 2]);
-        });
-        break;
-    }
-    for (const part of parts) visit(part);
-  };
-  visit(parser.parse(code).topNode);
-  if (namedCache.size >= 2_000) namedCache.delete(namedCache.keys().next().value!);
-  namedCache.set(source, found);
+  for (const named of facts.namedValues) {
+    if (named.value.kind !== 'string') continue;
+    const env = named.kind === 'attribute' && named.qualifier ? `${named.qualifier}_${named.name}` : named.name;
+    found.push({ name: named.name, env: envName(env), value: named.value.span });
+  }
   return found;
-}
-
-function kids(node: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let child = node.firstChild; child; child = child.nextSibling) out.push(child);
-  return out;
 }
 
 /** `dbPassword` → `DB_PASSWORD`, `X-API-Key` → `X_API_KEY`. */
@@ -266,7 +197,7 @@ export const hardcodedSecret: Rule = {
   check({ model, target, report }) {
     const where = target.kind === 'notebook' ? 'this cell' : 'this file';
     for (const { cell, facts } of model.codeCells()) {
-      const named = facts.isPython ? namedStrings(facts.source, facts.strings) : [];
+      const named = namedStrings(facts);
       const nameAt = new Map<number, NamedString>();
       for (const entry of named) if (!nameAt.has(entry.value.from)) nameAt.set(entry.value.from, entry);
 
