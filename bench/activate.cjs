@@ -10,6 +10,8 @@ function stub() {
   const fn = function () {};
   return new Proxy(fn, {
     get: (_t, prop) => (prop === Symbol.toPrimitive ? () => '' : prop === 'then' ? undefined : stub()),
+    // Extensions assign properties (statusBarItem.name = ...): accept and forget them.
+    set: () => true,
     apply: () => stub(),
     construct: () => stub(),
   });
