@@ -51,6 +51,21 @@ async function cellTexts(vs: VsCodeSession): Promise<string[]> {
   return texts;
 }
 
+/**
+ * Clicks in a cell's code line at the middle of `word`, as a user clicks into the underlined
+ * text. Monaco re-renders a line when its decorations change, so the line is looked up afresh
+ * until it has a box. Monaco draws a monospace line: columns are proportional.
+ */
+async function clickInLine(vs: VsCodeSession, lineText: string, word: string): Promise<void> {
+  const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: lineText }).first();
+  const { box, text } = await waitFor(`the code line "${lineText}"`, async () => {
+    const found = await line.boundingBox().catch(() => null);
+    return found ? { box: found, text: ((await line.innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ') } : undefined;
+  }, 10_000);
+  const column = text.indexOf(word) + word.length / 2;
+  await vs.page.mouse.click(box.x + (box.width * column) / Math.max(text.length, 1), box.y + box.height / 2);
+}
+
 async function statusText(vs: VsCodeSession): Promise<string> {
   const item = vs.page.locator('#nb2prod\\.nb2prod\\.lintStatus, [id$="nb2prod.lintStatus"]').first();
   return (await item.count()) ? ((await item.getAttribute('aria-label')) ?? (await item.innerText())) : '';
@@ -101,12 +116,7 @@ describe('Lint notebooks', () => {
     await vs.screenshot('01-diagnostic');
 
     // Put the cursor on the underlined call, as a user would, and open the quick fixes (Ctrl+.).
-    const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: 'train_test_split(df' });
-    const box = (await line.boundingBox())!;
-    const lineText = ((await line.innerText()) ?? '').replace(/\u00a0/g, ' ');
-    // Monaco draws a monospace line: aim at the middle of "train_test_split(".
-    const column = lineText.indexOf('train_test_split(') + 8;
-    await vs.page.mouse.click(box.x + (box.width * column) / lineText.length, box.y + box.height / 2);
+    await clickInLine(vs, 'train_test_split(df', 'train_test_split');
     await vs.page.keyboard.press('Control+.');
     const fix = vs.page.locator('.action-widget .monaco-list-row.action:visible').filter({ hasText: 'random_state' }).first();
     await fix.waitFor({ state: 'visible', timeout: 10_000 });
@@ -151,9 +161,7 @@ describe('Lint notebooks', () => {
     await vs.page.keyboard.type('noise = random.random()', { delay: 5 });
     await vs.page.keyboard.press('Escape');
     await waitFor('the random.random() problem', async () => (await problemRows(vs)).find((label) => label.includes('random.random')), 15_000);
-    const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: 'noise = random.random()' });
-    const box = (await line.boundingBox())!;
-    await vs.page.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+    await clickInLine(vs, 'noise = random.random()', 'random.random');
     await vs.page.keyboard.press('Control+.');
     const fix = vs.page.locator('.action-widget .monaco-list-row.action:visible').filter({ hasText: 'seed cell' }).first();
     await fix.waitFor({ state: 'visible', timeout: 10_000 });
@@ -178,13 +186,10 @@ describe('Lint notebooks', () => {
     await vs.page.keyboard.type('%pip install pandas', { delay: 5 });
     await vs.page.keyboard.press('Escape');
     await waitFor('the unpinned install problem', async () => (await problemRows(vs)).find((label) => label.includes('installed without an exact version')), 15_000);
-    const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: '%pip install pandas' });
     // The installed versions arrive from Python after the first finding: the fix may take a moment.
     const fix = await waitFor('the "Pin pandas" fix', async () => {
       // Click on "pandas" (the underlined word), then ask for the quick fixes.
-      const box = (await line.boundingBox())!;
-      const text = ((await line.innerText()) ?? '').replace(/\u00a0/g, ' ');
-      await vs.page.mouse.click(box.x + (box.width * (text.indexOf('pandas') + 3)) / text.length, box.y + box.height / 2);
+      await clickInLine(vs, '%pip install pandas', 'pandas');
       await vs.page.keyboard.press('Control+.');
       const row = vs.page.locator('.action-widget .monaco-list-row.action:visible').filter({ hasText: 'Pin pandas' }).first();
       const shown = await row.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false);
