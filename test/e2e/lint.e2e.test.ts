@@ -154,12 +154,10 @@ describe('Lint notebooks', () => {
     await lastCell.click();
     await vs.page.keyboard.press('Control+End');
     await vs.page.keyboard.press('Enter');
-    // Escape closes the suggestion widget, which would otherwise take the Enter.
     await vs.page.keyboard.type('import random', { delay: 5 });
-    await vs.page.keyboard.press('Escape');
-    await vs.page.keyboard.press('Enter');
-    await vs.page.keyboard.type('noise = random.random()', { delay: 5 });
-    await vs.page.keyboard.press('Escape');
+    // The line break goes in as text: an Enter key could be taken by the suggestion widget, and
+    // Escape (to close it) leaves the cell editor when the widget has not opened yet.
+    await vs.page.keyboard.insertText('\nnoise = random.random()');
     await waitFor('the random.random() problem', async () => (await problemRows(vs)).find((label) => label.includes('random.random')), 15_000);
     await clickInLine(vs, 'noise = random.random()', 'random.random');
     await vs.page.keyboard.press('Control+.');
@@ -184,7 +182,6 @@ describe('Lint notebooks', () => {
     await vs.page.keyboard.press('Control+End');
     await vs.page.keyboard.press('Enter');
     await vs.page.keyboard.type('%pip install pandas', { delay: 5 });
-    await vs.page.keyboard.press('Escape');
     await waitFor('the unpinned install problem', async () => (await problemRows(vs)).find((label) => label.includes('installed without an exact version')), 15_000);
     // The installed versions arrive from Python after the first finding: the fix may take a moment.
     const fix = await waitFor('the "Pin pandas" fix', async () => {
