@@ -9,13 +9,14 @@ import path from 'node:path';
 import { UserError, isUserError } from '../core/errors';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command } from './command';
+import { compareCommands } from './compareCommand';
 import { lintCommands } from './lintCommand';
 import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
 export type { CliIo } from './command';
 
-const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...lintCommands };
+const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...lintCommands };
 
 function mainHelp(version: string): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
