@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { COMMANDS, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { ComparePanels } from './comparePanel';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
 import { LintCodeActions } from './lint/codeActions';
@@ -25,6 +26,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const view = vscode.window.createTreeView(VIEWS.runs, { treeDataProvider: runs, canSelectMany: true, showCollapseAll: false });
   runs.view = view;
   const panels = new RunPanels(context.extensionUri, store, log);
+  const comparePanels = new ComparePanels(context.extensionUri, store, log, (id) => panels.showRun(id));
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
@@ -48,7 +50,22 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     store.onDidChange(() => runs.refresh()),
     // Ages ("3 min ago") go stale while hidden: refresh when the view is shown again.
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
+    comparePanels,
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, panels.serializer()),
+    vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_VIEW_TYPE, comparePanels.serializer()),
+    registerCommand(
+      COMMANDS.compareRuns,
+      async (clicked?: RunsNode | string, selected?: readonly RunsNode[]) => {
+        let ids = [...new Set((selected?.length ? selected : clicked ? [clicked] : []).map(runIdOf).filter((id): id is string => !!id))];
+        if (ids.length < 2) {
+          const picked = await pickRuns(store, 'many', 'Compare which runs?');
+          if (!picked) return;
+          ids = picked;
+        }
+        await comparePanels.show(ids);
+      },
+      log,
+    ),
     registerCommand(COMMANDS.refreshRuns, () => runs.refresh(), log),
     registerCommand(COMMANDS.showLog, () => log.show(), log),
     registerCommand(COMMANDS.trackRun, (target?: unknown) => tracker.track(target), log),

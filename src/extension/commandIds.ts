@@ -6,6 +6,7 @@ export const COMMANDS = {
   showLog: 'nb2prod.showLog',
   trackRun: 'nb2prod.trackRun',
   replayRun: 'nb2prod.replayRun',
+  compareRuns: 'nb2prod.compareRuns',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -16,3 +17,6 @@ export const VIEWS = {
 
 /** View type of the run and diff page panels (also used by the panel serializer). */
 export const RUN_PANEL_VIEW_TYPE = 'nb2prod.runPage';
+
+/** View type of the Compare panel (also used by its serializer). */
+export const COMPARE_PANEL_VIEW_TYPE = 'nb2prod.compare';

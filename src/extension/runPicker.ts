@@ -14,20 +14,24 @@ export function runIdOf(target: unknown): string | undefined {
 }
 
 /** Quick pick of `count` runs, newest first. Undefined when the user cancels. */
-export async function pickRuns(store: WorkspaceStore, count: number, title: string, exclude: string[] = []): Promise<string[] | undefined> {
+/** Lets the user pick runs: exactly `count`, or with `count` = 'many' two or more. */
+export async function pickRuns(store: WorkspaceStore, count: number | 'many', title: string, exclude: string[] = []): Promise<string[] | undefined> {
   const { runs } = await store.get().list();
   const candidates = runs.filter((r) => !exclude.includes(r.id));
-  if (candidates.length < count) {
-    throw new UserError('run-not-found', candidates.length ? 'There are not enough runs to diff.' : 'There are no runs in this workspace yet.');
+  const least = count === 'many' ? 2 : count;
+  if (candidates.length < least) {
+    throw new UserError('run-not-found', candidates.length ? `There are not enough runs (${least} needed).` : 'There are no runs in this workspace yet.');
   }
   const items = candidates.map((run) => ({ label: run.name, description: describe(run), detail: run.id, id: run.id }));
   if (count === 1) {
     const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true });
     return picked ? [picked.id] : undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: `${title} (pick ${count})`, canPickMany: true, matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(items, { title: count === 'many' ? `${title} (pick two or more)` : `${title} (pick ${count})`, canPickMany: true, matchOnDescription: true });
   if (!picked) return undefined;
-  if (picked.length !== count) throw new UserError('usage', `Pick exactly ${count} runs to diff (${picked.length} picked).`);
+  if (count === 'many' ? picked.length < 2 : picked.length !== count) {
+    throw new UserError('usage', count === 'many' ? `Pick two or more runs (${picked.length} picked).` : `Pick exactly ${count} runs (${picked.length} picked).`);
+  }
   return picked.map((p) => p.id);
 }
 

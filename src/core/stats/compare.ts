@@ -172,7 +172,7 @@ export function pairedTTest(baseline: readonly number[], candidate: readonly num
   if (n === 1) return noTest(estimate);
   const sd = Math.sqrt(sampleVariance(diffs, estimate));
   const df = n - 1;
-  if (sd === 0) return noSpread('paired-t', estimate, df);
+  if (isRoundingNoise(sd, diffs)) return noSpread('paired-t', estimate, df);
   const se = sd / Math.sqrt(n);
   const t = estimate / se;
   const half = tCritical(confidence, df) * se;
@@ -186,6 +186,17 @@ export function pairedTTest(baseline: readonly number[], candidate: readonly num
     interval: [estimate - half, estimate + half],
     effectSize: { name: 'cohen-dz', value: estimate / sd },
   };
+}
+
+/**
+ * A spread that is only floating-point rounding: 0.84 − 0.81 and 0.86 − 0.83 differ in the last
+ * bits, which would otherwise give t ≈ 1e14 and an absurd effect size. Relative to the values'
+ * magnitude, well above double rounding (1e-16) and far below any real run-to-run noise.
+ */
+function isRoundingNoise(sd: number, values: readonly number[]): boolean {
+  let scale = 0;
+  for (const value of values) scale = Math.max(scale, Math.abs(value));
+  return sd <= 1e-12 * Math.max(scale, Number.MIN_VALUE);
 }
 
 /** Hedges' exact small-sample correction J(ν) = Γ(ν/2) / (√(ν/2) Γ((ν−1)/2)). */
@@ -207,7 +218,7 @@ export function welchTTest(baseline: readonly number[], candidate: readonly numb
   const v1 = s1 / n1;
   const v2 = s2 / n2;
   const se = Math.sqrt(v1 + v2);
-  if (se === 0) return noSpread('welch-t', estimate, n1 + n2 - 2);
+  if (isRoundingNoise(Math.sqrt(s1), baseline) && isRoundingNoise(Math.sqrt(s2), candidate)) return noSpread('welch-t', estimate, n1 + n2 - 2);
   const df = ((v1 + v2) * (v1 + v2)) / ((v1 * v1) / (n1 - 1) + (v2 * v2) / (n2 - 1));
   const t = estimate / se;
   const half = tCritical(confidence, df) * se;

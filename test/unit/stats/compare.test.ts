@@ -413,3 +413,12 @@ describe('speed', () => {
     expect(elapsed).toBeLessThan(500);
   });
 });
+
+describe('rounding noise', () => {
+  it('treats differences that are equal up to floating-point rounding as zero spread', () => {
+    const result = pairedTTest([0.81, 0.83, 0.82], [0.84, 0.86, 0.85]);
+    expect(result.t).toBeNull();
+    expect(result.effectSize).toBeNull();
+    expect(result.interval![0]).toBeCloseTo(0.03, 12);
+  });
+});
