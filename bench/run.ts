@@ -225,6 +225,43 @@ function lintSpeed(): void {
   });
 }
 
+/**
+ * A full drift report on 1,000,000 rows × 20 columns (both files read from disk), as a fresh
+ * `nb2prod drift` process, beside pandas + numpy/scipy computing the same statistics
+ * (bench/drift_baseline.py). Both timed as whole processes, each best of two.
+ */
+async function driftReport(): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-bench-drift-'));
+  const rows = 1_000_000;
+  execFileSync(node, ['--import', 'tsx', 'bench/makeDriftData.ts', dir, String(rows)], { cwd: repo, stdio: 'inherit' });
+  const reference = path.join(dir, 'reference.csv');
+  const current = path.join(dir, 'current.csv');
+  const wall = (command: string, args: string[]): number => {
+    const samples: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      execFileSync(command, args, { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+      samples.push(performance.now() - started);
+    }
+    return Math.min(...samples);
+  };
+  const ours = wall(node, ['dist/cli.js', 'drift', reference, current, '--format', 'json']);
+  const baseline = wall(PYTHON, ['bench/drift_baseline.py', reference, current]);
+  results.driftReport = { rows, columns: 20, oursMs: ours, baselineMs: baseline };
+  pushDriftRow(`drift report, ${rows.toLocaleString('en')} rows × 20 columns, CSV read included`, ours, baseline);
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+function pushDriftRow(figure: string, ours: number, baseline: number): void {
+  rows.push({
+    figure,
+    ours: `${(ours / 1000).toFixed(2)} s`,
+    baseline: `${(baseline / 1000).toFixed(2)} s (pandas + numpy/scipy)`,
+    ratio: (ours / baseline).toFixed(2),
+    target: ours / baseline <= 0.5 ? 'at most half ✓' : 'FAIL: over half of pandas',
+  });
+}
+
 function print(): void {
   const headers: Row = { figure: 'figure', ours: 'nb2prod', baseline: 'baseline', ratio: 'ratio', target: 'note' };
   const keys = Object.keys(headers) as Array<keyof Row>;
@@ -243,6 +280,7 @@ async function main(): Promise<void> {
   await trackingOverhead();
   await hashing();
   lintSpeed();
+  await driftReport();
   print();
   await fs.mkdir(path.join(repo, 'bench-results'), { recursive: true });
   await fs.writeFile(path.join(repo, 'bench-results', 'latest.json'), JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2));

@@ -10,13 +10,14 @@ import { UserError, isUserError } from '../core/errors';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command } from './command';
 import { compareCommands } from './compareCommand';
+import { driftCommands } from './driftCommand';
 import { lintCommands } from './lintCommand';
 import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
 export type { CliIo } from './command';
 
-const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...lintCommands };
+const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands };
 
 function mainHelp(version: string): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

@@ -15,7 +15,10 @@ export type UserErrorCode =
   | 'invalid-notebook'
   | 'source-not-found'
   | 'python-not-usable'
-  | 'invalid-config';
+  | 'invalid-config'
+  | 'invalid-data'
+  | 'empty-dataset'
+  | 'no-profile';
 
 export class UserError extends Error {
   override readonly name = 'UserError';
