@@ -4,8 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, DRIFT_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
 import { ComparePanels } from './comparePanel';
+import { DriftPanels } from './driftPanel';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
 import { LintCodeActions } from './lint/codeActions';
@@ -27,6 +28,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   runs.view = view;
   const panels = new RunPanels(context.extensionUri, store, log);
   const comparePanels = new ComparePanels(context.extensionUri, store, log, (id) => panels.showRun(id));
+  const driftPanels = new DriftPanels(context.extensionUri, store, log);
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
@@ -51,6 +53,10 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     // Ages ("3 min ago") go stale while hidden: refresh when the view is shown again.
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
     comparePanels,
+    driftPanels,
+    vscode.window.registerWebviewPanelSerializer(DRIFT_PANEL_VIEW_TYPE, driftPanels.serializer()),
+    // From the Explorer, the clicked data file is the current data; from the palette, nothing yet.
+    registerCommand(COMMANDS.showDrift, (file?: unknown) => driftPanels.show(file instanceof vscode.Uri && file.scheme === 'file' ? { current: file.fsPath } : {}), log),
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, panels.serializer()),
     vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_VIEW_TYPE, comparePanels.serializer()),
     registerCommand(

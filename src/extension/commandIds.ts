@@ -7,6 +7,7 @@ export const COMMANDS = {
   trackRun: 'nb2prod.trackRun',
   replayRun: 'nb2prod.replayRun',
   compareRuns: 'nb2prod.compareRuns',
+  showDrift: 'nb2prod.showDrift',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -20,3 +21,6 @@ export const RUN_PANEL_VIEW_TYPE = 'nb2prod.runPage';
 
 /** View type of the Compare panel (also used by its serializer). */
 export const COMPARE_PANEL_VIEW_TYPE = 'nb2prod.compare';
+
+/** View type of the Drift panel (also used by its serializer). */
+export const DRIFT_PANEL_VIEW_TYPE = 'nb2prod.drift';

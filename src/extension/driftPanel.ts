@@ -1,0 +1,249 @@
+/**
+ * The Drift panel: pick a reference (a data file, or a run's captured input profile) and the
+ * current data; the extension reads both with cancellable progress, computes the report in core
+ * and sends it to the page, which draws the summary, the columns by severity and overlaid
+ * histograms, and asks for exports (HTML, Markdown, JSON) that the extension writes.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { formatFromPath, readDataset } from '../core/data/dataset';
+import { computeDrift, type DriftReport } from '../core/drift/drift';
+import { profileReferenceFromRun } from '../core/drift/profileReference';
+import { renderDriftReport } from '../core/drift/report';
+import { UserError } from '../core/errors';
+import { type DriftMessage, type DriftReferenceChoice, type DriftState, type DriftToPage, driftMessageSchema, driftStateSchema } from '../protocol/drift';
+import { DRIFT_PANEL_VIEW_TYPE } from './commandIds';
+import { reportError } from './errors';
+import type { WorkspaceStore } from './workspaceStore';
+
+const DATA_FILTERS = { 'Data files': ['csv', 'tsv', 'tab', 'jsonl', 'ndjson', 'parquet', 'gz'] };
+
+export class DriftPanels implements vscode.Disposable {
+  private readonly panels = new Set<vscode.WebviewPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: WorkspaceStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Opens a Drift panel; `current` preselects the data to check (e.g. from the Explorer). */
+  show(initial: DriftState = {}, restored?: vscode.WebviewPanel): void {
+    const panel =
+      restored ??
+      vscode.window.createWebviewPanel(DRIFT_PANEL_VIEW_TYPE, 'Data drift', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: this.resourceRoots(),
+      });
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nb2prod.svg');
+    panel.webview.options = { enableScripts: true, localResourceRoots: this.resourceRoots() };
+    panel.webview.html = this.pageHtml(panel.webview);
+    this.panels.add(panel);
+    let state: DriftState = { ...initial };
+    let report: DriftReport | undefined;
+    const post = (message: DriftToPage): void => void panel.webview.postMessage(message);
+    const refresh = async (): Promise<void> => {
+      if (!state.reference || !state.current) {
+        post({ type: 'choose', state, referenceLabel: state.reference ? labelOf(state.reference) : null, currentLabel: state.current ? path.basename(state.current) : null });
+        return;
+      }
+      try {
+        report = await this.compute(state, (what) => post({ type: 'computing', what }));
+        if (!report) {
+          post({ type: 'choose', state, referenceLabel: labelOf(state.reference), currentLabel: path.basename(state.current) });
+          return;
+        }
+        panel.title = `Drift: ${path.basename(state.current)}`;
+        post({ type: 'report', report, state });
+      } catch (error) {
+        post({ type: 'error', message: error instanceof Error ? error.message : String(error), state });
+        if (!(error instanceof UserError)) reportError(error, this.log, 'Computing drift');
+      }
+    };
+    const subscription = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
+      const parsed = driftMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.log.warn(`Ignored an invalid message from the Drift panel: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+        return;
+      }
+      const message: DriftMessage = parsed.data;
+      try {
+        switch (message.type) {
+          case 'ready':
+            await refresh();
+            break;
+          case 'pickReference': {
+            const reference = await this.pickReference();
+            if (reference) {
+              state = { ...state, reference };
+              await refresh();
+            }
+            break;
+          }
+          case 'pickCurrent': {
+            const current = await this.pickFile('Current data');
+            if (current) {
+              state = { ...state, current };
+              await refresh();
+            }
+            break;
+          }
+          case 'export':
+            if (report) await this.export(report, message.format, state);
+            break;
+          default: {
+            const unreachable: never = message;
+            throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
+          }
+        }
+      } catch (error) {
+        reportError(error, this.log, 'Drift panel');
+      }
+    });
+    panel.onDidDispose(() => {
+      subscription.dispose();
+      this.panels.delete(panel);
+    });
+  }
+
+  serializer(): vscode.WebviewPanelSerializer {
+    return {
+      deserializeWebviewPanel: async (panel, saved: unknown) => {
+        const parsed = driftStateSchema.safeParse(saved ?? {});
+        this.show(parsed.success ? parsed.data : {}, panel);
+      },
+    };
+  }
+
+  /** Reads both sides and computes the report, in a cancellable progress notification. */
+  private async compute(state: DriftState, announce: (what: string) => void): Promise<DriftReport | undefined> {
+    const referenceChoice = state.reference!;
+    const current = state.current!;
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'nb2prod: Checking drift', cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() => controller.abort());
+        const reading = (name: string) => {
+          let reported = 0;
+          return (read: number, total: number) => {
+            const percent = total ? Math.floor((read / total) * 100) : 0;
+            if (percent > reported) {
+              progress.report({ message: `reading ${name} (${percent}%)`, increment: (percent - reported) / 2 });
+              reported = percent;
+            }
+          };
+        };
+        let reference;
+        if (referenceChoice.kind === 'file') {
+          announce(`Reading ${path.basename(referenceChoice.path)}…`);
+          reference = await readDataset(referenceChoice.path, { signal: controller.signal, onProgress: reading(path.basename(referenceChoice.path)) });
+        } else {
+          const run = await this.store.get().getRun(referenceChoice.runId);
+          reference = profileReferenceFromRun(run, referenceChoice.input);
+        }
+        if (token.isCancellationRequested) return undefined;
+        announce(`Reading ${path.basename(current)}…`);
+        const data = await readDataset(current, { signal: controller.signal, onProgress: reading(path.basename(current)) });
+        if (token.isCancellationRequested) return undefined;
+        announce('Computing the statistics…');
+        progress.report({ message: 'computing the statistics' });
+        return computeDrift(reference, data);
+      },
+    ).then(
+      (report) => report,
+      (error: unknown) => {
+        if (error instanceof Error && error.name === 'AbortError') return undefined;
+        throw error;
+      },
+    );
+  }
+
+  private async pickReference(): Promise<DriftReferenceChoice | undefined> {
+    const runs = await this.profiledInputs();
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: '$(file) A data file…', id: 'file' as const },
+        ...runs.map((r) => ({ label: `$(history) ${r.runName}`, description: r.input, detail: `run ${r.runId}: its captured profile of ${r.input}`, id: 'run' as const, run: r })),
+      ],
+      { title: 'Reference data: what the current data is compared with', matchOnDescription: true },
+    );
+    if (!choice) return undefined;
+    if (choice.id === 'file') {
+      const file = await this.pickFile('Reference data');
+      return file ? { kind: 'file', path: file } : undefined;
+    }
+    const run = (choice as { run: { runId: string; input: string } }).run;
+    return { kind: 'run', runId: run.runId, input: run.input };
+  }
+
+  /** Inputs with a captured profile, newest runs first (at most 50 runs looked at). */
+  private async profiledInputs(): Promise<Array<{ runId: string; runName: string; input: string }>> {
+    try {
+      const store = this.store.get();
+      const { runs } = await store.list({ limit: 50 });
+      const out: Array<{ runId: string; runName: string; input: string }> = [];
+      for (const summary of runs) {
+        const run = await store.getRun(summary.id);
+        for (const input of run.inputs) if (input.profile) out.push({ runId: run.id, runName: run.name, input: input.path });
+      }
+      return out;
+    } catch (error) {
+      this.log.debug(`No run references for drift: ${(error as Error).message}`);
+      return [];
+    }
+  }
+
+  private async pickFile(title: string): Promise<string | undefined> {
+    const picked = await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: DATA_FILTERS, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+    const file = picked?.[0]?.fsPath;
+    if (file && !formatFromPath(file)) throw new UserError('usage', `${path.basename(file)} is not a CSV, TSV, JSON Lines or Parquet file.`);
+    return file;
+  }
+
+  private async export(report: DriftReport, format: 'html' | 'md' | 'json', state: DriftState): Promise<void> {
+    const base = state.current ? path.basename(state.current).replace(/\.[^.]+(\.gz)?$/, '') : 'data';
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const suggested = folder ? vscode.Uri.joinPath(folder, `drift-${base}.${format}`) : undefined;
+    const target = await vscode.window.showSaveDialog({ title: 'Export the drift report', defaultUri: suggested, filters: { [format.toUpperCase()]: [format] } });
+    if (!target) return;
+    await fs.writeFile(target.fsPath, renderDriftReport(report, format));
+    const open = await vscode.window.showInformationMessage(`Drift report saved to ${path.basename(target.fsPath)}.`, 'Open');
+    if (open) await vscode.commands.executeCommand('vscode.open', target);
+  }
+
+  private resourceRoots(): vscode.Uri[] {
+    return [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')];
+  }
+
+  private pageHtml(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const asset = (...parts: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...parts));
+    const csp = ["default-src 'none'", `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${asset('media', 'runPage.css')}">
+<link rel="stylesheet" href="${asset('media', 'compare.css')}">
+<title>Data drift</title>
+</head>
+<body>
+<main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
+<script nonce="${nonce}" src="${asset('dist', 'webviews', 'drift.js')}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    for (const panel of this.panels) panel.dispose();
+  }
+}
+
+function labelOf(reference: DriftReferenceChoice): string {
+  return reference.kind === 'file' ? path.basename(reference.path) : `run ${reference.runId.slice(0, 10)}… (${reference.input ?? 'profile'})`;
+}

@@ -1,0 +1,206 @@
+/**
+ * The Drift panel's page: the choice of reference and current data, then the report — a summary
+ * line with the thresholds, the columns by severity, and an overlaid histogram of the selected
+ * column (vega-lite through the interpreter: no eval under the CSP). Text via textContent only.
+ */
+import { parse, View } from 'vega';
+import { expressionInterpreter } from 'vega-interpreter';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { DriftPageReport, DriftState, DriftToPage } from '../../src/protocol/drift';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+type Column = DriftPageReport['columns'][number];
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+let state: DriftState = (vscode.getState() as DriftState | undefined) ?? {};
+let report: DriftPageReport | undefined;
+let chart: View | undefined;
+
+window.addEventListener('message', (event: MessageEvent<DriftToPage>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'choose':
+      save(message.state);
+      app.replaceChildren(chooser(message.referenceLabel, message.currentLabel));
+      break;
+    case 'computing':
+      app.replaceChildren(chooser(null, null, true), el('p', { className: 'muted', role: 'status' }, message.what));
+      break;
+    case 'error':
+      save(message.state);
+      app.replaceChildren(chooser(null, null), el('div', { className: 'error', role: 'alert' }, message.message));
+      break;
+    case 'report':
+      save({ ...message.state, column: state.column ?? null });
+      report = message.report;
+      render();
+      break;
+  }
+});
+vscode.postMessage({ type: 'ready' });
+
+function save(next: DriftState): void {
+  state = { ...next, column: next.column ?? state.column ?? null };
+  vscode.setState(state);
+}
+
+function chooser(referenceLabel: string | null, currentLabel: string | null, busy = false): HTMLElement {
+  const reference = el('button', { id: 'pick-reference', disabled: busy }, referenceLabel ? `Reference: ${referenceLabel}` : 'Choose the reference data…');
+  reference.addEventListener('click', () => vscode.postMessage({ type: 'pickReference' }));
+  const current = el('button', { id: 'pick-current', disabled: busy }, currentLabel ? `Current: ${currentLabel}` : 'Choose the current data…');
+  current.addEventListener('click', () => vscode.postMessage({ type: 'pickCurrent' }));
+  return el(
+    'section',
+    { className: 'chooser' },
+    el('h1', {}, 'Data drift'),
+    el('p', { className: 'muted' }, 'Compare the data a model sees now with the data it was trained on: a CSV, TSV, JSON Lines or Parquet file, or the profile a tracked run captured.'),
+    reference,
+    ' ',
+    current,
+  );
+}
+
+function render(): void {
+  if (!report) return;
+  chart?.finalize();
+  chart = undefined;
+  const r = report;
+  const selected = r.columns.find((c) => c.name === state.column) ?? r.columns.find((c) => c.histogram) ?? r.columns[0];
+  const exportButtons = (['html', 'md', 'json'] as const).map((format) => {
+    const button = el('button', { className: 'export' }, `Export ${format === 'md' ? 'Markdown' : format.toUpperCase()}`);
+    button.addEventListener('click', () => vscode.postMessage({ type: 'export', format }));
+    return button;
+  });
+  const chartBox = el('div', { className: 'chart', id: 'histogram', role: 'img', ariaLabel: selected ? `Distribution of ${selected.name}, reference and current` : '' });
+  app.replaceChildren(
+    chooser(r.reference.source.split(/[\\/]/).pop() ?? r.reference.source, r.current.source.split(/[\\/]/).pop() ?? r.current.source),
+    el('p', { className: `summary ${r.datasetDrift.drifted ? 'drifted' : 'stable'}`, id: 'summary' }, summary(r)),
+    el('p', { className: 'muted' }, `PSI < ${r.thresholds.monitor} stable · ${r.thresholds.monitor}–${r.thresholds.retrain} monitor · > ${r.thresholds.retrain} retrain. With many rows any difference gets a tiny p-value: read the PSI and the effect size.`),
+    el('div', {}, ...exportButtons),
+    columnsTable(r, selected),
+    el('h2', {}, selected ? `${selected.name}: reference vs current` : 'Distribution'),
+    chartBox,
+    problems(r),
+  );
+  if (selected?.histogram) void draw(chartBox, histogramSpec(selected));
+  else chartBox.replaceChildren(el('p', { className: 'muted' }, 'No distribution to draw for this column.'));
+}
+
+function summary(r: DriftPageReport): string {
+  const { drifted, total, share } = r.datasetDrift;
+  return `${drifted} of ${total} columns drifted (${Math.round(share * 100)}%) — reference ${r.reference.rows.toLocaleString()} rows${r.reference.type === 'profile' ? ' (a run\u2019s profile)' : ''}, current ${r.current.rows.toLocaleString()} rows.`;
+}
+
+function columnsTable(r: DriftPageReport, selected: Column | undefined): HTMLElement {
+  const table = el('table', { className: 'metrics drift' });
+  const head = document.createElement('tr');
+  for (const title of ['column', 'kind', 'PSI', 'severity', 'test', 'p-value', 'effect size', 'missing (ref → cur)']) head.append(el('th', {}, title));
+  table.append(head);
+  for (const column of r.columns) {
+    const tr = document.createElement('tr');
+    tr.className = `severity-${column.severity}${column === selected ? ' selected' : ''}`;
+    tr.tabIndex = 0;
+    const cells = [
+      column.name,
+      column.kind,
+      column.psi === null ? '—' : fmt(column.psi),
+      column.severity,
+      column.test ? `${column.test.name === 'ks' ? 'KS' : 'χ²'} ${fmt(column.test.statistic)}${column.test.approximate ? ' ~' : ''}` : '—',
+      column.test ? pValue(column.test.pValue) : '—',
+      column.effect?.value === null || !column.effect ? '—' : `${column.effect.name === 'wasserstein' ? 'W' : 'JS'} ${fmt(column.effect.value)}${column.effect.approximate ? ' ~' : ''}`,
+      `${share(column.reference)} → ${share(column.current)}`,
+    ];
+    for (const value of cells) tr.append(el('td', {}, value));
+    const choose = () => {
+      save({ ...state, column: column.name });
+      render();
+    };
+    tr.addEventListener('click', choose);
+    tr.addEventListener('keydown', (event) => event.key === 'Enter' && choose());
+    table.append(tr);
+  }
+  return el('section', {}, el('h2', {}, 'Columns, most drifted first'), table);
+}
+
+function problems(r: DriftPageReport): HTMLElement {
+  if (!r.problems.length) return el('section', {});
+  const list = el('ul', {});
+  for (const problem of r.problems) list.append(el('li', {}, problem));
+  return el('section', { className: 'flags' }, el('h2', {}, 'Notes'), list);
+}
+
+function histogramSpec(column: Column): TopLevelSpec {
+  const h = column.histogram!;
+  const values: Array<{ bin: string; order: number; side: string; fraction: number }> = [];
+  const labels = h.type === 'bins' ? h.reference.map((_, i) => `${fmt(h.edges[i]!)}–${fmt(h.edges[i + 1]!)}`) : h.labels;
+  labels.forEach((label, i) => {
+    values.push({ bin: label, order: i, side: 'reference', fraction: h.reference[i] ?? 0 });
+    values.push({ bin: label, order: i, side: 'current', fraction: h.current[i] ?? 0 });
+  });
+  return {
+    width: 'container',
+    height: 240,
+    data: { values },
+    mark: { type: 'bar', opacity: 0.6 },
+    encoding: {
+      x: { field: 'bin', type: 'ordinal', sort: { field: 'order' }, title: column.name, axis: { labelAngle: -40 } },
+      y: { field: 'fraction', type: 'quantitative', stack: null, title: 'share of rows', axis: { format: '%' } },
+      color: { field: 'side', type: 'nominal', title: null, scale: { domain: ['reference', 'current'] } },
+      tooltip: [{ field: 'side' }, { field: 'bin' }, { field: 'fraction', format: '.1%' }],
+    },
+  } as TopLevelSpec;
+}
+
+async function draw(container: HTMLElement, spec: TopLevelSpec): Promise<void> {
+  try {
+    const css = getComputedStyle(document.body);
+    const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+    const foreground = color('--vscode-foreground', '#333');
+    const grid = color('--vscode-editorWidget-border', '#8884');
+    const config = {
+      axis: { labelColor: foreground, titleColor: foreground, gridColor: grid, domainColor: grid, tickColor: grid },
+      legend: { labelColor: foreground, titleColor: foreground },
+      view: { stroke: null },
+      range: { category: [color('--vscode-charts-blue', '#3794ff'), color('--vscode-charts-orange', '#d18616')] },
+    };
+    const runtime = parse(compile({ ...spec, background: null, config } as unknown as TopLevelSpec).spec, undefined, { ast: true });
+    chart = new View(runtime, { expr: expressionInterpreter, renderer: 'canvas', container, hover: true });
+    await chart.runAsync();
+    container.dataset.rendered = 'true';
+  } catch (error) {
+    container.replaceChildren(el('p', { className: 'error' }, `The chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`));
+  }
+}
+
+function share(side: { count: number; missing: number }): string {
+  const total = side.count + side.missing;
+  return total ? `${((side.missing / total) * 100).toFixed(1)}%` : '—';
+}
+
+function pValue(p: number): string {
+  if (p < 1e-300) return '< 1e-300';
+  if (p < 0.001) return p.toExponential(1);
+  return p.toFixed(3);
+}
+
+function fmt(value: number): string {
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  if (abs < 1e-3 || abs >= 1e6) return value.toExponential(1);
+  return String(Number(value.toPrecision(3)));
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { ariaLabel?: string }, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  if (props.ariaLabel) node.setAttribute('aria-label', props.ariaLabel);
+  node.append(...children);
+  return node;
+}
