@@ -252,6 +252,20 @@ async function driftReport(): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
 }
 
+/** The Compare panel with 100 runs, computed and drawn in headless Chromium (bench/compareRender.ts). */
+function compareRender(): void {
+  const out = execFileSync(node, ['--import', 'tsx', 'bench/compareRender.ts'], { cwd: repo, encoding: 'utf8' });
+  const { small, large } = JSON.parse(out) as { small: { totalMs: number }; large: { totalMs: number; computeMs: number; renderMs: number } };
+  results.compareRender = { small, large };
+  rows.push({
+    figure: `Compare panel, 100 runs × 11 metrics: computed + drawn (compute ${large.computeMs.toFixed(0)} ms)`,
+    ours: `${large.totalMs.toFixed(0)} ms`,
+    baseline: `${small.totalMs.toFixed(0)} ms (same page, 2 runs)`,
+    ratio: (large.totalMs / small.totalMs).toFixed(2),
+    target: large.totalMs < 1000 ? 'under 1 s ✓' : 'FAIL: over 1 s',
+  });
+}
+
 function pushDriftRow(figure: string, ours: number, baseline: number): void {
   rows.push({
     figure,
@@ -280,6 +294,7 @@ async function main(): Promise<void> {
   await trackingOverhead();
   await hashing();
   lintSpeed();
+  compareRender();
   await driftReport();
   print();
   await fs.mkdir(path.join(repo, 'bench-results'), { recursive: true });
