@@ -43,8 +43,14 @@ export class DriftPanels implements vscode.Disposable {
     this.panels.add(panel);
     let state: DriftState = { ...initial };
     let report: DriftReport | undefined;
+    /** The state `report` was computed for: a page shown again gets it without re-reading the data. */
+    let reportFor = '';
     const post = (message: DriftToPage): void => void panel.webview.postMessage(message);
     const refresh = async (): Promise<void> => {
+      if (report && reportFor === JSON.stringify([state.reference, state.current])) {
+        post({ type: 'report', report, state });
+        return;
+      }
       if (!state.reference || !state.current) {
         post({ type: 'choose', state, referenceLabel: state.reference ? labelOf(state.reference) : null, currentLabel: state.current ? path.basename(state.current) : null });
         return;
@@ -55,6 +61,7 @@ export class DriftPanels implements vscode.Disposable {
           post({ type: 'choose', state, referenceLabel: labelOf(state.reference), currentLabel: path.basename(state.current) });
           return;
         }
+        reportFor = JSON.stringify([state.reference, state.current]);
         panel.title = `Drift: ${path.basename(state.current)}`;
         post({ type: 'report', report, state });
       } catch (error) {
