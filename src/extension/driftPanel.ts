@@ -69,6 +69,12 @@ export class DriftPanels implements vscode.Disposable {
         if (!(error instanceof UserError)) reportError(error, this.log, 'Computing drift');
       }
     };
+    const settingsChanged = vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('nb2prod.drift')) {
+        report = undefined;
+        void refresh();
+      }
+    });
     const subscription = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
       const parsed = driftMessageSchema.safeParse(raw);
       if (!parsed.success) {
@@ -111,6 +117,7 @@ export class DriftPanels implements vscode.Disposable {
     });
     panel.onDidDispose(() => {
       subscription.dispose();
+      settingsChanged.dispose();
       this.panels.delete(panel);
     });
   }
@@ -157,7 +164,11 @@ export class DriftPanels implements vscode.Disposable {
         if (token.isCancellationRequested) return undefined;
         announce('Computing the statistics…');
         progress.report({ message: 'computing the statistics' });
-        return computeDrift(reference, data);
+        const settings = vscode.workspace.getConfiguration('nb2prod.drift');
+        return computeDrift(reference, data, {
+          thresholds: settings.get<{ monitor?: number; retrain?: number }>('thresholds') ?? {},
+          kinds: settings.get<Record<string, 'numeric' | 'categorical'>>('columnKinds') ?? {},
+        });
       },
     ).then(
       (report) => report,
