@@ -5,7 +5,6 @@
  * charts (the vega interpreter, so the CSP needs no 'unsafe-eval'). Strict CSP with a nonce,
  * every message validated, state restored after a reload by the serializer.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RunEnvelope } from '../core/envelope';
 import { UserError } from '../core/errors';
@@ -14,6 +13,7 @@ import { compareRuns, groupRuns } from '../core/stats/compare';
 import { type CompareMessage, type CompareState, type CompareToPage, compareMessageSchema, compareStateSchema } from '../protocol/compare';
 import { COMPARE_PANEL_VIEW_TYPE } from './commandIds';
 import { reportError } from './errors';
+import { webviewPage, webviewResourceRoots } from './webviewPage';
 import type { WorkspaceStore } from './workspaceStore';
 
 export class ComparePanels implements vscode.Disposable {
@@ -117,34 +117,11 @@ export class ComparePanels implements vscode.Disposable {
   }
 
   private resourceRoots(): vscode.Uri[] {
-    return [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')];
+    return webviewResourceRoots(this.extensionUri);
   }
 
   private pageHtml(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (...parts: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...parts));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${asset('media', 'runPage.css')}">
-<link rel="stylesheet" href="${asset('media', 'compare.css')}">
-<title>Compare runs</title>
-</head>
-<body>
-<main id="app" aria-live="polite"><p class="muted">Comparing runs…</p></main>
-<script nonce="${nonce}" src="${asset('dist', 'webviews', 'compare.js')}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, this.extensionUri, { title: 'Compare runs', styles: ['runPage.css', 'compare.css'], script: 'compare', body: '<main id="app" aria-live="polite"><p class="muted">Comparing runs…</p></main>' });
   }
 
   dispose(): void {

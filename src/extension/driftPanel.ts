@@ -4,7 +4,6 @@
  * and sends it to the page, which draws the summary, the columns by severity and overlaid
  * histograms, and asks for exports (HTML, Markdown, JSON) that the extension writes.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -16,6 +15,7 @@ import { UserError } from '../core/errors';
 import { type DriftMessage, type DriftReferenceChoice, type DriftState, type DriftToPage, driftMessageSchema, driftStateSchema } from '../protocol/drift';
 import { DRIFT_PANEL_VIEW_TYPE } from './commandIds';
 import { reportError } from './errors';
+import { webviewPage, webviewResourceRoots } from './webviewPage';
 import type { WorkspaceStore } from './workspaceStore';
 
 const DATA_FILTERS = { 'Data files': ['csv', 'tsv', 'tab', 'jsonl', 'ndjson', 'parquet', 'gz'] };
@@ -233,28 +233,11 @@ export class DriftPanels implements vscode.Disposable {
   }
 
   private resourceRoots(): vscode.Uri[] {
-    return [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')];
+    return webviewResourceRoots(this.extensionUri);
   }
 
   private pageHtml(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (...parts: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...parts));
-    const csp = ["default-src 'none'", `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${asset('media', 'runPage.css')}">
-<link rel="stylesheet" href="${asset('media', 'compare.css')}">
-<title>Data drift</title>
-</head>
-<body>
-<main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
-<script nonce="${nonce}" src="${asset('dist', 'webviews', 'drift.js')}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, this.extensionUri, { title: 'Data drift', styles: ['runPage.css', 'compare.css'], script: 'drift', body: '<main id="app" aria-live="polite"><p class="muted">Loading…</p></main>' });
   }
 
   dispose(): void {

@@ -4,7 +4,6 @@
  * bundled webview scripts and media, every message from the page validated before use, and a
  * serializer so open pages come back after a reload.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { diffRuns } from '../core/diff';
@@ -13,6 +12,7 @@ import { escapeHtml, renderDiffHtml, renderRunHtml } from '../core/render/runHtm
 import { type RunPageState, runPageMessageSchema, runPageStateSchema } from '../protocol/runPage';
 import { RUN_PANEL_VIEW_TYPE } from './commandIds';
 import { reportError } from './errors';
+import { webviewPage, webviewResourceRoots } from './webviewPage';
 import type { WorkspaceStore } from './workspaceStore';
 
 interface OpenPage {
@@ -72,11 +72,11 @@ export class RunPanels implements vscode.Disposable {
       restored ??
       vscode.window.createWebviewPanel(RUN_PANEL_VIEW_TYPE, title, vscode.ViewColumn.Active, {
         enableScripts: true,
-        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+        localResourceRoots: webviewResourceRoots(this.extensionUri),
       });
     panel.title = title;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nb2prod.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews'), vscode.Uri.joinPath(this.extensionUri, 'media')] };
+    panel.webview.options = { enableScripts: true, localResourceRoots: webviewResourceRoots(this.extensionUri) };
     panel.webview.html = this.pageHtml(panel.webview, title, body, state);
     const page: OpenPage = { panel, allowedFiles };
     this.pages.set(key, page);
@@ -128,30 +128,13 @@ export class RunPanels implements vscode.Disposable {
   }
 
   private pageHtml(webview: vscode.Webview, title: string, body: string, state: RunPageState): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webviews', 'runPage.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'runPage.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body class="run-page" data-state="${escapeHtml(JSON.stringify(state))}">
-${body}
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return webviewPage(webview, this.extensionUri, {
+      title,
+      styles: ['runPage.css'],
+      script: 'runPage',
+      body,
+      bodyAttributes: `class="run-page" data-state="${escapeHtml(JSON.stringify(state))}"`,
+    });
   }
 
   dispose(): void {

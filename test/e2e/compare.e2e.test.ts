@@ -53,7 +53,8 @@ describe('Compare panel', () => {
     await item.click();
     if (!(await item.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await item.click();
 
-    const frame = await vs.webviewFrame('Metrics', 30_000);
+    // Clicking a row also opened that run's page: look for the Compare panel's own frame.
+    const frame = await vs.webviewFrame('Compare: base vs deep', 30_000);
     const text = await frame.locator('body').innerText();
     expect(text).toContain('Compare: base vs deep');
     expect(text).toMatch(/accuracy/);
@@ -70,5 +71,12 @@ describe('Compare panel', () => {
     // Params: only what differs, by default.
     expect(text).toMatch(/max_depth/);
     await vs.screenshot('01-compare-panel');
+
+    // Hidden behind another tab and shown again, the page comes back with its comparison.
+    await vs.tab('Run: base seed 0').click();
+    await vs.tab('Compare: base vs deep').click();
+    const again = await vs.webviewFrame('Compare: base vs deep', 30_000);
+    await waitFor('the chart drawn again', async () => (await again.locator('#chart-runs').getAttribute('data-rendered').catch(() => null)) === 'true', 20_000);
+    expect(await again.locator('body').innerText()).toMatch(/deep\s+3\s+0\.85/);
   });
 });

@@ -5,19 +5,13 @@
  * inline styles either. Text goes in with textContent; the only HTML inserted is the diff,
  * rendered and escaped by the extension.
  */
-import { parse, View } from 'vega';
-import { expressionInterpreter } from 'vega-interpreter';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { View } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import type { CompareMetricRow, CompareState, CompareToPage, CompareView } from '../../src/protocol/compare';
+import { drawChart } from '../shared/chart';
+import { el, vscodeApi } from '../shared/dom';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi();
 const app = document.getElementById('app')!;
 let state: CompareState | undefined = vscode.getState() as CompareState | undefined;
 let view: CompareView | undefined;
@@ -182,35 +176,9 @@ function seriesSpec(series: CompareView['series'], metric: string): TopLevelSpec
   } as TopLevelSpec;
 }
 
-/** Compiles vega-lite and renders to a canvas with the interpreter (no eval), in the theme's colours. */
 async function draw(container: HTMLElement, spec: TopLevelSpec): Promise<void> {
-  try {
-    const themed = { ...spec, background: null, config: themeConfig() } as unknown as TopLevelSpec;
-    const runtime = parse(compile(themed).spec, undefined, { ast: true });
-    const chart = new View(runtime, { expr: expressionInterpreter, renderer: 'canvas', container, hover: true });
-    charts.push(chart);
-    await chart.runAsync();
-    container.dataset.rendered = 'true';
-  } catch (error) {
-    container.replaceChildren(el('p', { className: 'error' }, `The chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`));
-  }
-}
-
-function themeConfig(): Record<string, unknown> {
-  const css = getComputedStyle(document.body);
-  const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  const foreground = color('--vscode-foreground', '#333');
-  const grid = color('--vscode-editorWidget-border', '#8884');
-  const font = css.getPropertyValue('--vscode-font-family').trim() || 'sans-serif';
-  return {
-    font,
-    axis: { labelColor: foreground, titleColor: foreground, gridColor: grid, domainColor: grid, tickColor: grid },
-    legend: { labelColor: foreground, titleColor: foreground },
-    view: { stroke: null },
-    range: { category: [color('--vscode-charts-blue', '#3794ff'), color('--vscode-charts-orange', '#d18616'), color('--vscode-charts-green', '#89d185'), color('--vscode-charts-purple', '#b180d7'), color('--vscode-charts-red', '#f14c4c'), color('--vscode-charts-yellow', '#cca700')] },
-    rule: { color: foreground },
-    tick: { color: foreground },
-  };
+  const chart = await drawChart(container, spec);
+  if (chart) charts.push(chart);
 }
 
 function paramsTable(v: CompareView): HTMLElement {
@@ -247,14 +215,6 @@ function diffSection(v: CompareView): HTMLElement {
 }
 
 // ---- small DOM helpers -------------------------------------------------------------------
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { ariaLabel?: string }, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  if (props.ariaLabel) node.setAttribute('aria-label', props.ariaLabel);
-  node.append(...children);
-  return node;
-}
 
 function row(cell: 'td' | 'th', values: string[]): HTMLTableRowElement {
   const tr = document.createElement('tr');

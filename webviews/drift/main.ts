@@ -3,21 +3,15 @@
  * line with the thresholds, the columns by severity, and an overlaid histogram of the selected
  * column (vega-lite through the interpreter: no eval under the CSP). Text via textContent only.
  */
-import { parse, View } from 'vega';
-import { expressionInterpreter } from 'vega-interpreter';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { View } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import type { DriftPageReport, DriftState, DriftToPage } from '../../src/protocol/drift';
-
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
+import { drawChart } from '../shared/chart';
+import { el, vscodeApi } from '../shared/dom';
 
 type Column = DriftPageReport['columns'][number];
 
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi();
 const app = document.getElementById('app')!;
 let state: DriftState = (vscode.getState() as DriftState | undefined) ?? {};
 let report: DriftPageReport | undefined;
@@ -159,24 +153,7 @@ function histogramSpec(column: Column): TopLevelSpec {
 }
 
 async function draw(container: HTMLElement, spec: TopLevelSpec): Promise<void> {
-  try {
-    const css = getComputedStyle(document.body);
-    const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-    const foreground = color('--vscode-foreground', '#333');
-    const grid = color('--vscode-editorWidget-border', '#8884');
-    const config = {
-      axis: { labelColor: foreground, titleColor: foreground, gridColor: grid, domainColor: grid, tickColor: grid },
-      legend: { labelColor: foreground, titleColor: foreground },
-      view: { stroke: null },
-      range: { category: [color('--vscode-charts-blue', '#3794ff'), color('--vscode-charts-orange', '#d18616')] },
-    };
-    const runtime = parse(compile({ ...spec, background: null, config } as unknown as TopLevelSpec).spec, undefined, { ast: true });
-    chart = new View(runtime, { expr: expressionInterpreter, renderer: 'canvas', container, hover: true });
-    await chart.runAsync();
-    container.dataset.rendered = 'true';
-  } catch (error) {
-    container.replaceChildren(el('p', { className: 'error' }, `The chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`));
-  }
+  chart = await drawChart(container, spec);
 }
 
 function share(side: { count: number; missing: number }): string {
@@ -195,12 +172,4 @@ function fmt(value: number): string {
   const abs = Math.abs(value);
   if (abs < 1e-3 || abs >= 1e6) return value.toExponential(1);
   return String(Number(value.toPrecision(3)));
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { ariaLabel?: string }, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  if (props.ariaLabel) node.setAttribute('aria-label', props.ariaLabel);
-  node.append(...children);
-  return node;
 }
