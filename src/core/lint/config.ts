@@ -11,10 +11,8 @@
  *   unexecuted-cell = "off"
  *   absolute-path = "error"
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
-import { UserError } from '../errors';
+import { invalidConfig, isTable, loadProjectConfig } from '../project/config';
 import { isRuleId, type RuleId, type Severity } from './rule';
 
 export type RuleSetting = Severity | 'off';
@@ -57,25 +55,13 @@ export function parseLintSection(section: unknown, origin: string, baseDir: stri
 }
 
 /**
- * The configuration governing files under `startDir`: the nearest `nb2prod.toml` or
- * `pyproject.toml` with an nb2prod lint section, looking upwards no further than `stopDir`.
+ * The lint configuration governing files under `startDir`: the `lint` section of the nearest
+ * project configuration (see core/project/config.ts), looking upwards no further than `stopDir`.
  */
 export function loadLintConfig(startDir: string, stopDir?: string): LintConfig {
-  let dir = path.resolve(startDir);
-  const stop = stopDir ? path.resolve(stopDir) : undefined;
-  for (;;) {
-    const own = path.join(dir, 'nb2prod.toml');
-    if (existsSync(own)) return parseLintSection(readToml(own).lint, own, dir);
-    const pyproject = path.join(dir, 'pyproject.toml');
-    if (existsSync(pyproject)) {
-      const tool = readToml(pyproject).tool;
-      const section = isTable(tool) && isTable(tool.nb2prod) ? tool.nb2prod.lint : undefined;
-      if (section !== undefined) return parseLintSection(section, pyproject, dir);
-    }
-    const parent = path.dirname(dir);
-    if (dir === stop || parent === dir) return DEFAULT_CONFIG;
-    dir = parent;
-  }
+  const project = loadProjectConfig(startDir, stopDir);
+  if (!project.file) return DEFAULT_CONFIG;
+  return parseLintSection(project.sections.lint, project.file, project.baseDir);
 }
 
 /** `override`'s rule settings on top of `base` (exclude and file stay `base`'s). */
@@ -117,18 +103,4 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`${anchored}(?:/.*)?$`);
 }
 
-function readToml(file: string): Record<string, unknown> {
-  try {
-    return parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw invalid(file, `it is not valid TOML (${(error as Error).message.split('\n')[0]})`);
-  }
-}
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function invalid(origin: string, what: string): UserError {
-  return new UserError('invalid-config', `${origin}: ${what}.`);
-}
+const invalid = invalidConfig;
