@@ -12,12 +12,13 @@ import { type CliIo, type Command } from './command';
 import { compareCommands } from './compareCommand';
 import { driftCommands } from './driftCommand';
 import { lintCommands } from './lintCommand';
+import { registryCommands } from './registryCommand';
 import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
 export type { CliIo } from './command';
 
-const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands };
+const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands };
 
 function mainHelp(version: string): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

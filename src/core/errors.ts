@@ -18,7 +18,12 @@ export type UserErrorCode =
   | 'invalid-config'
   | 'invalid-data'
   | 'empty-dataset'
-  | 'no-profile';
+  | 'no-profile'
+  | 'model-not-found'
+  | 'version-not-found'
+  | 'alias-not-found'
+  | 'rollback-impossible'
+  | 'model-file-not-found';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

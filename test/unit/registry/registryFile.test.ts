@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REGISTRY_SCHEMA, type RegistryEvent } from '../../../src/core/registry/events';
+import { foldRegistry } from '../../../src/core/registry/fold';
+import { appendRegistryEvents, parseRegistryText, readRegistryFile } from '../../../src/core/registry/registryFile';
+import { sha256Hex } from '../../../src/core/hash';
+import { newRunId } from '../../../src/core/ids';
+
+const run = promisify(execFile);
+const RUN = newRunId();
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+function register(model: string, n: number): RegistryEvent {
+  return {
+    schema: REGISTRY_SCHEMA,
+    id: newRunId(),
+    type: 'register',
+    at: new Date(Date.UTC(2025, 0, 1, 0, n)).toISOString(),
+    by: 'ana@example.com',
+    model,
+    proposedVersion: n,
+    run: RUN,
+    file: { path: 'models/m.bin', sha256: sha256Hex(`${model}${n}`), bytes: 10, stored: false },
+    data: [],
+    metrics: { auc: 0.8 },
+    group: null,
+    runs: [RUN],
+    note: null,
+  };
+}
+
+async function tempFile(): Promise<string> {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-registry-'));
+  return path.join(dir, '.nb2prod', 'registry.jsonl');
+}
+
+describe('registry file', () => {
+  it('reads every good line around a corrupt one and reports the bad line', () => {
+    const lines = [JSON.stringify(register('churn', 1)), '{"schema": "nb2prod.registry/1", "type": "regi', JSON.stringify({ ...register('churn', 2), model: '' }), '', JSON.stringify(register('churn', 3))];
+    const { events, problems } = parseRegistryText(`${lines.join('\n')}\n`);
+    expect(events).toHaveLength(2);
+    expect(problems).toEqual([
+      { line: 2, message: expect.stringMatching(/^not valid JSON/) },
+      { line: 3, message: expect.stringMatching(/not a valid registry event \(model: /) },
+    ]);
+    expect(foldRegistry(events).models.churn!.versions.map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it('reports an unknown event type and a foreign schema', () => {
+    const { problems } = parseRegistryText(`${JSON.stringify({ ...register('a', 1), type: 'retire' })}\n${JSON.stringify({ schema: 'other/1' })}\n`);
+    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/unknown event type "retire"/), expect.stringMatching(/schema is "other\/1"/)]);
+  });
+
+  it('survives a crash mid-write: the truncated last line is reported, the rest is read, the next append starts a fresh line', async () => {
+    const file = await tempFile();
+    await appendRegistryEvents(file, [register('churn', 1), register('churn', 2)]);
+    const partial = JSON.stringify(register('churn', 3)).slice(0, 57);
+    await fs.appendFile(file, partial);
+
+    const before = await readRegistryFile(file);
+    expect(before.events).toHaveLength(2);
+    expect(before.problems).toEqual([{ line: 3, message: expect.stringMatching(/last line is incomplete/) }]);
+
+    await appendRegistryEvents(file, [register('churn', 4)]);
+    const text = await fs.readFile(file, 'utf8');
+    expect(text.split('\n')[2]).toBe(partial);
+    expect(text.endsWith('\n')).toBe(true);
+    const after = await readRegistryFile(file);
+    expect(after.events).toHaveLength(3);
+    expect(after.problems).toEqual([{ line: 3, message: expect.stringMatching(/^not valid JSON/) }]);
+    expect(foldRegistry(after.events).models.churn!.versions.map((v) => v.version)).toEqual([1, 2, 3]);
+  });
+
+  it('a missing file is an empty registry', async () => {
+    expect(await readRegistryFile(path.join(os.tmpdir(), 'nb2prod-no-such', 'registry.jsonl'))).toEqual({ events: [], problems: [] });
+  });
+
+  it('two writer processes appending 200 events each at once lose nothing', async () => {
+    const file = await tempFile();
+    const writer = path.join(__dirname, '..', '..', 'fixtures', 'registryWriter.ts');
+    const spawn = (label: string) => run(process.execPath, ['--import', 'tsx', writer, file, '200', label], { cwd: path.join(__dirname, '..', '..', '..') });
+    const results = await Promise.all([spawn('alpha'), spawn('beta')]);
+    expect(results.map((r) => r.stdout.trim())).toEqual(['wrote 200', 'wrote 200']);
+
+    const text = await fs.readFile(file, 'utf8');
+    expect(text.split('\n')).toHaveLength(401);
+    const { events, problems } = await readRegistryFile(file);
+    expect(problems).toEqual([]);
+    expect(events).toHaveLength(400);
+    const state = foldRegistry(events);
+    for (const label of ['alpha', 'beta']) {
+      const versions = state.models[label]!.versions;
+      expect(versions).toHaveLength(200);
+      // Each writer's events keep their order, numbered 1..200.
+      expect(versions.map((v) => v.metrics.index)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    }
+  }, 120_000);
+});
