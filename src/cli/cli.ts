@@ -9,6 +9,8 @@ import path from 'node:path';
 import { UserError, isUserError } from '../core/errors';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command } from './command';
+import { makeCheckCommands } from './checkCommand';
+import { registryFactsProvider } from '../core/readiness/registryFacts';
 import { compareCommands } from './compareCommand';
 import { driftCommands } from './driftCommand';
 import { lintCommands } from './lintCommand';
@@ -18,7 +20,7 @@ import { trackCommands } from './trackCommands';
 
 export type { CliIo } from './command';
 
-const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands };
+const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands, ...makeCheckCommands({ registry: registryFactsProvider }) };
 
 function mainHelp(version: string): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

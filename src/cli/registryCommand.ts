@@ -1,15 +1,13 @@
 /** `nb2prod registry …`: the local model registry (see docs/registry.md). */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors';
 import { loadProjectConfig, sectionName } from '../core/project/config';
 import { resolveActor } from '../core/registry/actor';
-import { mergeKeptSections, renderModelCard } from '../core/registry/card';
+import { renderModelCard } from '../core/registry/card';
 import type { Check, RegistryProblem } from '../core/registry/events';
 import { aliasAt, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState } from '../core/registry/fold';
 import { parseRegistryConfig, type RegistryConfig } from '../core/registry/gates';
 import { Registry } from '../core/registry/registry';
-import { writeFileAtomic } from '../core/store/atomicFile';
 import { type CliIo, type Command, type ParsedArgs, requireStore, STORE_HELP, STORE_OPTION } from './command';
 
 const SUBCOMMANDS = ['register', 'promote', 'approve', 'rollback', 'list', 'show', 'history', 'card'] as const;
@@ -197,19 +195,18 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const modelName = positional(positionals, 0, 'MODEL', sub);
       const model = getModel(state, modelName);
       const v = getVersion(state, modelName, positionals[1] ?? (model.aliases.champion ? 'champion' : 'latest'));
-      const warnings: string[] = [];
-      const runs = await registry.runsOf(v, warnings);
-      if (!json) warn(io, warnings);
-      const generated = renderModelCard({ model, version: v, moves: state.moves, runs, fileStatus: await registry.fileStatus(v), generatedAt: new Date() });
       if (values.stdout === true) {
+        const warnings: string[] = [];
+        const runs = await registry.runsOf(v, warnings);
+        if (!json) warn(io, warnings);
+        const generated = renderModelCard({ model, version: v, moves: state.moves, runs, fileStatus: await registry.fileStatus(v), generatedAt: new Date() });
         out({ markdown: generated }, generated);
         return 0;
       }
       const output = path.resolve(io.cwd, str(values, 'output') ?? path.join('model-cards', `${v.model}-v${v.version}.md`));
-      const previous = await fs.readFile(output, 'utf8').catch(() => null);
-      const markdown = mergeKeptSections(previous, generated);
-      await fs.mkdir(path.dirname(output), { recursive: true });
-      await writeFileAtomic(output, markdown);
+      const { kept, warnings } = await registry.writeModelCard(v.model, v.version, output);
+      if (!json) warn(io, warnings);
+      const previous = kept ? '' : null;
       out({ file: output, kept: previous !== null }, `${previous !== null ? 'Updated' : 'Wrote'} the model card of ${v.model} v${v.version}: ${path.relative(io.cwd, output) || output}${previous !== null ? ' (your intended use and known limitations kept)' : ''}.\n`);
       return 0;
     }

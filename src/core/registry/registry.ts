@@ -11,7 +11,9 @@ import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
 import { hashFile } from '../capture/fileHash';
 import { newRunId } from '../ids';
+import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
+import { mergeKeptSections, renderModelCard } from './card';
 import { type AliasEvent, type ApprovalRole, APPROVAL_ROLES, type Check, NAME_PATTERN, REGISTRY_SCHEMA, type RegistryEvent, type RegistryProblem } from './events';
 import { findAlias, foldRegistry, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState, rollbackTarget } from './fold';
 import { appliesTo, evaluateApprovals, evaluateGate, type GateSide, type RegistryConfig } from './gates';
@@ -310,6 +312,28 @@ export class Registry {
   }
 
   /** Writes the store's copy of a version's model file back to its recorded path; returns the path. */
+  /**
+   * Writes (or regenerates) the Markdown model card of a version at `output` (absolute), keeping
+   * the sections the user wrote between nb2prod:keep markers. Returns whether a card was there.
+   */
+  async writeModelCard(model: string, version: string | number, output: string, now = new Date()): Promise<{ version: ModelVersion; kept: boolean; warnings: string[] }> {
+    const { state } = await this.read();
+    const m = getModel(state, model);
+    const v = getVersion(state, model, version);
+    const warnings: string[] = [];
+    const runs = await this.runsOf(v, warnings);
+    const generated = renderModelCard({ model: m, version: v, moves: state.moves, runs, fileStatus: await this.fileStatus(v), generatedAt: now });
+    const previous = await fs.readFile(output, 'utf8').catch(() => null);
+    await fs.mkdir(path.dirname(output), { recursive: true });
+    await writeFileAtomic(output, mergeKeptSections(previous, generated));
+    return { version: v, kept: previous !== null, warnings };
+  }
+
+  /** Where a version's model card goes by default: model-cards/MODEL-vN.md in the workspace. */
+  defaultCardPath(version: ModelVersion): string {
+    return path.join(this.workspace, 'model-cards', `${version.model}-v${version.version}.md`);
+  }
+
   async restoreFile(version: ModelVersion): Promise<string> {
     const object = this.objectPath(version);
     if (!object) throw new UserError('model-file-not-found', `${version.model} v${version.version} was registered without a copy in the store (--no-copy): restore ${version.file.path} yourself.`);
