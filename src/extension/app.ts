@@ -4,9 +4,11 @@
  */
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, DRIFT_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, DRIFT_PANEL_VIEW_TYPE, READINESS_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
 import { ComparePanels } from './comparePanel';
 import { DriftPanels } from './driftPanel';
+import { ReadinessPanel } from './readinessPanel';
+import { type RegistryNode, RegistryTreeProvider } from './registryView';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
 import { LintCodeActions } from './lint/codeActions';
@@ -29,6 +31,9 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const panels = new RunPanels(context.extensionUri, store, log);
   const comparePanels = new ComparePanels(context.extensionUri, store, log, (id) => panels.showRun(id));
   const driftPanels = new DriftPanels(context.extensionUri, store, log);
+  const readiness = new ReadinessPanel(context.extensionUri, store, log, (id) => panels.showRun(id));
+  const registry = new RegistryTreeProvider(store, log);
+  const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
@@ -54,6 +59,37 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
     comparePanels,
     driftPanels,
+    readiness,
+    registry,
+    registryView,
+    store.onDidChange(() => registry.refresh()),
+    vscode.window.registerWebviewPanelSerializer(READINESS_PANEL_VIEW_TYPE, readiness.serializer()),
+    registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
+    registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),
+    registerCommand(
+      COMMANDS.openModelCard,
+      async (node?: RegistryNode) => {
+        const reg = registry.registry();
+        if (!reg) throw new UserError('no-workspace', 'Open the project folder to see its model registry.');
+        let version = node?.kind === 'version' ? node.version : undefined;
+        if (!version) {
+          const { state } = await reg.read();
+          const versions = Object.values(state.models).flatMap((m) => [...m.versions].reverse());
+          if (!versions.length) throw new UserError('model-not-found', 'No model is registered yet: nb2prod registry register MODEL RUN.');
+          const picked = await vscode.window.showQuickPick(
+            versions.map((v) => ({ label: `${v.model} v${v.version}`, description: v.aliases.join(', '), v })),
+            { title: 'Model card of which version?' },
+          );
+          version = picked?.v;
+        }
+        if (!version) return;
+        const output = reg.defaultCardPath(version);
+        const { kept } = await reg.writeModelCard(version.model, version.version, output);
+        await vscode.window.showTextDocument(vscode.Uri.file(output), { preview: false });
+        log.info(`${kept ? 'Updated' : 'Wrote'} the model card ${output}`);
+      },
+      log,
+    ),
     vscode.window.registerWebviewPanelSerializer(DRIFT_PANEL_VIEW_TYPE, driftPanels.serializer()),
     // From the Explorer, the clicked data file is the current data; from the palette, nothing yet.
     registerCommand(COMMANDS.showDrift, (file?: unknown) => driftPanels.show(file instanceof vscode.Uri && file.scheme === 'file' ? { current: file.fsPath } : {}), log),

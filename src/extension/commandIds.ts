@@ -8,12 +8,16 @@ export const COMMANDS = {
   replayRun: 'nb2prod.replayRun',
   compareRuns: 'nb2prod.compareRuns',
   showDrift: 'nb2prod.showDrift',
+  checkReadiness: 'nb2prod.checkReadiness',
+  refreshRegistry: 'nb2prod.refreshRegistry',
+  openModelCard: 'nb2prod.openModelCard',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
 export const VIEWS = {
   runs: 'nb2prod.runs',
+  registry: 'nb2prod.registry',
 } as const;
 
 /** View type of the run and diff page panels (also used by the panel serializer). */
@@ -24,3 +28,6 @@ export const COMPARE_PANEL_VIEW_TYPE = 'nb2prod.compare';
 
 /** View type of the Drift panel (also used by its serializer). */
 export const DRIFT_PANEL_VIEW_TYPE = 'nb2prod.drift';
+
+/** View type of the readiness checklist panel (also used by its serializer). */
+export const READINESS_PANEL_VIEW_TYPE = 'nb2prod.readiness';
