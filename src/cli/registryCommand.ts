@@ -1,12 +1,11 @@
 /** `nb2prod registry …`: the local model registry (see docs/registry.md). */
 import path from 'node:path';
 import { UserError } from '../core/errors';
-import { loadProjectConfig, sectionName } from '../core/project/config';
 import { resolveActor } from '../core/registry/actor';
 import { renderModelCard } from '../core/registry/card';
 import type { Check, RegistryProblem } from '../core/registry/events';
 import { aliasAt, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState } from '../core/registry/fold';
-import { parseRegistryConfig, type RegistryConfig } from '../core/registry/gates';
+import { loadRegistryConfig } from '../core/registry/gates';
 import { Registry } from '../core/registry/registry';
 import { type CliIo, type Command, type ParsedArgs, requireStore, STORE_HELP, STORE_OPTION } from './command';
 
@@ -36,11 +35,7 @@ function positional(positionals: string[], index: number, what: string, sub: Sub
   return value;
 }
 
-function loadConfig(cwd: string): RegistryConfig {
-  const project = loadProjectConfig(cwd);
-  if (!project.file) return parseRegistryConfig(undefined, '');
-  return parseRegistryConfig(project.sections.registry, `${project.file} ${sectionName(project, 'registry')}`);
-}
+const loadConfig = loadRegistryConfig;
 
 function reportProblems(io: CliIo, problems: readonly RegistryProblem[], state: RegistryState | null, json: boolean): void {
   if (json) return;

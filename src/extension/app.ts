@@ -8,6 +8,7 @@ import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, DRIFT_PANEL_VIEW_TYPE, READINESS_PAN
 import { ComparePanels } from './comparePanel';
 import { DriftPanels } from './driftPanel';
 import { ReadinessPanel } from './readinessPanel';
+import { RegistryActions } from './registryActions';
 import { type RegistryNode, RegistryTreeProvider } from './registryView';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
@@ -34,6 +35,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const readiness = new ReadinessPanel(context.extensionUri, store, log, (id) => panels.showRun(id));
   const registry = new RegistryTreeProvider(store, log);
   const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
+  const registryActions = new RegistryActions(registry, store, log);
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
@@ -66,6 +68,10 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     vscode.window.registerWebviewPanelSerializer(READINESS_PANEL_VIEW_TYPE, readiness.serializer()),
     registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
     registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),
+    registerCommand(COMMANDS.registerModel, (target?: RunsNode | string) => registryActions.register(target), log),
+    registerCommand(COMMANDS.promoteModel, (node?: RegistryNode) => registryActions.promote(node), log),
+    registerCommand(COMMANDS.approveModel, (node?: RegistryNode) => registryActions.approve(node), log),
+    registerCommand(COMMANDS.rollbackModel, (node?: RegistryNode) => registryActions.rollback(node), log),
     registerCommand(
       COMMANDS.openModelCard,
       async (node?: RegistryNode) => {

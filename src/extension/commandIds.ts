@@ -11,6 +11,10 @@ export const COMMANDS = {
   checkReadiness: 'nb2prod.checkReadiness',
   refreshRegistry: 'nb2prod.refreshRegistry',
   openModelCard: 'nb2prod.openModelCard',
+  registerModel: 'nb2prod.registerModel',
+  promoteModel: 'nb2prod.promoteModel',
+  approveModel: 'nb2prod.approveModel',
+  rollbackModel: 'nb2prod.rollbackModel',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -21,7 +21,7 @@
  */
 import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
-import { isTable } from '../project/config';
+import { isTable, loadProjectConfig, sectionName } from '../project/config';
 import { describeSample } from '../stats/describe';
 import { compareRuns } from '../stats/compare';
 import { APPROVAL_ROLES, type ApprovalRole, type Check } from './events';
@@ -294,4 +294,11 @@ export function evaluateApprovals(config: ApprovalConfig, version: ModelVersion)
     ? { name: 'separation of duties', status: 'pass', detail: `approved by ${independent.join(', ')}, not only by ${version.registeredBy} who registered it` }
     : { name: 'separation of duties', status: 'fail', detail: approvers.length ? `the only approver is ${version.registeredBy}, who registered v${version.version}: someone else must approve it` : `nobody has approved v${version.version}` });
   return checks;
+}
+
+/** The registry section of the project configuration governing `dir` (defaults without one). */
+export function loadRegistryConfig(dir: string): RegistryConfig {
+  const project = loadProjectConfig(dir);
+  if (!project.file) return parseRegistryConfig(undefined, '');
+  return parseRegistryConfig(project.sections.registry, `${project.file} ${sectionName(project, 'registry')}`);
 }

@@ -50,6 +50,8 @@ export interface PromoteOptions {
   override?: string | null;
   config: RegistryConfig;
   now?: Date;
+  /** Evaluate the gate and approvals only, recording nothing (the editor shows them before asking). */
+  dryRun?: boolean;
 }
 
 export interface PromoteResult {
@@ -242,7 +244,7 @@ export class Registry {
       overridden: false,
       warnings,
     };
-    if (failed.length && !override) return result;
+    if ((failed.length && !override) || options.dryRun) return result;
     const event: AliasEvent = {
       ...this.common(options.by, options.now),
       type: 'alias',

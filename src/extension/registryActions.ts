@@ -1,0 +1,145 @@
+/**
+ * Registry commands in the editor — register, promote, approve, rollback — over the same core
+ * as `nb2prod registry`. Promote evaluates the gate and approvals first and shows every check
+ * before asking; a failing gate can only be overridden with a reason, which is recorded.
+ */
+import os from 'node:os';
+import * as vscode from 'vscode';
+import { UserError } from '../core/errors';
+import { resolveActor } from '../core/registry/actor';
+import { APPROVAL_ROLES, type Check } from '../core/registry/events';
+import type { ModelVersion } from '../core/registry/fold';
+import { loadRegistryConfig } from '../core/registry/gates';
+import type { Registry } from '../core/registry/registry';
+import type { RegistryNode, RegistryTreeProvider } from './registryView';
+import type { RunsNode } from './runsView';
+import type { WorkspaceStore } from './workspaceStore';
+import { pickRuns, runIdOf } from './runPicker';
+
+export class RegistryActions {
+  constructor(
+    private readonly tree: RegistryTreeProvider,
+    private readonly store: WorkspaceStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Register a model version from a run (the clicked run, or one picked). */
+  async register(target?: RunsNode | string): Promise<void> {
+    const registry = this.registry();
+    const runId = runIdOf(target) ?? (await pickRuns(this.store, 1, 'Register a model from which run?'))?.[0];
+    if (!runId) return;
+    const run = await this.store.get().getRun(runId);
+    const { state } = await registry.read();
+    const known = Object.keys(state.models);
+    const model = await vscode.window.showInputBox({
+      title: `Register a model version from "${run.name}"`,
+      prompt: known.length ? `Model name (existing: ${known.join(', ')})` : 'Model name (letters, digits, ".", "_" or "-")',
+      value: known[0] ?? 'model',
+      validateInput: (value) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) ? undefined : 'Letters, digits, ".", "_" or "-", starting with a letter or digit.'),
+    });
+    if (!model) return;
+    const models = run.artifacts.filter((a) => a.kind === 'model');
+    let file: string | undefined;
+    if (models.length !== 1) {
+      const picked = await vscode.window.showOpenDialog({ title: 'The model file of this version', canSelectMany: false, defaultUri: vscode.Uri.file(registry.workspace) });
+      if (!picked?.[0]) return;
+      file = picked[0].fsPath;
+    }
+    const { version, warnings } = await registry.register({ model, run: run.id, ...(file ? { file } : {}), by: await this.actor(registry) });
+    for (const warning of warnings) this.log.warn(warning);
+    this.tree.refresh();
+    void vscode.window.showInformationMessage(`Registered ${version.model} v${version.version} from run ${run.name}.`);
+  }
+
+  /** Promote a version to an alias, showing the gate's checks before it is recorded. */
+  async promote(node?: RegistryNode): Promise<void> {
+    const registry = this.registry();
+    const version = await this.versionOf(registry, node, 'Promote which version?');
+    if (!version) return;
+    const alias = await vscode.window.showQuickPick(['champion', 'challenger', 'Another alias…'], { title: `Promote ${version.model} v${version.version} to` });
+    if (!alias) return;
+    const name = alias === 'Another alias…' ? await vscode.window.showInputBox({ title: 'Alias name', validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) ? undefined : 'Letters, digits, ".", "_" or "-".') }) : alias;
+    if (!name) return;
+    const config = loadRegistryConfig(registry.workspace);
+    const by = await this.actor(registry);
+    const dry = await registry.promote({ model: version.model, version: version.version, alias: name, by, config, dryRun: true });
+    const summary = dry.checks.length ? dry.checks.map(describeCheck).join('\n') : 'No gate or approval applies to this alias.';
+    let override: string | undefined;
+    if (dry.failed.length) {
+      const choice = await vscode.window.showWarningMessage(
+        `The gate refuses v${version.version} as ${name}: ${dry.failed.join(', ')}.`,
+        { modal: true, detail: summary },
+        'Override…',
+      );
+      if (choice !== 'Override…') return;
+      override = await vscode.window.showInputBox({ title: 'Why override the failed checks? (recorded in the registry)', validateInput: (v) => (v.trim().length >= 5 ? undefined : 'Say why, in a few words.') });
+      if (!override) return;
+    } else {
+      const previous = dry.previous === null ? 'nothing yet' : `v${dry.previous}`;
+      const choice = await vscode.window.showInformationMessage(`Promote ${version.model} v${version.version} to ${name} (now ${previous})?`, { modal: true, detail: summary }, 'Promote');
+      if (choice !== 'Promote') return;
+    }
+    const reason = await vscode.window.showInputBox({ title: 'Reason (optional, recorded in the history)' });
+    const result = await registry.promote({ model: version.model, version: version.version, alias: name, by, config, reason: reason || null, override: override ?? null });
+    this.tree.refresh();
+    void vscode.window.showInformationMessage(`${version.model} ${name} → v${result.version}${result.overridden ? ' (override recorded)' : ''}.`);
+  }
+
+  async approve(node?: RegistryNode): Promise<void> {
+    const registry = this.registry();
+    const version = await this.versionOf(registry, node, 'Approve which version?');
+    if (!version) return;
+    const role = await vscode.window.showQuickPick(
+      APPROVAL_ROLES.map((r) => ({ label: r, description: { developer: 'first line: built it', validator: 'second line: checked it independently', auditor: 'third line: audited the process' }[r] })),
+      { title: `Approve ${version.model} v${version.version} as` },
+    );
+    if (!role) return;
+    const note = await vscode.window.showInputBox({ title: 'Note (optional): what you checked' });
+    await registry.approve({ model: version.model, version: version.version, role: role.label, by: await this.actor(registry), note: note || null });
+    this.tree.refresh();
+    void vscode.window.showInformationMessage(`Approved ${version.model} v${version.version} as ${role.label}.`);
+  }
+
+  async rollback(node?: RegistryNode): Promise<void> {
+    const registry = this.registry();
+    const { state } = await registry.read();
+    const aliases = Object.values(state.models).flatMap((m) => Object.values(m.aliases).filter((a) => a.stack.length > 1 && (node?.kind !== 'model' || node.model.name === m.name)));
+    if (!aliases.length) throw new UserError('rollback-impossible', 'No alias has an earlier version to roll back to.');
+    const picked = await vscode.window.showQuickPick(
+      aliases.map((a) => ({ label: `${a.model} ${a.alias}`, description: `v${a.version} → v${a.stack[a.stack.length - 2]}`, a })),
+      { title: 'Roll back which alias?' },
+    );
+    if (!picked) return;
+    const reason = await vscode.window.showInputBox({ title: 'Why roll back? (recorded in the history)' });
+    if (reason === undefined) return;
+    const { version } = await registry.rollback({ alias: picked.a.alias, model: picked.a.model, by: await this.actor(registry), reason: reason || null });
+    this.tree.refresh();
+    void vscode.window.showInformationMessage(`${picked.a.model} ${picked.a.alias} rolled back to v${version.version}.`);
+  }
+
+  private registry(): Registry {
+    const registry = this.tree.registry();
+    if (!registry) throw new UserError('no-workspace', 'Open the project folder to use its model registry.');
+    return registry;
+  }
+
+  private async versionOf(registry: Registry, node: RegistryNode | undefined, title: string): Promise<ModelVersion | undefined> {
+    if (node?.kind === 'version') return node.version;
+    const { state } = await registry.read();
+    const versions = Object.values(state.models).flatMap((m) => [...m.versions].reverse());
+    if (!versions.length) throw new UserError('model-not-found', 'No model is registered yet: register one from a run first.');
+    const picked = await vscode.window.showQuickPick(versions.map((v) => ({ label: `${v.model} v${v.version}`, description: v.aliases.join(', '), v })), { title });
+    return picked?.v;
+  }
+
+  /** Who acts: git's user.email in a trusted workspace (running git), else the login name. */
+  private async actor(registry: Registry): Promise<string> {
+    if (vscode.workspace.isTrusted) return resolveActor(undefined, registry.workspace, { USER: os.userInfo().username });
+    return os.userInfo().username || 'unknown';
+  }
+}
+
+function describeCheck(check: Check): string {
+  const mark = check.status === 'pass' ? '✓' : check.status === 'fail' ? '✗' : '–';
+  return `${mark} ${check.name}: ${check.detail}`;
+}
