@@ -75,8 +75,8 @@ export class RegistryActions {
       override = await vscode.window.showInputBox({ title: 'Why override the failed checks? (recorded in the registry)', validateInput: (v) => (v.trim().length >= 5 ? undefined : 'Say why, in a few words.') });
       if (!override) return;
     } else {
-      const previous = dry.previous === null ? 'nothing yet' : `v${dry.previous}`;
-      const choice = await vscode.window.showInformationMessage(`Promote ${version.model} v${version.version} to ${name} (now ${previous})?`, { modal: true, detail: summary }, 'Promote');
+      const previous = dry.previous === null ? 'no version holds it yet' : `now v${dry.previous}`;
+      const choice = await vscode.window.showInformationMessage(`Promote ${version.model} v${version.version} to ${name} (${previous})?`, { modal: true, detail: summary }, 'Promote');
       if (choice !== 'Promote') return;
     }
     const reason = await vscode.window.showInputBox({ title: 'Reason (optional, recorded in the history)' });

@@ -1,0 +1,78 @@
+/**
+ * The Model Registry view in a real VS Code: the registered versions are listed; Promote Model
+ * Version on one shows the gate's checks in a dialog before anything is recorded, and after
+ * confirming, the view shows the version as champion and the registry file has the move.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from '../../src/core/registry/registry';
+import { RunStore } from '../../src/core/store/runStore';
+import { makeEnvelope } from '../fixtures/envelopes';
+import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
+import { waitFor } from './harness';
+import { useVsCode } from './useVsCode';
+
+const VIEW = 'Model Registry';
+
+describe('Model Registry view', () => {
+  const vscode = useVsCode({ suite: 'registry' });
+  let root = '';
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-e2e-registry-'));
+    await writeFile(path.join(root, 'nb2prod.toml'), '[registry.gates]\nmetric = "accuracy"\nminimum = 0.7\n');
+    await mkdir(path.join(root, 'models'));
+    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const registry = new Registry(store, root);
+    for (let i = 0; i < 2; i++) {
+      await writeFile(path.join(root, 'models', `churn-${i}.joblib`), `model ${i}`);
+      const run = makeEnvelope({ name: `train ${i}`, metrics: { accuracy: 0.8 + i / 100 }, startedAt: new Date(Date.now() - (2 - i) * 60_000) });
+      await store.writeRun(run);
+      await registry.register({ model: 'churn', run: run.id, file: `models/churn-${i}.joblib`, by: 'alice' });
+    }
+    store.close();
+  });
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('lists versions and promotes one after showing the gate', async () => {
+    const vs = vscode();
+    await vs.ensureFolder(root);
+    await vs.openViewContainer('nb2prod');
+    const rows = await vs.waitForTreeRows(VIEW, ['churn', 'v2', 'v1']);
+    expect(rows.map((r) => r.label)).toEqual(expect.arrayContaining(['churn', 'v2', 'v1']));
+    await vs.screenshot('01-registry-view');
+
+    await vs.treeRow(VIEW, 'v2').click({ button: 'right' });
+    const item = vs.page.locator('.context-view .monaco-menu .action-item a.action-menu-item', { hasText: 'Promote Model Version' });
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await item.click();
+    if (!(await item.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await item.click();
+    const champion = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'champion' }).first();
+    await champion.waitFor({ state: 'visible', timeout: 10_000 });
+    await champion.click();
+
+    // The gate's checks are shown before anything is recorded.
+    const dialog = vs.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    const text = await dialog.innerText();
+    expect(text).toMatch(/Promote churn v2 to champion/);
+    expect(text).toMatch(/accuracy/);
+    expect(text).toMatch(/✓/);
+    await vs.screenshot('02-gate-before-confirming');
+    expect(await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')).not.toMatch(/"type":"alias"/);
+    await dialog.getByRole('button', { name: 'Promote' }).click();
+    const reason = vs.page.locator('.quick-input-widget input.input');
+    await reason.waitFor({ state: 'visible', timeout: 10_000 });
+    await reason.fill('better accuracy on the holdout');
+    await vs.page.keyboard.press('Enter');
+
+    await waitFor('v2 shown as champion', async () => (await vs.treeRows(VIEW)).find((r) => r.label === 'v2' && /champion/.test(r.description ?? r.ariaLabel ?? '')), 15_000);
+    const log = await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8');
+    expect(log).toMatch(/"type":"alias".*"alias":"champion".*"reason":"better accuracy on the holdout"/);
+    await vs.screenshot('03-promoted');
+  });
+});
