@@ -129,15 +129,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     const run = runs.find((r) => r.id === runId);
     if (!run) return false;
     const isSelected = () => view.selection.some((n) => n.kind === 'run' && n.run.id === runId);
-    // A visible tree reloads its rows after a refresh, asynchronously: a reveal that arrives
-    // before the new row is there selects nothing. So wait for the reload, check, and retry.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const reloaded = view.visible ? this.nextRootLoad(2_000) : Promise.resolve();
-      this.refresh();
-      await reloaded;
+    // A visible tree reloads its rows after a refresh, asynchronously, and draws them after
+    // getChildren resolves: a reveal that arrives before the new row is drawn selects nothing.
+    // So refresh once, wait for the reload, then reveal — and reveal again, a little later each
+    // time, until the row is selected (on a loaded machine the first reveals can come too early).
+    const reloaded = view.visible ? this.nextRootLoad(2_000) : Promise.resolve();
+    this.refresh();
+    await reloaded;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      await sleep(attempt === 0 ? 50 : 250 * attempt);
       await view.reveal({ kind: 'run', run }, { select: true, focus: false });
       for (let waited = 0; waited < 500 && !isSelected(); waited += 50) await sleep(50);
       if (isSelected()) return true;
+      // The view may have been opened by the reveal: its rows load now.
+      if (view.visible && attempt === 0) await this.nextRootLoad(2_000);
     }
     return false;
   }

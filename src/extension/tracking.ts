@@ -252,7 +252,7 @@ export class RunTracker {
   /** Shows the new run selected in the Runs view. A failure here must not hide the run's result. */
   private async reveal(runId: string): Promise<void> {
     try {
-      if (!(await this.runs.revealRun(runId))) this.log.debug(`Run ${runId} could not be selected in the Runs view`);
+      if (!(await this.runs.revealRun(runId))) this.log.warn(`Run ${runId} could not be selected in the Runs view`);
     } catch (error) {
       this.log.warn(`Could not reveal run ${runId} in the Runs view: ${error instanceof Error ? error.message : String(error)}`);
     }
