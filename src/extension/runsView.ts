@@ -33,6 +33,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   view: vscode.TreeView<RunsNode> | undefined;
   /** Callers waiting for the view to have loaded its rows again (see revealRun). */
   private readonly rootLoadWaiters: Array<() => void> = [];
+  /**
+   * A run just revealed: for a short while, every reload of the rows (a refresh, the view shown
+   * again) re-selects it if it lost the selection, so a tracked run stays selected.
+   */
+  private sticky: { run: RunSummary; until: number } | undefined;
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -51,6 +56,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       return await this.rootChildren();
     } finally {
       for (const resolve of this.rootLoadWaiters.splice(0)) resolve();
+      this.keepSticky();
     }
   }
 
@@ -140,11 +146,31 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       await sleep(attempt === 0 ? 50 : 250 * attempt);
       await view.reveal({ kind: 'run', run }, { select: true, focus: false });
       for (let waited = 0; waited < 500 && !isSelected(); waited += 50) await sleep(50);
-      if (isSelected()) return true;
+      if (isSelected()) {
+        this.sticky = { run, until: Date.now() + 15_000 };
+        return true;
+      }
       // The view may have been opened by the reveal: its rows load now.
       if (view.visible && attempt === 0) await this.nextRootLoad(2_000);
     }
     return false;
+  }
+
+  /** After a reload, re-selects the sticky run if the reload dropped its selection. */
+  private keepSticky(): void {
+    const sticky = this.sticky;
+    const view = this.view;
+    if (!sticky || !view) return;
+    if (Date.now() > sticky.until) {
+      this.sticky = undefined;
+      return;
+    }
+    setTimeout(() => {
+      if (!view.visible || view.selection.some((n) => n.kind === 'run' && n.run.id === sticky.run.id)) return;
+      // Another selection by the user wins: only restore when nothing else is selected.
+      if (view.selection.length) return;
+      view.reveal({ kind: 'run', run: sticky.run }, { select: true, focus: false }).then(undefined, () => undefined);
+    }, 100);
   }
 
   /** Resolves when the root rows have been loaded again, or after `timeoutMs` (a hidden view loads nothing). */
