@@ -7,18 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-
-/** mulberry32: a small seeded PRNG (deterministic data, not cryptography). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/fixtures/random';
 
 function gaussian(random: () => number): number {
   const u = 1 - random();
@@ -31,7 +20,7 @@ const REGIONS = ['north', 'south', 'east', 'west', 'central'];
 const TIERS = ['bronze', 'silver', 'gold'];
 
 async function writeFile(file: string, rows: number, seed: number, shifted: boolean): Promise<void> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const out = createWriteStream(file);
   const header = [...Array.from({ length: 14 }, (_, i) => `x${i}`), 'code_a', 'code_b', 'code_c', 'plan', 'region', 'tier'];
   out.write(`${header.join(',')}\n`);
