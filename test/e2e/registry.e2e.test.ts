@@ -75,4 +75,48 @@ describe('Model Registry view', () => {
     expect(log).toMatch(/"type":"alias".*"alias":"champion".*"reason":"better accuracy on the holdout"/);
     await vs.screenshot('03-promoted');
   });
+
+  it('approves a version with a role, then rolls the champion back from the model', async () => {
+    const vs = vscode();
+    // v1 becomes champion through the CLI-equivalent core, so there is something to roll back to.
+    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const registry = new Registry(store, root);
+    await registry.promote({ model: 'churn', version: 1, alias: 'champion', by: 'alice', config: { gates: null, approvals: { requiredRoles: [], aliases: null } } });
+    await registry.promote({ model: 'churn', version: 2, alias: 'champion', by: 'alice', config: { gates: null, approvals: { requiredRoles: [], aliases: null } } });
+    store.close();
+    await vs.openViewContainer('nb2prod');
+
+    // Approve v2 as validator.
+    await vs.treeRow(VIEW, 'v2').click({ button: 'right' });
+    const approve = vs.page.locator('.context-view .monaco-menu .action-item a.action-menu-item', { hasText: 'Approve Model Version' });
+    await approve.waitFor({ state: 'visible', timeout: 10_000 });
+    await approve.click();
+    if (!(await approve.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await approve.click();
+    const validator = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'validator' }).first();
+    await validator.waitFor({ state: 'visible', timeout: 10_000 });
+    await validator.click();
+    const note = vs.page.locator('.quick-input-widget input.input');
+    await note.waitFor({ state: 'visible', timeout: 10_000 });
+    await note.fill('checked the holdout metrics');
+    await vs.page.keyboard.press('Enter');
+    await waitFor('the approval in the registry file', async () => /"type":"approve".*"role":"validator".*"note":"checked the holdout metrics"/.test(await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')), 15_000);
+
+    // Roll back the champion from the model row.
+    await vs.treeRow(VIEW, 'churn').click({ button: 'right' });
+    const rollback = vs.page.locator('.context-view .monaco-menu .action-item a.action-menu-item', { hasText: 'Roll Back Alias' });
+    await rollback.waitFor({ state: 'visible', timeout: 10_000 });
+    await rollback.click();
+    if (!(await rollback.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await rollback.click();
+    const alias = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'churn champion' }).first();
+    await alias.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await alias.innerText()).toMatch(/v2 → v1/);
+    await alias.click();
+    const reason = vs.page.locator('.quick-input-widget input.input');
+    await reason.waitFor({ state: 'visible', timeout: 10_000 });
+    await reason.fill('drill');
+    await vs.page.keyboard.press('Enter');
+    await waitFor('v1 shown as champion again', async () => (await vs.treeRows(VIEW)).find((r) => r.label === 'v1' && /champion/.test(`${r.description} ${r.ariaLabel}`)), 15_000);
+    expect(await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')).toMatch(/"kind":"rollback".*"reason":"drill"/);
+    await vs.screenshot('04-rolled-back');
+  });
 });
