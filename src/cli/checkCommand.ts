@@ -6,7 +6,7 @@ import { checkReadiness } from '../core/readiness/check';
 import { formatReadiness, READINESS_FORMATS, type ReadinessFormat } from '../core/readiness/format';
 import type { RegistryFactsProvider } from '../core/readiness/model';
 import { RunStore } from '../core/store/runStore';
-import { type Command, STORE_HELP } from './command';
+import { type Command, locateStore, STORE_HELP } from './command';
 
 export interface CheckCommandOptions {
   /** Reads the model registry; without one, registry items fail when there is no registry file. */
@@ -51,7 +51,7 @@ ${STORE_HELP}`,
         if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError('usage', `${positionals[0] ?? root} is not a folder`);
         // The store of the checked project, unless one was named: the nearest .nb2prod above PATH.
         const explicit = values.store !== undefined || io.env.NB2PROD_STORE !== undefined;
-        const storeRoot = explicit ? givenStore.root : nearestStore(root);
+        const storeRoot = explicit ? givenStore.root : locateStore(root, undefined, {});
         const store = storeRoot === givenStore.root ? givenStore : new RunStore(storeRoot, { sqlWasmPath: io.sqlWasmPath });
         try {
           const report = await checkReadiness({ root, store, ...(options.registry ? { registry: options.registry } : {}) });
@@ -63,13 +63,4 @@ ${STORE_HELP}`,
       },
     },
   };
-}
-
-export const checkCommands: Record<string, Command> = makeCheckCommands();
-
-function nearestStore(root: string): string {
-  for (let dir = root; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, '.nb2prod'))) return path.join(dir, '.nb2prod');
-    if (path.dirname(dir) === dir) return path.join(root, '.nb2prod');
-  }
 }

@@ -4,11 +4,9 @@
  * 2 a usage error or anything the user must fix (one line on stderr).
  */
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { UserError, isUserError } from '../core/errors';
 import { RunStore } from '../core/store/runStore';
-import { type CliIo, type Command } from './command';
+import { type CliIo, type Command, locateStore } from './command';
 import { makeCheckCommands } from './checkCommand';
 import { registryFactsProvider } from '../core/readiness/registryFacts';
 import { compareCommands } from './compareCommand';
@@ -19,6 +17,7 @@ import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
 export type { CliIo } from './command';
+export { locateStore } from './command';
 
 const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands, ...makeCheckCommands({ registry: registryFactsProvider }) };
 
@@ -36,16 +35,6 @@ ${Object.entries(commands)
 Run "nb2prod COMMAND --help" for a command's options.
 Exit codes: 0 success, 1 a failed check, 2 a usage error or a problem to fix.
 `;
-}
-
-/** The store: --store, else $NB2PROD_STORE, else the nearest .nb2prod above cwd, else ./.nb2prod. */
-export function locateStore(cwd: string, explicit: string | undefined, env: CliIo['env']): string {
-  const given = explicit ?? env.NB2PROD_STORE;
-  if (given) return path.resolve(cwd, given);
-  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, '.nb2prod'))) return path.join(dir, '.nb2prod');
-    if (path.dirname(dir) === dir) return path.join(path.resolve(cwd), '.nb2prod');
-  }
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

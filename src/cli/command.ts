@@ -1,4 +1,6 @@
 /** What every CLI command is made of, and the I/O they get (a port, so tests run in-process). */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { parseArgs, ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors';
 import type { RunStore } from '../core/store/runStore';
@@ -37,4 +39,14 @@ export const STORE_HELP = `  --store DIR        the run store (default: the near
 
 export async function requireStore(store: RunStore): Promise<void> {
   if (!(await store.exists())) throw new UserError('store-not-found', `No run store at ${store.root} (use --store DIR or run from a folder with .nb2prod).`);
+}
+
+/** The store: --store, else $NB2PROD_STORE, else the nearest .nb2prod above cwd, else ./.nb2prod. */
+export function locateStore(cwd: string, explicit: string | undefined, env: CliIo['env']): string {
+  const given = explicit ?? env.NB2PROD_STORE;
+  if (given) return path.resolve(cwd, given);
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.nb2prod'))) return path.join(dir, '.nb2prod');
+    if (path.dirname(dir) === dir) return path.join(path.resolve(cwd), '.nb2prod');
+  }
 }

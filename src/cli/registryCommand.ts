@@ -35,7 +35,6 @@ function positional(positionals: string[], index: number, what: string, sub: Sub
   return value;
 }
 
-const loadConfig = loadRegistryConfig;
 
 function reportProblems(io: CliIo, problems: readonly RegistryProblem[], state: RegistryState | null, json: boolean): void {
   if (json) return;
@@ -91,7 +90,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const versionRef = positional(positionals, 1, 'VERSION (a number, "latest" or an alias)', sub);
       const alias = str(values, 'to');
       if (!alias) throw new UserError('usage', 'registry promote: say which alias with --to ALIAS (e.g. --to champion)');
-      const result = await registry.promote({ model, version: versionRef, alias, by: await by(), reason: str(values, 'reason') ?? null, override: str(values, 'override') ?? null, config: loadConfig(io.cwd) });
+      const result = await registry.promote({ model, version: versionRef, alias, by: await by(), reason: str(values, 'reason') ?? null, override: str(values, 'override') ?? null, config: loadRegistryConfig(io.cwd) });
       if (!json) warn(io, result.warnings);
       let text = `Promoting ${model} v${result.version} to ${alias}${result.previous !== null ? ` (held by v${result.previous})` : ''}:\n${printChecks(result.checks)}`;
       if (!result.promoted) text += `Refused: ${result.failed.length} check${result.failed.length > 1 ? 's' : ''} failed (${result.failed.join(', ')}). Fix them, or override with --override "why" (recorded).\n`;
@@ -201,8 +200,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const output = path.resolve(io.cwd, str(values, 'output') ?? path.join('model-cards', `${v.model}-v${v.version}.md`));
       const { kept, warnings } = await registry.writeModelCard(v.model, v.version, output);
       if (!json) warn(io, warnings);
-      const previous = kept ? '' : null;
-      out({ file: output, kept: previous !== null }, `${previous !== null ? 'Updated' : 'Wrote'} the model card of ${v.model} v${v.version}: ${path.relative(io.cwd, output) || output}${previous !== null ? ' (your intended use and known limitations kept)' : ''}.\n`);
+      out({ file: output, kept }, `${kept ? 'Updated' : 'Wrote'} the model card of ${v.model} v${v.version}: ${path.relative(io.cwd, output) || output}${kept ? ' (your intended use and known limitations kept)' : ''}.\n`);
       return 0;
     }
   }

@@ -13,10 +13,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCheckCommands } from '../../src/cli/checkCommand';
-import { type CliIo, runCli } from '../../src/cli/cli';
+import { runCli } from '../../src/cli/cli';
+import { capturingIo } from './inProcess';
 import type { ColumnProfile, RunEnvelope } from '../../src/core/envelope';
 import type { ItemId, ItemStatus, ReadinessReport } from '../../src/core/readiness/model';
-import { PYTHON_DIR, SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { goodRegistry, TempProject } from '../unit/readiness/helpers';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/churn');
@@ -24,14 +24,10 @@ const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/readiness');
 
 let p: TempProject;
 
-function io(cwd: string): { io: CliIo; out: () => { stdout: string; stderr: string } } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env: {}, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, version: '0.0.0-test' },
-    out: () => ({ stdout, stderr }),
-  };
-}
+const io = (cwd: string) => {
+  const { io: cliIo, output } = capturingIo(cwd);
+  return { io: cliIo, out: output };
+};
 
 async function cli(args: string[], cwd = p.root) {
   const { io: cliIo, out } = io(cwd);

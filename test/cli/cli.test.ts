@@ -4,20 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli/cli';
-import { PYTHON_DIR, SQL_WASM_PATH, writeFixtureWorkspace } from '../fixtures/fixtureWorkspace';
+import { runInProcess } from './inProcess';
+import { writeFixtureWorkspace } from '../fixtures/fixtureWorkspace';
 
 const repo = path.join(__dirname, '..', '..');
 const cliBundle = path.join(repo, 'dist', 'cli.js');
 let workspace: string;
 let runs: Array<{ id: string; name: string }>;
 
-async function cli(args: string[], cwd = workspace, env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, version: '0.0.0-test' };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
+function cli(args: string[], cwd = workspace, env: Record<string, string> = {}) {
+  return runInProcess(args, cwd, env);
 }
 
 beforeAll(async () => {

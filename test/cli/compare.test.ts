@@ -7,21 +7,18 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli/cli';
+import { runInProcess } from './inProcess';
 import type { Comparison } from '../../src/core/stats/compare';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { PYTHON_DIR, SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
+import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let root: string;
 const BASE = [0.81, 0.83, 0.82, 0.8, 0.84];
 const DEEP = [0.83, 0.85, 0.83, 0.82, 0.86];
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: root, env: {}, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, version: '0.0.0-test' };
-  return { code: await runCli(args, io), stdout, stderr };
+function cli(args: string[]) {
+  return runInProcess(args, root);
 }
 
 beforeAll(async () => {

@@ -9,19 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli/cli';
-import { PYTHON_DIR, SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
+import { runInProcess } from './inProcess';
 import { notebookJson } from '../unit/lint/lintHelpers';
 
 const exec = promisify(execFile);
 let root: string;
 
-async function cli(args: string[], cwd = root) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env: {}, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, version: '0.0.0-test' };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
+function cli(args: string[], cwd = root) {
+  return runInProcess(args, cwd);
 }
 
 async function write(relative: string, content: string | Buffer): Promise<string> {

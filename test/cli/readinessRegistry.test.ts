@@ -7,20 +7,17 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli/cli';
+import { runInProcess } from './inProcess';
 import type { ReadinessReport } from '../../src/core/readiness/model';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { PYTHON_DIR, SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
+import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let root: string;
 const runIds: string[] = [];
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: root, env: {}, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, version: '0.0.0-test' };
-  return { code: await runCli(args, io), stdout, stderr };
+function cli(args: string[]) {
+  return runInProcess(args, root);
 }
 
 async function check(): Promise<Record<string, ReadinessReport['items'][number]>> {

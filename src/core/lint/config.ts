@@ -35,20 +35,20 @@ const SETTINGS = new Set(['error', 'warning', 'info', 'off']);
 export function parseLintSection(section: unknown, origin: string, baseDir: string | null): LintConfig {
   const config: LintConfig = { rules: {}, exclude: [], file: origin, baseDir };
   if (section === undefined) return config;
-  if (!isTable(section)) throw invalid(origin, 'the lint section must be a table');
+  if (!isTable(section)) throw invalidConfig(origin, 'the lint section must be a table');
   for (const [key, value] of Object.entries(section)) {
     if (key === 'rules') {
-      if (!isTable(value)) throw invalid(origin, '`rules` must be a table of rule = "error" | "warning" | "info" | "off"');
+      if (!isTable(value)) throw invalidConfig(origin, '`rules` must be a table of rule = "error" | "warning" | "info" | "off"');
       for (const [rule, setting] of Object.entries(value)) {
-        if (!isRuleId(rule)) throw invalid(origin, `unknown rule \`${rule}\` (see \`nb2prod lint --list-rules\`)`);
-        if (typeof setting !== 'string' || !SETTINGS.has(setting)) throw invalid(origin, `rule \`${rule}\` must be "error", "warning", "info" or "off"`);
+        if (!isRuleId(rule)) throw invalidConfig(origin, `unknown rule \`${rule}\` (see \`nb2prod lint --list-rules\`)`);
+        if (typeof setting !== 'string' || !SETTINGS.has(setting)) throw invalidConfig(origin, `rule \`${rule}\` must be "error", "warning", "info" or "off"`);
         config.rules[rule] = setting as RuleSetting;
       }
     } else if (key === 'exclude') {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalid(origin, '`exclude` must be a list of glob patterns');
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalidConfig(origin, '`exclude` must be a list of glob patterns');
       config.exclude = value as string[];
     } else {
-      throw invalid(origin, `unknown key \`${key}\` (expected \`rules\` or \`exclude\`)`);
+      throw invalidConfig(origin, `unknown key \`${key}\` (expected \`rules\` or \`exclude\`)`);
     }
   }
   return config;
@@ -103,4 +103,3 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`${anchored}(?:/.*)?$`);
 }
 
-const invalid = invalidConfig;

@@ -187,12 +187,7 @@ export class NotebookModel {
    */
   constructedBy(expr: Expr, at: Position, depth = 0): string | null {
     if (depth > 8) return null;
-    if (expr.kind === 'call') {
-      const path = this.calleePath(expr.call, at);
-      if (path) return path;
-      // `make_pipeline(...).fit(...)`-style chains: the method's receiver.
-      return null;
-    }
+    if (expr.kind === 'call') return this.calleePath(expr.call, at);
     if (expr.kind === 'name') {
       const binding = this.bindingAt(expr.name, at);
       if (binding?.item.value) return this.constructedBy(binding.item.value, { cell: binding.cell, offset: binding.item.span.from }, depth + 1);

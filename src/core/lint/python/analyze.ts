@@ -12,6 +12,7 @@
  */
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@lezer/python';
+import { lineOfOffset } from '../positions';
 import { type Magic, maskIPython } from './ipython';
 import { stringTokenValue } from './strings';
 
@@ -226,7 +227,7 @@ class CellWalker {
   private addSyntaxError(from: number, to: number): void {
     const previous = this.facts.syntaxErrors.at(-1);
     // Error recovery often yields a run of error nodes for one mistake: report it once per line.
-    if (previous && lineOf(this.code, previous.span.from) === lineOf(this.code, from)) return;
+    if (previous && lineOfOffset(this.code, previous.span.from) === lineOfOffset(this.code, from)) return;
     let message: string;
     const rest = this.code.slice(from).trim();
     if (!rest) {
@@ -900,8 +901,3 @@ function subscriptKey(node: SyntaxNode, strings: readonly StringFact[]): string 
   return strings.find((s) => s.span.from === key.from && s.span.to === key.to)?.value ?? null;
 }
 
-function lineOf(text: string, offset: number): number {
-  let line = 0;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}

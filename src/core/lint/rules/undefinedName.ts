@@ -6,7 +6,8 @@
  * Reads inside function bodies happen when the function is called, so they only need a
  * definition somewhere in the notebook; module-level reads need one above.
  */
-import { BUILTIN_NAMES, type NotebookModel } from '../model';
+import { BUILTIN_NAMES } from '../model';
+import { lineOfOffset } from '../positions';
 import type { Rule } from '../rule';
 
 export const undefinedName: Rule = {
@@ -41,7 +42,7 @@ export const undefinedName: Rule = {
             ? `\`${use.name}\` is used before it is defined further down in this cell: move the definition above this line.`
             : `\`${use.name}\` is only defined in cell ${later.cell + 1}, below this one: the notebook only worked because that cell ran first. Move the definition above this cell.`;
         } else if (later) {
-          message = `\`${use.name}\` is used before it is defined (line ${lineNumber(model, later.cell, later.item.span.from)}): move the definition above this line.`;
+          message = `\`${use.name}\` is used before it is defined (line ${lineOfOffset(model.cells[later.cell]!.cell.source, later.item.span.from) + 1}): move the definition above this line.`;
         } else if (target.kind === 'notebook') {
           message = `\`${use.name}\` is not defined by any cell: it only exists in the kernel (hidden state from a deleted or edited cell). Define or import it in a cell above.`;
         } else {
@@ -52,10 +53,3 @@ export const undefinedName: Rule = {
     }
   },
 };
-
-function lineNumber(model: NotebookModel, cell: number, offset: number): number {
-  const source = model.cells[cell]!.cell.source;
-  let line = 1;
-  for (let i = 0; i < offset; i++) if (source.charCodeAt(i) === 10) line++;
-  return line;
-}

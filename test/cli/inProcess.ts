@@ -1,0 +1,19 @@
+/** Running the CLI in-process for tests: an io that captures stdout and stderr. */
+import { type CliIo, runCli } from '../../src/cli/cli';
+import { PYTHON_DIR, SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
+
+export function capturingIo(cwd: string, env: Record<string, string> = {}): { io: CliIo; output: () => { stdout: string; stderr: string } } {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, version: '0.0.0-test' },
+    output: () => ({ stdout, stderr }),
+  };
+}
+
+/** `nb2prod ARGS` in `cwd`: its exit code and what it printed. */
+export async function runInProcess(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { io, output } = capturingIo(cwd, env);
+  const code = await runCli(args, io);
+  return { code, ...output() };
+}
