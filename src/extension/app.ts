@@ -59,6 +59,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     store.onDidChange(() => runs.refresh()),
     // Ages ("3 min ago") go stale while hidden: refresh when the view is shown again.
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
+    view.onDidChangeSelection((e) => runs.selectionChanged(e.selection)),
     comparePanels,
     driftPanels,
     readiness,

@@ -34,8 +34,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   /** Callers waiting for the view to have loaded its rows again (see revealRun). */
   private readonly rootLoadWaiters: Array<() => void> = [];
   /**
-   * A run just revealed: for a short while, every reload of the rows (a refresh, the view shown
-   * again) re-selects it if it lost the selection, so a tracked run stays selected.
+   * A run just revealed (a tracked run): every reload of the rows (a refresh, the view shown
+   * again) selects it again until the user selects something else or a minute has passed.
+   * Reloads and hide/show cycles drop the drawn selection while the extension-side
+   * `view.selection` can still name the run, so it is re-revealed without asking that.
    */
   private sticky: { run: RunSummary; until: number } | undefined;
 
@@ -135,6 +137,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     const run = runs.find((r) => r.id === runId);
     if (!run) return false;
     const isSelected = () => view.selection.some((n) => n.kind === 'run' && n.run.id === runId);
+    // Sticky from the start: if every reveal below comes too early (the view being opened or
+    // closed meanwhile), the next reload of the rows still selects it.
+    this.sticky = { run, until: Date.now() + 60_000 };
     // A visible tree reloads its rows after a refresh, asynchronously, and draws them after
     // getChildren resolves: a reveal that arrives before the new row is drawn selects nothing.
     // So refresh once, wait for the reload, then reveal — and reveal again, a little later each
@@ -146,17 +151,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       await sleep(attempt === 0 ? 50 : 250 * attempt);
       await view.reveal({ kind: 'run', run }, { select: true, focus: false });
       for (let waited = 0; waited < 500 && !isSelected(); waited += 50) await sleep(50);
-      if (isSelected()) {
-        this.sticky = { run, until: Date.now() + 15_000 };
-        return true;
-      }
+      if (isSelected()) return true;
       // The view may have been opened by the reveal: its rows load now.
       if (view.visible && attempt === 0) await this.nextRootLoad(2_000);
     }
     return false;
   }
 
-  /** After a reload, re-selects the sticky run if the reload dropped its selection. */
+  /** After a reload, selects the sticky run again (a reveal of a selected row changes nothing). */
   private keepSticky(): void {
     const sticky = this.sticky;
     const view = this.view;
@@ -165,12 +167,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       this.sticky = undefined;
       return;
     }
+    // After the rows are drawn: getChildren has only just resolved.
     setTimeout(() => {
-      if (!view.visible || view.selection.some((n) => n.kind === 'run' && n.run.id === sticky.run.id)) return;
-      // Another selection by the user wins: only restore when nothing else is selected.
-      if (view.selection.length) return;
+      if (this.sticky !== sticky || !view.visible) return;
       view.reveal({ kind: 'run', run: sticky.run }, { select: true, focus: false }).then(undefined, () => undefined);
     }, 100);
+  }
+
+  /** Wired to the view: a selection of something else by the user ends the stickiness. */
+  selectionChanged(selection: readonly RunsNode[]): void {
+    const sticky = this.sticky;
+    // An empty selection is what hiding the view reports: not a choice by the user.
+    if (!sticky || !selection.length) return;
+    if (!selection.some((n) => n.kind === 'run' && n.run.id === sticky.run.id)) this.sticky = undefined;
   }
 
   /** Resolves when the root rows have been loaded again, or after `timeoutMs` (a hidden view loads nothing). */
