@@ -81,6 +81,20 @@ function copyAssets() {
     recursive: true,
     filter: (source) => !/__pycache__|\.pyc$|\.pytest_cache/.test(source),
   });
+  // The runtime of generated services. Dot files (.github, .dockerignore) are copied as dot-*
+  // because the VSIX packager drops dot files; the generator names them back.
+  rmSync('dist/scaffold-templates', { recursive: true, force: true });
+  copyTemplates('src/core/scaffold/templates', 'dist/scaffold-templates');
+}
+
+function copyTemplates(from, to) {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    if (/^(__pycache__|\.pytest_cache|var)$|\.pyc$/.test(entry.name)) continue;
+    const target = path.join(to, entry.name.startsWith('.') ? `dot-${entry.name.slice(1)}` : entry.name);
+    if (entry.isDirectory()) copyTemplates(path.join(from, entry.name), target);
+    else copyFileSync(path.join(from, entry.name), target);
+  }
 }
 
 copyAssets();

@@ -13,6 +13,8 @@ export interface CliIo {
   sqlWasmPath: string;
   /** Folder of the Python companion (sitecustomize.py, nb2prod/, nb2prod_runner.py). */
   pythonDir: string;
+  /** Folder of the generated projects' runtime (default: scaffold-templates beside pythonDir). */
+  templatesDir?: string;
   version: string;
   /** True when stderr is a terminal: progress may redraw one line. */
   isTTY?: boolean;

@@ -124,6 +124,18 @@ export interface NamedValue {
   value: Expr;
 }
 
+/**
+ * A statement at the top level of the cell, for code that moves cells around (the scaffold):
+ * what kind it is and, for expression statements, whether it is a call (kept: it may have
+ * effects) or a bare value (a notebook display).
+ */
+export interface TopStatement {
+  span: Span;
+  kind: 'import' | 'optional-import' | 'assign' | 'expression' | 'def' | 'other';
+  /** Expression statements: the call it consists of (index into `calls`), else null. */
+  call: number | null;
+}
+
 export interface SyntaxProblem {
   span: Span;
   message: string;
@@ -147,6 +159,8 @@ export interface CellFacts {
   syntaxErrors: SyntaxProblem[];
   /** `from x import *` somewhere in the cell: any name may be defined. */
   starImport: boolean;
+  /** The top-level statements, in order (comments are not statements). */
+  statements: TopStatement[];
 }
 
 interface Scope {
@@ -174,11 +188,19 @@ export function analyzeCell(source: string): CellFacts {
     decorators: [],
     syntaxErrors: [],
     starImport: false,
+    statements: [],
   };
   if (!masked.isPython || !masked.code.trim()) return facts;
   new CellWalker(masked.code, facts).walkScript();
   facts.calls.sort((a, b) => a.span.from - b.span.from);
   facts.calls.forEach((call, index) => (call.index = index));
+  for (const statement of facts.statements) {
+    if (statement.call === null) continue;
+    const whole = statement.call;
+    // Resolved after sorting: the call spanning the whole expression.
+    const index = facts.calls.findIndex((c) => c.span.from === whole && c.span.to === statement.span.to);
+    statement.call = index >= 0 ? index : null;
+  }
   return facts;
 }
 
@@ -201,7 +223,48 @@ class CellWalker {
   walkScript(): void {
     const tree = parser.parse(this.code);
     this.collectErrorsAndComments(tree.topNode);
-    for (const statement of children(tree.topNode)) this.statement(statement, this.module);
+    for (const statement of children(tree.topNode)) {
+      // Comments are not statements; nor is the `pass` a magic was masked into.
+      const masksMagic = this.facts.magics.some((m) => m.from <= statement.from && statement.to <= m.to);
+      if (statement.name !== 'Comment' && !masksMagic) this.facts.statements.push(this.topStatement(statement));
+      this.statement(statement, this.module);
+    }
+  }
+
+  private topStatement(node: SyntaxNode): TopStatement {
+    const result: TopStatement = { span: span(node), kind: 'other', call: null };
+    switch (node.name) {
+      case 'ImportStatement':
+        result.kind = 'import';
+        break;
+      case 'TryStatement': {
+        // `try: import x / except ImportError: x = None` is an import too (an optional one).
+        const parts = children(node);
+        const body = parts.find((p) => p.name === 'Body');
+        const statements = body ? children(body).filter((c) => c.name !== 'Comment' && c.name !== ':') : [];
+        const importsOnly = statements.length > 0 && statements.every((c) => c.name === 'ImportStatement');
+        const catchesImportError = /except\s*\(?[^:]*\b(ImportError|ModuleNotFoundError)\b/.test(this.text(node));
+        if (importsOnly && catchesImportError) result.kind = 'optional-import';
+        break;
+      }
+      case 'AssignStatement':
+      case 'UpdateStatement':
+        result.kind = 'assign';
+        break;
+      case 'FunctionDefinition':
+      case 'ClassDefinition':
+      case 'DecoratedStatement':
+        result.kind = 'def';
+        break;
+      case 'ExpressionStatement': {
+        result.kind = 'expression';
+        const expression = node.firstChild;
+        // The call's start offset for now; made an index into `calls` once they are sorted.
+        if (expression?.name === 'CallExpression' && expression.to === node.to) result.call = expression.from;
+        break;
+      }
+    }
+    return result;
   }
 
   private text(node: SyntaxNode | Span): string {

@@ -1,0 +1,389 @@
+/**
+ * The files of a generated project: the notebook-specific ones rendered here from the plan, the
+ * run and the contract; the static runtime (service, pipeline, tests, packaging) copied from
+ * `templates/`, which reads the generated JSON at run time and holds no notebook-specific name.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ColumnProfile, RunEnvelope } from '../envelope';
+import { cachedAnalyze } from '../lint/model';
+import { type ContractColumn, contractColumns, inputSchema, outputSchema, pydanticModule, pythonNumber, pythonString, trainingSchema } from './contract';
+import type { ScaffoldPlan, StepPlan } from './plan';
+
+export interface GeneratedFile {
+  /** Relative to the project root, forward slashes. */
+  path: string;
+  content: string | Buffer;
+  /** `template` files are the same for every project; `generated` ones are this notebook's. */
+  origin: 'generated' | 'template' | 'model';
+}
+
+export interface ModelRecord {
+  name: string;
+  version: number | null;
+  sha256: string;
+  registered: boolean;
+}
+
+export interface GenerateInput {
+  plan: ScaffoldPlan;
+  run: RunEnvelope;
+  /** The notebook, relative to the workspace (forward slashes). */
+  notebook: string;
+  /** The project root (the --out folder), relative to the workspace (forward slashes). */
+  outDir: string;
+  /** The training table's profile (from the run). */
+  profile: { source: string; sha256: string; rows: number; columns: ColumnProfile[] };
+  model: ModelRecord & { file: Buffer; fileName: string };
+  /** PSI thresholds for live drift. */
+  drift: { monitor: number; retrain: number };
+  /** Versions of the service's own dependencies in the interpreter (fastapi, uvicorn, ...). */
+  serviceVersions: Record<string, string>;
+  templatesDir: string;
+  nb2prodVersion: string;
+}
+
+export const SCAFFOLD_MANIFEST = 'nb2prod-scaffold.json';
+
+/** The service's own dependencies, with a floor for when the interpreter does not have them. */
+const SERVICE_PACKAGES: Array<[string, string]> = [
+  ['fastapi', '>=0.92'],
+  ['uvicorn', '>=0.17'],
+  ['pydantic', '>=1.10,<3'],
+  ['httpx', '>=0.23'],
+  ['pytest', '>=7'],
+];
+
+export async function generateProject(input: GenerateInput): Promise<GeneratedFile[]> {
+  const { plan, run } = input;
+  if (!plan.model || !plan.features || !plan.data || !plan.target) throw new Error('generateProject needs a plan without problems');
+  const name = input.model.name;
+  const target = input.profile.columns.find((c) => c.name === plan.target);
+  if (!target) throw new Error(`the profile of ${input.profile.source} has no column ${plan.target}`);
+  const inputProfiles = input.profile.columns.filter((c) => c.name !== plan.target);
+  const columns = contractColumns(inputProfiles);
+  const targetColumn = contractColumns([target])[0]!;
+  const task = plan.task ?? guessTask(target);
+  const notebookDir = path.posix.dirname(input.notebook);
+  const workdir = path.posix.relative(input.outDir, notebookDir) || '.';
+  const params = { ...Object.fromEntries(Object.entries(plan.parameters).map(([k, v]) => [k, { source: v }])) } as Record<string, { source: string; value?: unknown }>;
+  for (const [key, value] of Object.entries(run.params)) if (params[key]) params[key] = { source: pythonLiteral(value), value };
+  const origin = `run ${run.id}, ${input.profile.source}`;
+  const files: GeneratedFile[] = [];
+  const add = (file: string, content: string | Buffer, kind: GeneratedFile['origin'] = 'generated') => files.push({ path: file, content, origin: kind });
+  const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
+
+  add('common/features.py', featuresModule(plan, params, input.notebook));
+  add('pipeline/steps.py', stepsModule(plan, params, input.notebook, run.id));
+  add('service/schemas.py', pydanticModule(columns, origin));
+  add('contracts/input.schema.json', json(inputSchema(name, columns)));
+  add('contracts/training.schema.json', json(trainingSchema(name, columns, targetColumn)));
+  add('contracts/output.schema.json', json(outputSchema(name, task, targetColumn)));
+  add('contracts/profile.json', json({ source: input.profile.source, sha256: input.profile.sha256, rows: input.profile.rows, target: plan.target, columns: input.profile.columns }));
+  const modelPath = `model/${input.model.fileName}`;
+  add(modelPath, input.model.file, 'model');
+  const fallback = fallbackOf(task, target);
+  add(
+    'service/config.json',
+    json({
+      schema: 'nb2prod.service-config/1',
+      name,
+      notebook: path.posix.basename(input.notebook),
+      run: run.id,
+      model: { path: modelPath, sha256: input.model.sha256, name, version: input.model.version, registered: input.model.registered, format: plan.model.saver },
+      task,
+      target: plan.target,
+      frame_columns: input.profile.columns.map((c) => c.name),
+      input_columns: columns.map((c) => c.name),
+      confidence_threshold: task === 'classification' ? 0.6 : null,
+      rules: [],
+      fallback,
+      kill_switch: { env: 'NB2PROD_KILL_SWITCH', file: 'var/KILL_SWITCH' },
+      audit_log: 'var/audit/predictions.jsonl',
+      review_queue: 'var/review/queue.jsonl',
+      limits: { max_body_bytes: 1_048_576, max_batch: 1000 },
+      drift: { window: 1000, min_rows: 100, monitor: input.drift.monitor, retrain: input.drift.retrain },
+      run_metrics: Object.fromEntries(Object.entries(run.metrics).map(([k, m]) => [k, m.value])),
+    }),
+  );
+  add(
+    'service/nb2prod-service.json',
+    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions.jsonl', killSwitch: true, fallback: fallback.description }),
+  );
+  add(
+    'pipeline/config.json',
+    json({
+      schema: 'nb2prod.pipeline-config/1',
+      name,
+      notebook: path.posix.relative(input.outDir, input.notebook),
+      workdir,
+      // Parameters whose value is an expression keep their default in steps.py.
+      params: Object.fromEntries(Object.entries(params).flatMap(([k, v]) => { const value = v.value ?? pythonSourceToJson(v.source); return value === undefined ? [] : [[k, value]]; })),
+      validation: [{ step: plan.data.step, frame: plan.data.frame, schema: 'contracts/training.schema.json' }],
+      features: { step: plan.features.step, frame: plan.features.frame, matrix: plan.features.matrix },
+      evaluation: plan.evaluation,
+      model_output: plan.model.path,
+      max_quarantine_share: 0.05,
+    }),
+  );
+  add('requirements.txt', requirements(run, input.serviceVersions));
+  add('README.md', readme(input, columns, task, fallback.description, workdir));
+
+  for (const file of await listFiles(input.templatesDir)) {
+    // The bundled copy names dot files dot-* (see esbuild.mjs).
+    const target = file.split('/').map((part) => (part.startsWith('dot-') ? `.${part.slice(4)}` : part)).join('/');
+    add(target, await readFile(path.join(input.templatesDir, file)), 'template');
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+function guessTask(target: ColumnProfile): 'classification' | 'regression' {
+  if (target.type !== 'numeric') return 'classification';
+  // A numeric target with few distinct values (0/1) is a class label.
+  const edges = target.bins?.edges ?? [];
+  return new Set(edges).size <= 2 && Number.isInteger(target.min) && Number.isInteger(target.max) ? 'classification' : 'regression';
+}
+
+/** The deterministic answer while the kill switch is on. */
+function fallbackOf(task: 'classification' | 'regression', target: ColumnProfile): { prediction: unknown; probability: number | null; description: string } {
+  if (task === 'regression') {
+    const mean = target.mean ?? 0;
+    return { prediction: mean, probability: null, description: `the mean of ${target.name} in the training data (${round(mean)})` };
+  }
+  const top = target.top?.[0];
+  if (top) {
+    const share = top.count / Math.max(1, target.count);
+    const value = target.type === 'boolean' ? top.value === 'True' || top.value === 'true' : top.value;
+    return { prediction: value, probability: round(share), description: `the majority class of the training data (${top.value}, ${(share * 100).toFixed(1)}% of rows)` };
+  }
+  // A 0/1 numeric label: its mean is the share of 1s.
+  if (target.min === 0 && target.max === 1 && typeof target.mean === 'number') {
+    const ones = target.mean;
+    const prediction = ones >= 0.5 ? 1 : 0;
+    const share = Math.max(ones, 1 - ones);
+    return { prediction, probability: round(share), description: `the majority class of the training data (${prediction}, ${(share * 100).toFixed(1)}% of rows)` };
+  }
+  const lowest = target.min ?? 0;
+  return { prediction: lowest, probability: null, description: `the lowest class of ${target.name} in the training data (${lowest}); set fallback in service/config.json to the class that is safe to answer` };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+// ---- Python modules ------------------------------------------------------------------------
+
+function indent(body: string): string {
+  return body
+    .split('\n')
+    .map((line) => (line.trim() ? `    ${line}` : ''))
+    .join('\n');
+}
+
+/** Import statements whose names the code reads. */
+function importsFor(plan: ScaffoldPlan, code: string): string[] {
+  const reads = new Set(cachedAnalyze(code).uses.map((u) => u.name));
+  return plan.imports.filter((statement) => cachedAnalyze(statement).imports.some((i) => reads.has(i.bound)));
+}
+
+function keywordParams(names: readonly string[], params: Record<string, { source: string }>): string {
+  return names.map((n) => `${n}=${params[n]?.source ?? 'None'}`).join(', ');
+}
+
+function featuresModule(plan: ScaffoldPlan, params: Record<string, { source: string }>, notebook: string): string {
+  const features = plan.features!;
+  const cells = features.cells.map((c) => c + 1).join(', ');
+  const signature = [features.frame, ...(features.params.length ? ['*', keywordParams(features.params, params)] : [])].join(', ');
+  const imports = importsFor(plan, features.body);
+  return [
+    '"""Feature code shared by the training pipeline and the prediction service.',
+    '',
+    `Generated by nb2prod from ${path.posix.basename(notebook)} (cell${features.cells.length > 1 ? 's' : ''} ${cells}). Both sides call build_features, so`,
+    'training and serving compute features the same way: edit it here, not in a copy.',
+    '',
+    `The argument is a DataFrame with the training table's columns. When serving, the target`,
+    `column (${plan.target}) is there too, filled with None, so code that drops it works unchanged.`,
+    '"""',
+    ...imports,
+    '',
+    '',
+    `def build_features(${signature}):`,
+    indent(features.body),
+    '',
+  ].join('\n');
+}
+
+function stepsModule(plan: ScaffoldPlan, params: Record<string, { source: string }>, notebook: string, runId: string): string {
+  const allCode = plan.steps.map((s) => s.body).join('\n');
+  const lines = [
+    `"""The ${path.posix.basename(notebook)} notebook as pipeline steps, generated by nb2prod (run ${runId}).`,
+    '',
+    'Each step is a section of the notebook (a `## ` heading or a `step:` cell tag). Its positional',
+    'parameters are the names it reads from earlier sections, its return values the names later',
+    "sections read from it. The notebook's parameters are keyword-only arguments with the run's",
+    'values as defaults; override them with `python -m pipeline --param name=value`.',
+    '"""',
+    ...importsFor(plan, allCode),
+    '',
+    'from common.features import build_features',
+    'from pipeline.framework import step',
+  ];
+  for (const s of plan.steps) lines.push('', '', stepFunction(s, params));
+  lines.push('', '', `STEPS = [${plan.steps.map((s) => s.name).join(', ')}]`, '');
+  // Only import build_features when a step calls it.
+  if (!allCode.includes('build_features(')) return lines.filter((l) => l !== 'from common.features import build_features').join('\n');
+  return lines.join('\n');
+}
+
+function stepFunction(s: StepPlan, params: Record<string, { source: string }>): string {
+  const signature = [...s.inputs, ...(s.params.length ? ['*', keywordParams(s.params, params)] : [])].join(', ');
+  const decorator = `@step(outputs=[${s.outputs.map(pythonString).join(', ')}]${s.retries ? `, retries=${s.retries}` : ''})`;
+  const cells = s.cells.map((c) => c + 1).join(', ');
+  const body = [`"""${s.title.replace(/"""/g, "'''")} (notebook cell${s.cells.length > 1 ? 's' : ''} ${cells})."""`, s.body];
+  if (s.outputs.length) body.push(`return ${s.outputs.join(', ')}`);
+  return [decorator, `def ${s.name}(${signature}):`, indent(body.join('\n'))].join('\n');
+}
+
+// ---- packaging and docs -----------------------------------------------------------------------
+
+function requirements(run: RunEnvelope, serviceVersions: Record<string, string>): string {
+  const lines = [`# Generated by nb2prod. The notebook's libraries, pinned to the versions of run ${run.id}:`];
+  const packages = Object.entries(run.environment.packages).sort(([a], [b]) => a.localeCompare(b));
+  const notebookNames = new Set(packages.map(([n]) => n.toLowerCase()));
+  for (const [name, version] of packages) lines.push(`${name}==${version}`);
+  lines.push('', '# The service and its tests, pinned to the interpreter that generated the project:');
+  for (const [name, floor] of SERVICE_PACKAGES) {
+    if (notebookNames.has(name)) continue;
+    const version = serviceVersions[name];
+    lines.push(version ? `${name}==${version}` : `${name}${floor}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function exampleValue(column: ContractColumn, profile: ColumnProfile | undefined): unknown {
+  if (column.categories) return column.categories[0];
+  if (column.kind === 'number') {
+    const mean = profile?.mean ?? column.minimum ?? 0;
+    return Math.round(mean * 100) / 100;
+  }
+  if (column.kind === 'boolean') return false;
+  if (column.kind === 'datetime') return '2024-01-01T00:00:00Z';
+  return profile?.top?.[0]?.value ?? 'text';
+}
+
+function readme(input: GenerateInput, columns: ContractColumn[], task: string, fallback: string, workdir: string): string {
+  const { plan, run } = input;
+  const name = input.model.name;
+  const example = Object.fromEntries(columns.map((c) => [c.name, exampleValue(c, input.profile.columns.find((p) => p.name === c.name))]));
+  const version = input.model.registered ? `version ${input.model.version} of \`${name}\` in the nb2prod registry` : 'not registered in the nb2prod registry (the hash is the run’s)';
+  const steps = plan.steps.map((s) => `| \`${s.name}\` | ${s.title} | ${s.inputs.map((i) => `\`${i}\``).join(', ') || '—'} | ${s.outputs.map((o) => `\`${o}\``).join(', ') || '—'} |`);
+  const notes = plan.notes.map((n) => `- ${n.message}`);
+  return `# ${name}: prediction service and training pipeline
+
+Generated by nb2prod ${input.nb2prodVersion} from \`${input.notebook}\` and its tracked run \`${run.id}\`
+(${task}, target \`${plan.target}\`, trained on \`${input.profile.source}\`, ${input.profile.rows} rows).
+The model file \`model/${input.model.fileName}\` has sha256 \`${input.model.sha256}\`: ${version}.
+
+## Run it
+
+\`\`\`sh
+python3 -m pip install -r requirements.txt   # or use the interpreter the notebook ran with
+make test                                      # the project's own tests
+make serve                                     # uvicorn on http://127.0.0.1:8000
+curl -s http://127.0.0.1:8000/predict -H 'content-type: application/json' \\
+  -d '${JSON.stringify(example)}'
+\`\`\`
+
+| endpoint | what it does |
+|---|---|
+| \`POST /predict\` | one record → prediction, probability, \`needs_review\`, \`fallback\`, \`rule\`, model version |
+| \`POST /predict/batch\` | \`{"records": [...]}\` (at most 1000) → one prediction per record |
+| \`GET /health\` | the process is up |
+| \`GET /ready\` | the model is loaded and its sha256 checked |
+| \`GET /metrics\` | Prometheus text: requests, latency histogram, errors, fallbacks, reviews, input drift (PSI) |
+| \`GET /version\` | model name, version and hash, run, notebook |
+
+Invalid input gets a 422 that names the field (\`contracts/input.schema.json\` is the contract,
+\`service/schemas.py\` the same contract as a pydantic model). Bodies over 1 MiB get a 413.
+
+## Operate it
+
+- **Kill switch**: set \`NB2PROD_KILL_SWITCH=1\` or create \`var/KILL_SWITCH\`; every request then gets
+  the deterministic fallback (${fallback}) with \`"fallback": true\`, without a restart. Remove it to
+  switch the model back on.
+- **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id, input
+  hash, output, model version, latency). The file is only ever appended to.
+- **Human review**: predictions whose probability is under \`confidence_threshold\` (service/config.json)
+  or sent there by a rule are flagged \`needs_review\` and appended to \`var/review/queue.jsonl\`.
+- **Rules**: \`rules\` in service/config.json override the model, first match wins, e.g.
+  \`{"name": "...", "when": [{"field": "...", "op": "<", "value": 1}], "then": {"needs_review": true}, "reason": "..."}\`.
+- **Drift**: the last 1000 inputs are compared with the training profile (\`contracts/profile.json\`);
+  \`nb2prod_input_drift_psi\` per column, monitor above ${input.drift.monitor}, retrain above ${input.drift.retrain}.
+- **Model integrity**: at start the service refuses a model file whose sha256 is not the one above.
+- State goes to \`var/\` (\`NB2PROD_STATE_DIR\` moves it; mount a volume there in production).
+
+## Retrain it
+
+\`make train\` runs the pipeline (\`python -m pipeline\`) tracked by nb2prod; \`make register\` registers
+the new model and checks the promotion gate. The pipeline runs in \`${workdir}\` (the notebook's folder),
+where the notebook's relative paths point. Rows of the training data that break
+\`contracts/training.schema.json\` are quarantined to \`var/quarantine/\` with the reason.
+
+| step | notebook section | takes | returns |
+|---|---|---|---|
+${steps.join('\n')}
+
+Feature code lives in \`common/features.py\` and is used by both the pipeline and the service, so
+training and serving compute the same features. \`tests/golden/sample.json\` holds what the notebook's
+model predicted for sample rows; \`tests/test_golden.py\` checks the service still predicts exactly that.
+Regenerate it with \`make golden\` after retraining.
+
+## Deploy it
+
+\`make docker-build\` builds an image that runs as a non-root user with a health check;
+\`.github/workflows/ci.yml\` runs the tests and builds the image on every push.
+${notes.length ? `\n## What the generator left out or changed\n\n${notes.join('\n')}\n` : ''}`;
+}
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+/** Files under `dir`, relative, forward slashes (`__pycache__` skipped). */
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
+    if (entry.name === '__pycache__' || entry.name === '.pytest_cache' || entry.name === 'var' || entry.name.endsWith('.pyc')) continue;
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else if (entry.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+/** A JSON value as a Python literal. */
+export function pythonLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'number') return Number.isFinite(value) ? (Number.isInteger(value) ? String(value) : pythonNumber(value)) : `float(${pythonString(String(value))})`;
+  if (typeof value === 'string') return pythonString(value);
+  if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(', ')}]`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${pythonString(k)}: ${pythonLiteral(v)}`)
+    .join(', ')}}`;
+}
+
+/** The JSON value of a simple Python literal from the parameters cell (numbers, strings, booleans, None). */
+function pythonSourceToJson(source: string): unknown {
+  const text = source.trim();
+  if (text === 'True') return true;
+  if (text === 'False') return false;
+  if (text === 'None') return null;
+  if (/^-?\d+(\.\d*)?([eE][-+]?\d+)?$/.test(text)) return Number(text);
+  const quoted = /^(['"])(.*)\1$/s.exec(text);
+  if (quoted && !quoted[2]!.includes('\\')) return quoted[2];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
