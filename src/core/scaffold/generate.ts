@@ -67,7 +67,12 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
   const notebookDir = path.posix.dirname(input.notebook);
   const workdir = path.posix.relative(input.outDir, notebookDir) || '.';
   const params = { ...Object.fromEntries(Object.entries(plan.parameters).map(([k, v]) => [k, { source: v }])) } as Record<string, { source: string; value?: unknown }>;
-  for (const [key, value] of Object.entries(run.params)) if (params[key]) params[key] = { source: pythonLiteral(value), value };
+  for (const [key, value] of Object.entries(run.params)) {
+    const declared = params[key];
+    if (!declared) continue;
+    // Keep the notebook's spelling (1.0, not 1) when the run used the notebook's value.
+    params[key] = { source: pythonSourceToJson(declared.source) === value ? declared.source : pythonLiteral(value), value };
+  }
   const origin = `run ${run.id}, ${input.profile.source}`;
   const files: GeneratedFile[] = [];
   const add = (file: string, content: string | Buffer, kind: GeneratedFile['origin'] = 'generated') => files.push({ path: file, content, origin: kind });

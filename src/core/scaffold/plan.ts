@@ -250,11 +250,18 @@ function findFit(model: NotebookModel, preferred: string | null, code: Map<numbe
 /** `with open("m.pkl", "wb") as f: pickle.dump(model, f)`: the path opened. */
 function openedPath(model: NotebookModel, expr: Expr, at: Position): string | null {
   if (expr.kind !== 'name') return null;
-  const binding = model.bindingAt(expr.name, { cell: at.cell, offset: at.offset + 1 }) ?? model.bindingsOf(expr.name).find((b) => b.cell === at.cell);
-  const value = binding?.item.value;
-  if (value?.kind !== 'call') return null;
-  const first = value.call.args[0];
-  return first ? model.stringValue(first.value, at) : null;
+  const binding = model.bindingAt(expr.name, { cell: at.cell, offset: at.offset + 1 });
+  if (!binding) return null;
+  const bindingAt = { cell: binding.cell, offset: binding.item.span.from };
+  let opened: CallFact | null = binding.item.value?.kind === 'call' ? binding.item.value.call : null;
+  if (!opened && binding.item.kind === 'with') {
+    // `with open(...) as f`: the call that ends just before ` as f`.
+    const facts = model.codeCells().find((c) => c.cell === binding.cell)!.facts;
+    opened = facts.calls.filter((c) => c.span.to <= binding.item.span.from && /^\s*as\s*$/.test(facts.source.slice(c.span.to, binding.item.span.from))).at(-1) ?? null;
+  }
+  if (!opened || model.calleePath(opened, bindingAt) !== 'builtins.open') return null;
+  const first = opened.args[0];
+  return first && !first.keyword ? model.stringValue(first.value, bindingAt) : null;
 }
 
 interface Split {
@@ -345,13 +352,29 @@ function sliceFeatures(model: NotebookModel, code: Map<number, CellCode>, frame:
   }
   // Which of these are notebook parameters is decided with the parameters (planSteps).
   const params = [...needed].filter((n) => n !== frame.frame && n !== matrix);
+  // Names the rest of the notebook reads: a plain binding they need stays in the pipeline too
+  // (`NUMERIC = [...]` used by the model's column transformer). Re-binding is harmless.
+  const readElsewhere = new Set<string>();
+  for (const entry of code.values()) {
+    for (const statement of entry.facts.statements) {
+      if (chosen.some((c) => c.cell === entry.cell && c.statement === statement)) continue;
+      for (const use of entry.facts.uses) if (use.span.from >= statement.span.from && use.span.to <= statement.span.to) readElsewhere.add(use.name);
+    }
+  }
   // Cut the slice out of its cells; the statement binding the matrix becomes the call.
   const last = chosen.at(-1);
   const bodyParts: string[] = [];
   for (const entry of chosen) {
-    bodyParts.push(entry.facts.source.slice(entry.statement.span.from, entry.statement.span.to));
+    const { statement, facts } = entry;
+    bodyParts.push(facts.source.slice(statement.span.from, statement.span.to));
     const cellCode = code.get(entry.cell)!;
-    cellCode.edits.push({ from: entry.statement.span.from, to: entry.statement.span.to, text: entry === last ? `${matrix} = build_features(${frame.frame})` : '' });
+    if (entry === last) {
+      cellCode.edits.push({ from: statement.span.from, to: statement.span.to, text: `${matrix} = build_features(${frame.frame})` });
+      continue;
+    }
+    const binds = facts.bindings.filter((b) => b.span.from >= statement.span.from && b.span.to <= statement.span.to);
+    const keep = mutatedName(facts, statement) === null && binds.some((b) => readElsewhere.has(b.name));
+    if (!keep) cellCode.edits.push({ from: statement.span.from, to: statement.span.to, text: '' });
   }
   return {
     step: '',
@@ -495,8 +518,10 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
       }
     }
     const later = bodies.slice(index + 1);
-    const outputs = [...boundHere].filter((name) => later.some((b) => b.facts.uses.some((u) => u.name === name)) && !importNames.has(name));
-    const name = uniqueName(identifier(section.title), used);
+    // What later steps read, and what the pipeline's evaluation reads once the steps ran.
+    const evaluationNames = plan.evaluation ? [plan.evaluation.model, plan.evaluation.X, plan.evaluation.y] : [];
+    const outputs = [...boundHere].filter((name) => (later.some((b) => b.facts.uses.some((u) => u.name === name)) || evaluationNames.includes(name)) && !importNames.has(name));
+    const name = uniqueName(identifier(section.title), used, importNames);
     const readsFiles = facts.calls.some((c) => c.callee.kind === 'attribute' && READERS.has(c.callee.name)) || /\bopen\(/.test(section.body);
     const step: StepPlan = { name, title: section.title, cells: section.cells, body: section.body, inputs, params, outputs, retries: readsFiles ? 2 : 0 };
     plan.steps.push(step);
@@ -515,11 +540,13 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
 function applyEdits(entry: CellCode): string {
   let text = entry.facts.source;
   const edits = [...entry.edits].sort((a, b) => b.from - a.from);
-  for (const edit of edits) text = text.slice(0, edit.from) + edit.text + text.slice(edit.to);
-  // Lines left empty by the cuts, and the blank runs they leave.
+  // A cut leaves a marker, so a line it empties goes away while the notebook's blank lines stay.
+  const CUT = '\u0000';
+  for (const edit of edits) text = text.slice(0, edit.from) + (edit.text || CUT) + text.slice(edit.to);
   return text
     .split('\n')
-    .map((line) => line.replace(/\s+$/, ''))
+    .filter((line) => !(line.includes(CUT) && !line.replaceAll(CUT, '').trim()))
+    .map((line) => line.replaceAll(CUT, '').replace(/\s+$/, ''))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
@@ -541,9 +568,10 @@ export function identifier(text: string): string {
   return name;
 }
 
-function uniqueName(name: string, used: Set<string>): string {
+/** A step name no other step, import or name of steps.py uses. */
+function uniqueName(name: string, used: Set<string>, imported: ReadonlySet<string>): string {
   let candidate = name;
-  for (let i = 2; used.has(candidate) || RESERVED_STEP_NAMES.has(candidate); i++) candidate = `${name}_${i}`;
+  for (let i = 2; used.has(candidate) || RESERVED_STEP_NAMES.has(candidate) || imported.has(candidate); i++) candidate = `${name}_${i}`;
   used.add(candidate);
   return candidate;
 }
