@@ -18,6 +18,7 @@ import { NotebookLinter } from './lint/notebookLinter';
 import { RunPanels } from './runPanel';
 import { pickRuns, runIdOf } from './runPicker';
 import { type RunsNode, RunsTreeProvider } from './runsView';
+import { ScaffoldCommand } from './scaffoldCommand';
 import { RunTracker } from './tracking';
 import { WorkspaceStore } from './workspaceStore';
 
@@ -40,6 +41,8 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
   const linter = new NotebookLinter(executions, context.extensionUri, log);
+  const templatesDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'scaffold-templates').fsPath;
+  const scaffold = new ScaffoldCommand(store, templatesDir, String(context.extension.packageJSON.version ?? ''), log);
 
   context.subscriptions.push(
     store,
@@ -68,6 +71,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     store.onDidChange(() => registry.refresh()),
     vscode.window.registerWebviewPanelSerializer(READINESS_PANEL_VIEW_TYPE, readiness.serializer()),
     registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
+    registerCommand(COMMANDS.generateService, (arg: unknown) => scaffold.run(arg), log),
     registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),
     registerCommand(COMMANDS.registerModel, (target?: RunsNode | string) => registryActions.register(target), log),
     registerCommand(COMMANDS.promoteModel, (node?: RegistryNode) => registryActions.promote(node), log),

@@ -15,6 +15,7 @@ export const COMMANDS = {
   promoteModel: 'nb2prod.promoteModel',
   approveModel: 'nb2prod.approveModel',
   rollbackModel: 'nb2prod.rollbackModel',
+  generateService: 'nb2prod.generateService',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -11,7 +11,7 @@ import type { DataVersioning } from '../lint/project';
 import { findProjectRoot, isInside, ProjectScanner } from '../lint/project/scan';
 import { loadProjectConfig, type ProjectConfig } from '../project/config';
 import type { RunStore } from '../store/runStore';
-import { type MonitoringConfig, parseMonitoringConfig, parseReadinessConfig, type ReadinessConfig } from './config';
+import { DEFAULT_SERVICE_MANIFEST, type MonitoringConfig, parseMonitoringConfig, parseReadinessConfig, type ReadinessConfig } from './config';
 import type { RegistryFacts, RegistryFactsProvider, ServiceManifest } from './model';
 
 /** Runs read per source (newest first): enough for groups, replays and recent evaluation sets. */
@@ -90,7 +90,7 @@ export async function gatherFacts(options: GatherOptions): Promise<ReadinessFact
       return null;
     }
   };
-  const service = await readService(root, readiness.service);
+  const service = await readService(root, await serviceManifestPath(root, readiness.service, files));
   let registry: RegistryState = { state: 'none' };
   if (options.registry) {
     try {
@@ -144,6 +144,16 @@ async function loadRuns(store: RunStore, root: string, workspaceRoot: string, so
     }
   }
   return envelopes.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
+}
+
+/**
+ * The configured manifest; when that is the default and absent, the one `nb2prod scaffold` wrote
+ * into a project folder below the root (`churn-service/service/nb2prod-service.json`).
+ */
+async function serviceManifestPath(root: string, configured: string, files: readonly string[]): Promise<string> {
+  if (configured !== DEFAULT_SERVICE_MANIFEST || (await fs.stat(path.resolve(root, configured)).catch(() => null))) return configured;
+  const generated = files.filter((file) => file.endsWith(`/${DEFAULT_SERVICE_MANIFEST}`)).sort((a, b) => a.length - b.length || a.localeCompare(b));
+  return generated[0] ?? configured;
 }
 
 async function readService(root: string, manifestPath: string): Promise<ServiceFacts> {

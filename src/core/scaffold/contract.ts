@@ -135,11 +135,9 @@ export function pydanticModule(columns: readonly ContractColumn[], origin: strin
   lines.push(`contracts/*.schema.json together if production data legitimately goes beyond."""`);
   const needsLiteral = columns.some((c) => c.categories);
   const needsOptional = columns.some((c) => c.nullable);
-  const needsDatetime = columns.some((c) => c.kind === 'datetime');
-  if (needsDatetime) lines.push('from datetime import datetime');
   const typing = [needsLiteral ? 'Literal' : '', needsOptional ? 'Optional' : ''].filter(Boolean);
   if (typing.length) lines.push(`from typing import ${typing.join(', ')}`);
-  if (needsDatetime || typing.length) lines.push('');
+  if (typing.length) lines.push('');
   lines.push('from pydantic import Field', '', 'from service.compat import StrictModel', '', '');
   lines.push('class Record(StrictModel):');
   if (!columns.length) lines.push('    pass');
@@ -148,7 +146,8 @@ export function pydanticModule(columns: readonly ContractColumn[], origin: strin
     if (column.categories) type = `Literal[${column.categories.map(pythonString).join(', ')}]`;
     else if (column.kind === 'number') type = 'float';
     else if (column.kind === 'boolean') type = 'bool';
-    else if (column.kind === 'datetime') type = 'datetime';
+    // Kept as text: training read the column as the file's strings, so serving must too.
+    else if (column.kind === 'datetime') type = 'str';
     else type = 'str';
     if (column.nullable) type = `Optional[${type}]`;
     const args = ['...'];

@@ -132,6 +132,7 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
     }),
   );
   add('requirements.txt', requirements(run, input.serviceVersions));
+  add('.gitignore', '# Runtime state: audit log, review queue, kill switch, quarantine, reports.\nvar/\n__pycache__/\n.pytest_cache/\n');
   add('README.md', readme(input, columns, task, fallback.description, workdir));
 
   for (const file of await listFiles(input.templatesDir)) {

@@ -55,7 +55,8 @@ describe('contract from a profile', () => {
     expect(module).toContain('    city: str = Field(...');
     expect(module).toContain('    monthly_fee: float = Field(..., ge=1.0, le=2.0, allow_inf_nan=False, alias="monthly fee"');
     expect(module).toContain('    member: bool = Field(...');
-    expect(module).toContain('    signup: datetime = Field(...');
+    // Dates stay text, as training read them from the file.
+    expect(module).toContain('    signup: str = Field(..., description="date and time (ISO 8601)")');
     expect(module).toContain('FIELD_ALIASES = {"monthly_fee": "monthly fee"}');
     expect(module).toContain('from typing import Literal, Optional');
   });

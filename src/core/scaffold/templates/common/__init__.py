@@ -1,0 +1,1 @@
+"""Code shared by the training pipeline and the prediction service."""

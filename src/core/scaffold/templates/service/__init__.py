@@ -1,0 +1,1 @@
+"""The prediction service: `uvicorn service.app:app` (see service/app.py)."""

@@ -1,0 +1,124 @@
+"""Loading the model artifact, refusing any file whose sha256 is not the one in config.json.
+
+The hash is checked on the very bytes that are then unpickled, so a file swapped between the
+check and the load cannot slip through. Unpickling runs code from the file, which is one more
+reason to load only the artifact this project was generated and tested with.
+"""
+import hashlib
+import io
+import json
+import logging
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from service.settings import Settings
+
+log = logging.getLogger("nb2prod.service")
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded: the service must not start."""
+
+
+class ModelIntegrityError(ModelLoadError):
+    """The model file is not the artifact config.json names (its sha256 differs)."""
+
+    def __init__(self, path: Path, expected: str, actual: str):
+        self.path = Path(path)
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            "Refusing to start: the model file %s has sha256 %s, but service/config.json "
+            "expects %s. The file is not the artifact this service was generated and tested "
+            "with. Restore the original file, or regenerate the project with `nb2prod "
+            "scaffold` from the run that produced the new model; do not edit the hash to make "
+            "it start." % (path, actual, expected)
+        )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    estimator: Any
+    path: Path
+    sha256: str
+    name: str
+    version: Any
+    feature_columns: Optional[List[str]]
+
+    def reference(self) -> Dict[str, Any]:
+        """How responses and the audit log name the model."""
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+
+def sha256_of_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_model(settings: Settings) -> LoadedModel:
+    model_config = settings.config["model"]
+    path = settings.model_path
+    expected = str(model_config["sha256"]).strip().lower()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelLoadError(
+            "Model file %s not found. It is copied into the project by `nb2prod scaffold` "
+            "(model.path in service/config.json, or NB2PROD_MODEL_PATH): restore it." % path
+        ) from None
+    actual = sha256_of_bytes(data)
+    if actual != expected:
+        raise ModelIntegrityError(path, expected, actual)
+    estimator = _unpickle(data, model_config.get("format"), path)
+    loaded = LoadedModel(
+        estimator=estimator,
+        path=path,
+        sha256=actual,
+        name=str(model_config.get("name") or settings.config["name"]),
+        version=model_config.get("version"),
+        feature_columns=_feature_columns(settings.feature_columns_path, estimator),
+    )
+    log.info("model %s (version %s, sha256 %s) loaded from %s", loaded.name, loaded.version, actual, path)
+    return loaded
+
+
+def _unpickle(data: bytes, file_format: Optional[str], path: Path) -> Any:
+    try:
+        if file_format == "pickle":
+            return pickle.loads(data)
+        import joblib  # reads plain pickles too
+
+        return joblib.load(io.BytesIO(data))
+    except (ImportError, AttributeError) as error:  # a class the file names is not there
+        raise ModelLoadError(
+            "Model file %s could not be loaded (%s: %s): install the library versions pinned in "
+            "requirements.txt, the ones the model was trained with." % (path, type(error).__name__, error)
+        ) from error
+    except Exception as error:
+        raise ModelLoadError(
+            "Model file %s could not be unpickled (%s: %s)." % (path, type(error).__name__, error)
+        ) from error
+
+
+def _feature_columns(path: Path, estimator: Any) -> Optional[List[str]]:
+    """The model's input columns: model/feature_columns.json, else what sklearn recorded, else None."""
+    if path.exists():
+        try:
+            with open(path, "r", encoding="utf-8") as handle:
+                columns = json.load(handle)
+        except ValueError as error:
+            raise ModelLoadError("%s is not valid JSON (%s): rerun `python -m pipeline.golden`." % (path, error)) from None
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise ModelLoadError("%s must be a JSON list of column names: rerun `python -m pipeline.golden`." % path)
+        return columns
+    names = getattr(estimator, "feature_names_in_", None)
+    return [str(name) for name in names] if names is not None else None

@@ -1,0 +1,78 @@
+"""The model's raw predictions for validated records, computed the way training computed features.
+
+records (dicts by column name) -> records_to_frame -> build_features -> align_columns -> model.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+import pandas as pd
+
+from common.frames import align_columns, records_to_frame, unknown_columns
+from service.jsonsafe import to_jsonable
+from service.model import LoadedModel
+
+
+@dataclass
+class RawPrediction:
+    prediction: Any
+    probability: Optional[float]
+    warnings: List[str] = field(default_factory=list)
+
+
+class Predictor:
+    def __init__(self, model: LoadedModel, config: Dict[str, Any], build_features):
+        self.model = model
+        self.config = config
+        self.build_features = build_features
+        self.classifier = config["task"] == "classification"
+
+    def predict(self, records: Sequence[Dict[str, Any]]) -> List[RawPrediction]:
+        if not records:
+            return []
+        estimator = self.model.estimator
+        frame = records_to_frame(records, self.config)
+        features = self.build_features(frame)
+        unknown = unknown_columns(features, self.model.feature_columns)
+        X = align_columns(features, self.model.feature_columns)
+        predictions = list(estimator.predict(X))
+        probabilities = self._probabilities(X, predictions)
+        results = []
+        for row, prediction in enumerate(predictions):
+            results.append(
+                RawPrediction(
+                    prediction=to_jsonable(prediction),
+                    probability=probabilities[row],
+                    warnings=_ignored_feature_warnings(features, unknown, row),
+                )
+            )
+        return results
+
+    def _probabilities(self, X: Any, predictions: List[Any]) -> List[Optional[float]]:
+        """The probability of each predicted class, for classifiers that have predict_proba."""
+        estimator = self.model.estimator
+        if not self.classifier or not hasattr(estimator, "predict_proba"):
+            return [None] * len(predictions)
+        matrix = estimator.predict_proba(X)
+        classes = list(getattr(estimator, "classes_", []))
+        out: List[Optional[float]] = []
+        for row, prediction in enumerate(predictions):
+            if prediction in classes:
+                out.append(float(matrix[row][classes.index(prediction)]))
+            else:  # no classes_ to look the column up: the predicted class is the likeliest
+                out.append(float(max(matrix[row])))
+        return out
+
+
+def _ignored_feature_warnings(features: Any, unknown: List[str], row: int) -> List[str]:
+    """One warning per feature of this row the model does not know and that is set (not 0/empty)."""
+    if not unknown:
+        return []
+    warnings = []
+    for column in unknown:
+        value = features[column].iloc[row]
+        if pd.notna(value) and value != 0:
+            warnings.append(
+                "feature %r was not in the training data's features and was ignored: the input "
+                "probably holds a value training never saw" % column
+            )
+    return warnings

@@ -1,0 +1,118 @@
+"""The HTTP API: health, readiness, version, one and batch predictions, request limits."""
+import pytest
+
+RESPONSE_KEYS = {"prediction", "probability", "needs_review", "fallback", "rule", "model", "request_id", "warnings"}
+ITEM_KEYS = RESPONSE_KEYS - {"model", "request_id"}
+
+
+def model_reference(config):
+    return {"name": config["model"].get("name") or config["name"], "version": config["model"].get("version"), "sha256": config["model"]["sha256"]}
+
+
+def test_health_says_the_process_is_alive(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_once_the_verified_model_is_loaded(client, service_config):
+    response = client.get("/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["model"] == model_reference(service_config)
+    assert body["kill_switch"] is False
+
+
+def test_version_names_the_model_run_and_libraries(client, service_config):
+    body = client.get("/version").json()
+    assert body["name"] == service_config["name"]
+    assert body["run"] == service_config.get("run")
+    assert body["notebook"] == service_config.get("notebook")
+    assert body["schema"] == service_config.get("schema")
+    assert body["model"]["sha256"] == service_config["model"]["sha256"]
+    assert body["model"]["version"] == service_config["model"].get("version")
+    assert body["python"].count(".") == 2
+    assert body["libraries"]["fastapi"]
+    assert body["libraries"]["pydantic"]
+
+
+def test_predict_one_record(client, valid_record, service_config):
+    response = client.post("/predict", json=valid_record)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == RESPONSE_KEYS
+    assert body["model"] == model_reference(service_config)
+    assert body["fallback"] is False
+    assert isinstance(body["needs_review"], bool)
+    assert isinstance(body["warnings"], list)
+    assert body["request_id"] and response.headers["X-Request-ID"] == body["request_id"]
+
+
+def test_a_given_request_id_is_kept(client, valid_record):
+    response = client.post("/predict", json=valid_record, headers={"X-Request-ID": "order-1234"})
+    assert response.json()["request_id"] == "order-1234"
+    unsafe = client.post("/predict", json=valid_record, headers={"X-Request-ID": "no spaces or\"quotes\""})
+    assert unsafe.json()["request_id"] != "no spaces or\"quotes\""
+
+
+def test_batch_gives_one_prediction_per_record_in_order(client, golden_inputs, service_config):
+    records = golden_inputs[: min(len(golden_inputs), 5)]
+    response = client.post("/predict/batch", json={"records": records})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"predictions", "model", "request_id"}
+    assert body["model"] == model_reference(service_config)
+    assert len(body["predictions"]) == len(records)
+    for record, item in zip(records, body["predictions"]):
+        assert set(item) == ITEM_KEYS
+        single = client.post("/predict", json=record).json()
+        assert item["prediction"] == single["prediction"]
+        # A batch goes through BLAS in one call: the last bits of a probability may differ.
+        if single["probability"] is None:
+            assert item["probability"] is None
+        else:
+            assert item["probability"] == pytest.approx(single["probability"], rel=1e-9, abs=1e-12)
+
+
+def test_an_empty_batch_is_answered_empty(client):
+    response = client.post("/predict/batch", json={"records": []})
+    assert response.status_code == 200
+    assert response.json()["predictions"] == []
+
+
+def test_a_body_over_the_declared_limit_is_refused_with_413(make_client, service_config, valid_record):
+    limit = 2048
+    service_config["limits"]["max_body_bytes"] = limit
+    client = make_client(service_config)
+    response = client.post("/predict", content=b" " * (limit + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert "max_body_bytes" in response.json()["detail"]
+    assert client.post("/predict", json=valid_record).status_code == 200
+
+
+def test_a_streamed_body_over_the_limit_is_refused_with_413(make_client, service_config):
+    limit = 2048
+    service_config["limits"]["max_body_bytes"] = limit
+    client = make_client(service_config)
+    chunks = (b" " * 1024 for _ in range(4))  # no Content-Length: sent chunked
+    response = client.post("/predict", content=chunks, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert str(limit) in response.json()["detail"]
+
+
+def test_a_batch_over_max_batch_is_refused_with_422_naming_the_limit(make_client, service_config, valid_record):
+    service_config["limits"]["max_batch"] = 2
+    client = make_client(service_config)
+    assert client.post("/predict/batch", json={"records": [valid_record] * 2}).status_code == 200
+    response = client.post("/predict/batch", json={"records": [valid_record] * 3})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errors"][0]["field"] == "records"
+    assert "max_batch" in body["detail"] and "2" in body["detail"]
+
+
+def test_invalid_json_is_a_422_on_the_body(client):
+    response = client.post("/predict", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body"

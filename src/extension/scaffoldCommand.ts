@@ -1,0 +1,157 @@
+/**
+ * "Generate Production Service": the core's scaffold with the editor's confirmations. It shows
+ * the planned file tree first and writes only after the user accepts; a file the user changed
+ * since it was generated is overwritten only after a second, explicit yes. The golden sample
+ * runs the notebook's model in Python, so it needs a trusted workspace, and it can be cancelled.
+ */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { isUserError, UserError } from '../core/errors';
+import { type PlannedWrite, type PreparedScaffold, prepareScaffold, writeGoldenSample, writeScaffold } from '../core/scaffold/scaffold';
+import { resolveInterpreter } from './interpreter';
+import { ensureTrusted, trackTarget } from './tracking';
+import type { WorkspaceStore } from './workspaceStore';
+
+const ACTION_TEXT: Record<PlannedWrite['action'], string> = {
+  create: 'new',
+  update: 'update (unchanged since generated)',
+  unchanged: 'same as generated',
+  conflict: 'CHANGED BY YOU',
+};
+
+export class ScaffoldCommand {
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly templatesDir: string,
+    private readonly version: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  async run(arg: unknown): Promise<void> {
+    // The scaffold asks Python for versions and runs the notebook's model: trusted folders only.
+    if (!ensureTrusted()) return;
+    const target = trackTarget(arg);
+    if (target.kind !== 'notebook') throw new UserError('usage', 'Generate Production Service works on a notebook (.ipynb).');
+    const workspaceRoot = this.store.workspaceFolder();
+    if (!workspaceRoot) throw new UserError('no-workspace', 'Open the folder that holds the notebook: the service is generated from its tracked runs.');
+    const notebook = target.uri.fsPath;
+    const outDir = await this.askOutDir(notebook, workspaceRoot);
+    if (!outDir) return;
+    const interpreter = await resolveInterpreter(target.uri, this.log);
+
+    let prepared: PreparedScaffold;
+    try {
+      prepared = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `nb2prod: Planning the service for ${path.basename(notebook)}…` },
+        () =>
+          prepareScaffold({
+            workspaceRoot,
+            notebook,
+            outDir,
+            store: this.store.get(),
+            templatesDir: this.templatesDir,
+            python: interpreter.path,
+            nb2prodVersion: this.version,
+          }),
+      );
+    } catch (error) {
+      if (isUserError(error) && (error.code === 'cannot-scaffold' || error.code === 'invalid-notebook')) {
+        // The message lists what to add: a modal shows all of it, a toast would cut it.
+        const [first, ...rest] = error.message.split('\n');
+        this.log.warn(error.message);
+        await vscode.window.showErrorMessage(first!, { modal: true, detail: rest.join('\n').replace(/^ {2}/gm, '') });
+        return;
+      }
+      throw error;
+    }
+
+    if (!(await this.confirm(prepared, outDir))) return;
+    const conflicts = prepared.writes.filter((w) => w.action === 'conflict');
+    let overwrite = false;
+    if (conflicts.length) {
+      const choice = await vscode.window.showWarningMessage(
+        `${conflicts.length} file${conflicts.length === 1 ? '' : 's'} changed since nb2prod generated ${conflicts.length === 1 ? 'it' : 'them'}.`,
+        { modal: true, detail: `${conflicts.map((c) => c.file.path).join('\n')}\n\nOverwrite replaces your changes; Keep Mine writes the other files and leaves these alone.` },
+        'Overwrite',
+        'Keep Mine',
+      );
+      if (!choice) return;
+      overwrite = choice === 'Overwrite';
+    }
+    const result = await writeScaffold(prepared, { overwrite });
+    this.log.info(`Generated ${result.written.length} files in ${outDir} from run ${prepared.run.id}${result.kept.length ? `; kept ${result.kept.join(', ')}` : ''}`);
+
+    const golden = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "nb2prod: Computing golden predictions with the notebook's model…", cancellable: true },
+      async (_progress, token) => {
+        const abort = new AbortController();
+        const cancel = token.onCancellationRequested(() => abort.abort());
+        try {
+          return { ok: true as const, text: await writeGoldenSample(interpreter.path, outDir, abort.signal) };
+        } catch (error) {
+          return { ok: false as const, text: abort.signal.aborted ? 'cancelled' : error instanceof Error ? error.message : String(error) };
+        } finally {
+          cancel.dispose();
+        }
+      },
+    );
+    const where = path.relative(workspaceRoot, outDir) || '.';
+    if (golden.ok) this.log.info(golden.text);
+    else this.log.warn(`Golden sample: ${golden.text}`);
+    const message = golden.ok
+      ? `nb2prod: Generated ${result.written.length} files in ${where}. Run "make test" there, then "make serve".`
+      : `nb2prod: Generated ${result.written.length} files in ${where}, but the golden sample ${golden.text === 'cancelled' ? 'was cancelled' : 'failed'}: run "make golden" there (see the log).`;
+    const show = golden.ok ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    const readme = vscode.Uri.file(path.join(outDir, 'README.md'));
+    void vscode.commands.executeCommand('revealInExplorer', readme);
+    void show(message, 'Open README', 'Show Log').then((choice) => {
+      if (choice === 'Open README') void vscode.commands.executeCommand('markdown.showPreview', readme);
+      if (choice === 'Show Log') this.log.show();
+    });
+  }
+
+  private async askOutDir(notebook: string, workspaceRoot: string): Promise<string | undefined> {
+    const suggested = path.relative(workspaceRoot, path.join(path.dirname(notebook), `${path.basename(notebook, '.ipynb')}-service`));
+    const answer = await vscode.window.showInputBox({
+      title: 'Generate Production Service',
+      prompt: 'Folder for the service, pipeline, contracts and tests (relative to the workspace)',
+      value: suggested,
+      validateInput: (value) => {
+        const trimmed = value.trim();
+        if (!trimmed) return 'Name a folder.';
+        const resolved = path.resolve(workspaceRoot, trimmed);
+        if (!resolved.startsWith(workspaceRoot + path.sep)) return 'Choose a folder inside the workspace (not the workspace itself).';
+        return undefined;
+      },
+    });
+    return answer?.trim() ? path.resolve(workspaceRoot, answer.trim()) : undefined;
+  }
+
+  /** The planned tree in a quick pick; the first item writes it. */
+  private async confirm(prepared: PreparedScaffold, outDir: string): Promise<boolean> {
+    const toWrite = prepared.writes.filter((w) => w.action !== 'unchanged').length;
+    const accept: vscode.QuickPickItem = {
+      label: `$(check) Generate ${toWrite} file${toWrite === 1 ? '' : 's'}`,
+      detail: `From run ${prepared.run.id} · model ${prepared.model.name}${prepared.model.registered ? ` v${prepared.model.version}` : ' (not registered)'} · ${prepared.plan.steps.length} pipeline steps: ${prepared.plan.steps.map((s) => s.name).join(', ')}`,
+      alwaysShow: true,
+    };
+    const items: vscode.QuickPickItem[] = [accept];
+    let folder = '';
+    for (const { file, action } of [...prepared.writes].sort((a, b) => a.file.path.localeCompare(b.file.path))) {
+      const dir = path.posix.dirname(file.path);
+      if (dir !== folder) {
+        items.push({ label: dir === '.' ? path.basename(outDir) : `${path.basename(outDir)}/${dir}`, kind: vscode.QuickPickItemKind.Separator });
+        folder = dir;
+      }
+      items.push({ label: `$(${action === 'conflict' ? 'warning' : 'file'}) ${path.posix.basename(file.path)}`, description: ACTION_TEXT[action], detail: undefined });
+    }
+    for (const note of prepared.notes) items.push({ label: `$(info) ${note.message}`, kind: vscode.QuickPickItemKind.Default });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Generate Production Service into ${path.basename(outDir)}/ — review the files, then choose "Generate"`,
+      placeHolder: 'Escape cancels; nothing is written until you choose Generate',
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    });
+    return picked === accept;
+  }
+}
