@@ -6,8 +6,10 @@
 #   4. copies examples/churn to .cache/start/workspace, fresh each start; the workspace's
 #      .nb2prod store is kept, so runs accumulate as they would in a real project
 #   5. serves it on http://127.0.0.1:$PORT (8080 by default, else a free port) until Ctrl-C
-#   6. meanwhile, tracks a real run of churn.ipynb with the CLI and lists and shows it, so the
-#      Runs view has a tracked run; the URL is printed last
+#   6. meanwhile, tracks a real run of churn.ipynb with the CLI, lists and shows it (so the Runs
+#      view has a tracked run), lints the workspace and generates churn-service/ from the run
+#      (try: cd .cache/start/workspace/churn-service && make test && make serve); the URL is
+#      printed last
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -122,6 +124,7 @@ cli track churn.ipynb --python /usr/bin/python3
 cli runs
 cli show latest
 cli lint .
+cli scaffold churn.ipynb --out churn-service --python /usr/bin/python3
 
 ready=""
 for _ in $(seq 1 150); do
@@ -148,6 +151,8 @@ $bar
   The nb2prod icon in the activity bar shows the Runs view, with the run tracked above.
   Open churn.ipynb and click "Track Run" in its toolbar to record another one.
   Open exploration.ipynb to see lint diagnostics on its cells, with quick fixes (Ctrl+.).
+  churn-service/ is the FastAPI service and pipeline generated from the tracked run; the
+  notebook toolbar's "Generate Production Service" does the same in the editor.
   Workspace trust is off in this demo. State: .cache/start/  Log: .cache/start/code-server.log
   Press Ctrl-C to stop.
 $bar

@@ -314,26 +314,32 @@ Invalid input gets a 422 that names the field (\`contracts/input.schema.json\` i
 
 ## Operate it
 
-- **Kill switch**: set \`NB2PROD_KILL_SWITCH=1\` or create \`var/KILL_SWITCH\`; every request then gets
-  the deterministic fallback (${fallback}) with \`"fallback": true\`, without a restart. Remove it to
-  switch the model back on.
+- **Kill switch**: set \`NB2PROD_KILL_SWITCH=1\` or create \`var/KILL_SWITCH\` (\`NB2PROD_KILL_SWITCH_FILE\` names
+  another file). Every request then gets the deterministic fallback, with \`"fallback": true\`, without a
+  restart: ${fallback}. Remove it to switch the model back on.
 - **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id, input
   hash, output, model version, latency). The file is only ever appended to.
 - **Human review**: predictions whose probability is under \`confidence_threshold\` (service/config.json)
-  or sent there by a rule are flagged \`needs_review\` and appended to \`var/review/queue.jsonl\`.
+  or sent there by a rule are flagged \`needs_review\` and appended, with their input, to \`var/review/queue.jsonl\`.
 - **Rules**: \`rules\` in service/config.json override the model, first match wins, e.g.
-  \`{"name": "...", "when": [{"field": "...", "op": "<", "value": 1}], "then": {"needs_review": true}, "reason": "..."}\`.
+  \`{"name": "...", "when": [{"field": "...", "op": "<", "value": 1}], "then": {"needs_review": true}, "reason": "..."}\`
+  (ops: \`== != < <= > >= in not_in is_null not_null\`; the service checks them at start).
 - **Drift**: the last 1000 inputs are compared with the training profile (\`contracts/profile.json\`);
   \`nb2prod_input_drift_psi\` per column, monitor above ${input.drift.monitor}, retrain above ${input.drift.retrain}.
-- **Model integrity**: at start the service refuses a model file whose sha256 is not the one above.
+  Metrics and the drift window are per process: scrape every worker.
+- **Model integrity**: at start the service refuses a model file whose sha256 is not the one above
+  (\`NB2PROD_MODEL_PATH\` serves another copy of the file; it is checked the same way).
 - State goes to \`var/\` (\`NB2PROD_STATE_DIR\` moves it; mount a volume there in production).
 
 ## Retrain it
 
 \`make train\` runs the pipeline (\`python -m pipeline\`) tracked by nb2prod; \`make register\` registers
-the new model and checks the promotion gate. The pipeline runs in \`${workdir}\` (the notebook's folder),
-where the notebook's relative paths point. Rows of the training data that break
-\`contracts/training.schema.json\` are quarantined to \`var/quarantine/\` with the reason.
+the new model and checks the promotion gate of the workspace's nb2prod.toml. The pipeline runs in
+\`${workdir}\` (the notebook's folder, or \`NB2PROD_WORKDIR\`), where the notebook's relative paths point,
+so the training data must be there. Rows of the training data that break
+\`contracts/training.schema.json\` are quarantined to \`var/quarantine/\` with the reason; more than 5%
+bad rows stops the run. Its held-out metrics are logged on the run as \`holdout_<metric>\` and
+compared with the notebook's run in \`var/reports/metrics.json\`.
 
 | step | notebook section | takes | returns |
 |---|---|---|---|

@@ -32,6 +32,13 @@ class Predictor:
         estimator = self.model.estimator
         frame = records_to_frame(records, self.config)
         features = self.build_features(frame)
+        if len(features) != len(records):
+            # Predictions could no longer be matched to their records: refuse rather than guess.
+            raise ValueError(
+                "the feature code (common/features.py) returned %d rows for %d records: it drops or adds "
+                "rows (dropna, a filter, a merge), so predictions cannot be matched to records"
+                % (len(features), len(records))
+            )
         unknown = unknown_columns(features, self.model.feature_columns)
         X = align_columns(features, self.model.feature_columns)
         predictions = list(estimator.predict(X))

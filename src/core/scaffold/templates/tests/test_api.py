@@ -116,3 +116,18 @@ def test_invalid_json_is_a_422_on_the_body(client):
     response = client.post("/predict", content=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_feature_code_that_drops_a_record_fails_the_request_instead_of_misaligning(make_client, golden_inputs, monkeypatch):
+    import common.features
+
+    real = common.features.build_features
+
+    def drops_the_first_row(frame, **kwargs):
+        return real(frame, **kwargs).iloc[1:]
+
+    monkeypatch.setattr(common.features, "build_features", drops_the_first_row)
+    client = make_client()
+    response = client.post("/predict/batch", json={"records": golden_inputs[:3]})
+    assert response.status_code == 500
+    assert "returned 2 rows for 3 records" in response.json()["detail"]
