@@ -391,6 +391,14 @@ describe('service items', () => {
     await p.write('deploy/manifest.json', '{"auditLog": true}');
     expect((await p.item('prediction-audit')).status).toBe('pass');
   });
+  it('find the manifest nb2prod scaffold wrote into a project folder when the default path is absent', async () => {
+    const p = await project();
+    await p.write('churn-service/service/nb2prod-service.json', '{"auditLog": true, "killSwitch": true, "fallback": "the majority class"}');
+    const audit = await p.item('prediction-audit');
+    expect(audit.status).toBe('pass');
+    expect(JSON.stringify(audit.evidence)).toContain('churn-service/service/nb2prod-service.json');
+    expect((await p.item('kill-switch')).status).toBe('pass');
+  });
 });
 
 describe('people and documents', () => {
