@@ -186,10 +186,19 @@ function indent(body: string): string {
     .join('\n');
 }
 
-/** Import statements whose names the code reads. */
+/** Import statements whose names the code reads, as lines (a multi-line `try:` set apart by blank lines). */
 function importsFor(plan: ScaffoldPlan, code: string): string[] {
   const reads = new Set(cachedAnalyze(code).uses.map((u) => u.name));
-  return plan.imports.filter((statement) => cachedAnalyze(statement).imports.some((i) => reads.has(i.bound)));
+  const statements = plan.imports.filter((statement) => cachedAnalyze(statement).imports.some((i) => reads.has(i.bound)));
+  const lines: string[] = [];
+  for (const statement of statements) {
+    const block = statement.includes('\n');
+    if (block && lines.length && lines.at(-1) !== '') lines.push('');
+    lines.push(statement.trimEnd());
+    if (block) lines.push('');
+  }
+  while (lines.at(-1) === '') lines.pop();
+  return lines;
 }
 
 function keywordParams(names: readonly string[], params: Record<string, { source: string }>): string {
