@@ -13,7 +13,6 @@ code dropped are skipped), predicts them with the shipped model (service/config.
 """
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import math
 import pickle
@@ -26,6 +25,7 @@ import pandas as pd
 
 from pipeline import settings
 from pipeline.framework import PipelineError, UsageError
+from common.hashing import file_sha256 as sha256_of
 
 DEFAULT_ROWS = 20
 
@@ -53,13 +53,6 @@ def json_safe(value: Any) -> Any:
         pass
     return str(value)
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_model(service_config: Mapping[str, Any], root: Path = settings.PROJECT_ROOT):

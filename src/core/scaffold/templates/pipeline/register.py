@@ -21,7 +21,6 @@ register yet, or nb2prod cannot be found (the message says what to run).
 """
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import os
 import shlex
@@ -33,6 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from pipeline import settings
 from pipeline.framework import UsageError
+from common.hashing import file_sha256 as _sha256
 
 TRAIN_COMMAND = "nb2prod run --tag pipeline -- python -m pipeline"
 REGISTER_COMMAND = "python -m pipeline.register"
@@ -81,13 +81,6 @@ def read_last_run(root: Path = settings.PROJECT_ROOT) -> Dict[str, Any]:
                          % (summary.get("started_at"), again))
     return summary
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def call_cli(cli: Sequence[str], args: Sequence[str], cwd: Path,

@@ -23,7 +23,6 @@ Python and returns the namespace (pipeline/golden.py runs it up to the features 
 """
 import argparse
 import datetime as _dt
-import hashlib
 import importlib
 import inspect
 import json
@@ -37,6 +36,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from pipeline import settings
 from pipeline.framework import PipelineError, StepInfo, UsageError, step_info
+from common.hashing import file_sha256 as _sha256
 
 log = logging.getLogger("nb2prod.pipeline")
 
@@ -210,13 +210,6 @@ def load_steps() -> List[Callable]:
         raise UsageError("pipeline/steps.py must define STEPS, the list of its steps in order")
     return list(steps)
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _now() -> str:
