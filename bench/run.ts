@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import type { LintSpeed } from './lintSpeed';
+import { measureServiceLatency } from './serviceLatency';
 
 const repo = path.resolve(__dirname, '..');
 const node = process.execPath;
@@ -266,6 +267,48 @@ function compareRender(): void {
   });
 }
 
+/**
+ * The generated service (from examples/churn): one record per POST /predict over kept-alive HTTP
+ * on loopback, beside features + predict_proba called directly in the load generator's process
+ * (bench/serviceLatency.ts, bench/service_latency.py). Every response is checked against the
+ * direct prediction.
+ */
+function serviceLatency(): void {
+  const s = measureServiceLatency();
+  results.serviceLatency = s;
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  const direct = '(features + predict_proba, in-process)';
+  rows.push({
+    figure: `generated service POST /predict, 1 record, HTTP loopback, median of ${s.requests}`,
+    ours: ms(s.http.median),
+    baseline: `${ms(s.direct.median)} ${direct}`,
+    ratio: (s.http.median / s.direct.median).toFixed(2),
+    target: `overhead +${ms(s.overheadMs.median)}`,
+  });
+  rows.push({
+    figure: '  same, p95',
+    ours: ms(s.http.p95),
+    baseline: `${ms(s.direct.p95)} ${direct}`,
+    ratio: (s.http.p95 / s.direct.p95).toFixed(2),
+    target: `overhead +${ms(s.overheadMs.p95)}`,
+  });
+  rows.push({
+    figure: '  (bare model.predict_proba on a built 1-row frame, median / p95)',
+    ours: `${ms(s.bareModel.median)} / ${ms(s.bareModel.p95)}`,
+    baseline: '',
+    ratio: '',
+    target: `feature code ${ms(s.featureCodeMs.median)} of the direct median`,
+  });
+  const { sequential, concurrent, directPerSecond } = s.throughput;
+  rows.push({
+    figure: `  throughput, 1 client / ${concurrent.threads} client threads (${sequential.requests} requests each)`,
+    ours: `${sequential.perSecond.toFixed(0)} / ${concurrent.perSecond.toFixed(0)} req/s`,
+    baseline: `${directPerSecond.toFixed(0)} pred/s (direct, one thread)`,
+    ratio: (sequential.perSecond / directPerSecond).toFixed(2),
+    target: `${s.checkedResponses} responses = direct prediction ✓`,
+  });
+}
+
 function pushDriftRow(figure: string, ours: number, baseline: number): void {
   rows.push({
     figure,
@@ -295,6 +338,7 @@ async function main(): Promise<void> {
   await hashing();
   lintSpeed();
   compareRender();
+  serviceLatency();
   await driftReport();
   print();
   await fs.mkdir(path.join(repo, 'bench-results'), { recursive: true });

@@ -69,17 +69,25 @@ export class ScaffoldCommand {
     const conflicts = prepared.writes.filter((w) => w.action === 'conflict');
     let overwrite = false;
     if (conflicts.length) {
+      // Keep Mine first: the button Enter presses must not destroy the user's work.
       const choice = await vscode.window.showWarningMessage(
         `${conflicts.length} file${conflicts.length === 1 ? '' : 's'} changed since nb2prod generated ${conflicts.length === 1 ? 'it' : 'them'}.`,
-        { modal: true, detail: `${conflicts.map((c) => c.file.path).join('\n')}\n\nOverwrite replaces your changes; Keep Mine writes the other files and leaves these alone.` },
-        'Overwrite',
+        { modal: true, detail: `${conflicts.map((c) => c.file.path).join('\n')}\n\nKeep Mine writes the other files and leaves these alone; Overwrite replaces your changes.` },
         'Keep Mine',
+        'Overwrite',
       );
       if (!choice) return;
       overwrite = choice === 'Overwrite';
     }
     const result = await writeScaffold(prepared, { overwrite });
     this.log.info(`Generated ${result.written.length} files in ${outDir} from run ${prepared.run.id}${result.kept.length ? `; kept ${result.kept.join(', ')}` : ''}`);
+    const where = path.relative(workspaceRoot, outDir) || '.';
+    if (!result.written.length) {
+      // Nothing changed on disk: the golden sample there is still the one for this run.
+      const kept = result.kept.length ? `; kept your changes to ${result.kept.join(', ')}` : '';
+      void vscode.window.showInformationMessage(`nb2prod: ${where} is up to date with run ${prepared.run.id}${kept}.`);
+      return;
+    }
 
     const golden = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "nb2prod: Computing golden predictions with the notebook's model…", cancellable: true },
@@ -95,7 +103,6 @@ export class ScaffoldCommand {
         }
       },
     );
-    const where = path.relative(workspaceRoot, outDir) || '.';
     if (golden.ok) this.log.info(golden.text);
     else this.log.warn(`Golden sample: ${golden.text}`);
     const message = golden.ok
@@ -127,7 +134,10 @@ export class ScaffoldCommand {
     return answer?.trim() ? path.resolve(workspaceRoot, answer.trim()) : undefined;
   }
 
-  /** The planned tree in a quick pick; the first item writes it. */
+  /**
+   * The planned tree in a quick pick; only the first item writes it. Accepting a file row (Enter
+   * after filtering) keeps the list open and says so, rather than silently cancelling.
+   */
   private async confirm(prepared: PreparedScaffold, outDir: string): Promise<boolean> {
     const toWrite = prepared.writes.filter((w) => w.action !== 'unchanged').length;
     const accept: vscode.QuickPickItem = {
@@ -136,22 +146,49 @@ export class ScaffoldCommand {
       alwaysShow: true,
     };
     const items: vscode.QuickPickItem[] = [accept];
-    let folder = '';
-    for (const { file, action } of [...prepared.writes].sort((a, b) => a.file.path.localeCompare(b.file.path))) {
+    // One group per folder, the project's top-level files first.
+    const byFolder = [...prepared.writes].sort((a, b) => {
+      const da = path.posix.dirname(a.file.path);
+      const db = path.posix.dirname(b.file.path);
+      return da === db ? a.file.path.localeCompare(b.file.path) : da === '.' ? -1 : db === '.' ? 1 : da.localeCompare(db);
+    });
+    let folder: string | null = null;
+    for (const { file, action } of byFolder) {
       const dir = path.posix.dirname(file.path);
       if (dir !== folder) {
         items.push({ label: dir === '.' ? path.basename(outDir) : `${path.basename(outDir)}/${dir}`, kind: vscode.QuickPickItemKind.Separator });
         folder = dir;
       }
-      items.push({ label: `$(${action === 'conflict' ? 'warning' : 'file'}) ${path.posix.basename(file.path)}`, description: ACTION_TEXT[action], detail: undefined });
+      items.push({ label: `$(${action === 'conflict' ? 'warning' : 'file'}) ${path.posix.basename(file.path)}`, description: ACTION_TEXT[action] });
     }
-    for (const note of prepared.notes) items.push({ label: `$(info) ${note.message}`, kind: vscode.QuickPickItemKind.Default });
-    const picked = await vscode.window.showQuickPick(items, {
-      title: `Generate Production Service into ${path.basename(outDir)}/ — review the files, then choose "Generate"`,
-      placeHolder: 'Escape cancels; nothing is written until you choose Generate',
-      matchOnDescription: true,
-      ignoreFocusOut: true,
+    if (prepared.notes.length) items.push({ label: 'left out of the production code', kind: vscode.QuickPickItemKind.Separator });
+    for (const note of prepared.notes) items.push({ label: `$(info) ${note.message}` });
+
+    const pick = vscode.window.createQuickPick();
+    pick.title = `Generate Production Service into ${path.basename(outDir)}/ — review the files, then choose "Generate"`;
+    const placeholder = 'Escape cancels; nothing is written until you choose Generate';
+    pick.placeholder = placeholder;
+    pick.items = items;
+    pick.matchOnDescription = true;
+    pick.ignoreFocusOut = true;
+    return new Promise<boolean>((resolve) => {
+      let accepted = false;
+      pick.onDidAccept(() => {
+        if (pick.selectedItems[0] === accept) {
+          accepted = true;
+          pick.hide();
+          return;
+        }
+        // A file row: the list is for reading; point at the one row that acts.
+        pick.value = '';
+        pick.placeholder = `Choose "Generate ${toWrite} file${toWrite === 1 ? '' : 's'}" (the first row) to write the files — ${placeholder}`;
+        pick.activeItems = [accept];
+      });
+      pick.onDidHide(() => {
+        pick.dispose();
+        resolve(accepted);
+      });
+      pick.show();
     });
-    return picked === accept;
   }
 }

@@ -1,8 +1,8 @@
 """Helpers of the pipeline tests (test_pipeline_*.py).
 
 The project under test is the churn project of fixture.py (``build_churn_project(dest)``: the
-static templates plus the brief's worked-example generated files, a trained model and the data
-in dest/data, the project in dest/production with workdir ".."). These helpers run its modules
+example notebook tracked and scaffolded by the real CLI, the project in dest/production with
+workdir ".." where the notebook and its data are). These helpers run its modules
 in child processes, or import them in this process one project at a time.
 """
 import hashlib

@@ -41,8 +41,15 @@ class Predictor:
             )
         unknown = unknown_columns(features, self.model.feature_columns)
         X = align_columns(features, self.model.feature_columns)
-        predictions = list(estimator.predict(X))
-        probabilities = self._probabilities(X, predictions)
+        if self.classifier and _predict_is_argmax_of_proba(estimator):
+            # One pass through the model instead of two: predict is the argmax of predict_proba.
+            matrix = estimator.predict_proba(X)
+            winners = [max(range(len(row)), key=row.__getitem__) for row in matrix.tolist()]
+            predictions = [estimator.classes_[i] for i in winners]
+            probabilities: List[Optional[float]] = [float(matrix[row][i]) for row, i in enumerate(winners)]
+        else:
+            predictions = list(estimator.predict(X))
+            probabilities = self._probabilities(X, predictions)
         results = []
         for row, prediction in enumerate(predictions):
             results.append(
@@ -68,6 +75,25 @@ class Predictor:
             else:  # no classes_ to look the column up: the predicted class is the likeliest
                 out.append(float(max(matrix[row])))
         return out
+
+
+#: Estimators whose predict() is classes_[argmax(predict_proba())] (ties to the first class, as
+#: numpy's argmax): trees and their ensembles, linear models with a monotone link, neighbours,
+#: naive Bayes. SVC is not one (its probabilities come from a separate calibration).
+_ARGMAX_ESTIMATORS = frozenset({
+    "DecisionTreeClassifier", "ExtraTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
+    "GradientBoostingClassifier", "HistGradientBoostingClassifier", "LogisticRegression",
+    "KNeighborsClassifier", "GaussianNB", "MultinomialNB", "BernoulliNB", "ComplementNB",
+})
+
+
+def _predict_is_argmax_of_proba(estimator: Any) -> bool:
+    final = estimator
+    # A Pipeline predicts with its last step.
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        final = steps[-1][1]
+    return type(final).__name__ in _ARGMAX_ESTIMATORS and hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba")
 
 
 def _ignored_feature_warnings(features: Any, unknown: List[str], row: int) -> List[str]:

@@ -1,0 +1,174 @@
+"""Real generated projects, end to end. For the churn example and the two scaffold fixture
+notebooks (houses: a regressor with a derived column; renewals: a classifier pipeline with a
+OneHotEncoder and "yes"/"no" labels), the project `nb2prod track` + `nb2prod scaffold` write
+(fixture.py) passes its own pytest with Debian's python3, and its service, started with uvicorn
+on loopback, answers real HTTP requests as the notebook would:
+
+- every golden row gets the notebook's model's prediction (and probability, within 1e-9);
+- a record broken in one field gets a 422 naming that field;
+- the kill-switch file flips /predict to the configured fallback, and back, without a restart;
+- /metrics is Prometheus text counting the requests and predictions;
+- the audit log has one line per predicted record, with the request id the response gave.
+
+One project and one server per notebook, shared by the tests of that notebook (the service
+client notes every prediction it gets, which the audit log test holds the log to).
+
+Run: cd /work/main && npm run build && /usr/bin/python3 -m pytest test/python/scaffold/test_generated_projects.py -q
+"""
+import math
+import re
+
+import jsonschema
+import pytest
+
+from fixture import NOTEBOOKS, build
+from generated import Service, prometheus_samples, read_json, read_jsonl, run_project_pytest
+
+PREDICT_REQUESTS = re.compile(r'^nb2prod_requests_total\{endpoint="/predict(/batch)?",')
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[notebook.id for notebook in NOTEBOOKS])
+def project(request, tmp_path_factory):
+    """The generated project's root; the notebook's folder is its parent. Tests must not change it."""
+    return build(request.param, tmp_path_factory.mktemp(request.param.id))
+
+
+@pytest.fixture(scope="module")
+def service(project, tmp_path_factory):
+    with Service(project, tmp_path_factory.mktemp("service")) as service:
+        yield service
+
+
+def config_of(project):
+    return read_json(project / "service" / "config.json")
+
+
+def golden_rows(project):
+    rows = read_json(project / "tests" / "golden" / "sample.json")["rows"]
+    assert len(rows) == 20
+    return rows
+
+
+def test_the_project_passes_its_own_tests(project):
+    run = run_project_pytest(project)
+    assert run.proc.returncode == 0, "the project's tests failed:\n" + run.output
+    assert run.counts.get("passed", 0) > 100, run.output
+    assert set(run.counts) == {"passed"}, run.output
+    assert "skipped" not in run.proc.stdout, run.output
+    assert not (project / "var").exists(), "the project's tests wrote into its var/"
+
+
+def test_every_golden_row_gets_the_notebooks_prediction(project, service):
+    config = config_of(project)
+    output_schema = jsonschema.Draft202012Validator(read_json(project / "contracts" / "output.schema.json"))
+    ready = service.get("/ready")
+    assert ready.status == 200 and ready.json()["model"]["sha256"] == config["model"]["sha256"]
+
+    rows = golden_rows(project)
+    for row in rows:
+        reply = service.predict(row["input"])
+        assert reply.status == 200, reply.text
+        body = reply.json()
+        output_schema.validate(body)
+        assert body["prediction"] == row["prediction"] and type(body["prediction"]) is type(row["prediction"]), (row, body)
+        assert_same_probability(body["probability"], row["probability"])
+        assert body["fallback"] is False
+        assert body["model"]["sha256"] == config["model"]["sha256"]
+        assert body["request_id"] and reply.headers["x-request-id"] == body["request_id"]
+
+    reply = service.predict_batch([row["input"] for row in rows])
+    assert reply.status == 200, reply.text
+    predictions = reply.json()["predictions"]
+    assert [item["prediction"] for item in predictions] == [row["prediction"] for row in rows]
+    for item, row in zip(predictions, rows):
+        assert_same_probability(item["probability"], row["probability"])
+
+
+def assert_same_probability(served, golden):
+    if golden is None:  # a regressor, or a classifier without predict_proba
+        assert served is None
+    else:
+        assert served is not None and math.isclose(served, golden, rel_tol=0, abs_tol=1e-9), (served, golden)
+
+
+def broken_records(schema, record):
+    """(field, record with that field broken, how) for the first numeric and the first
+    categorical field of the input schema: a string for a number, a number below the training
+    range, an unknown category."""
+    properties = schema["properties"]
+    number = next(name for name, p in properties.items() if "number" in _types(p) and name in record)
+    category = next(name for name, p in properties.items() if p.get("enum") and name in record)
+    return [
+        (number, dict(record, **{number: "not a number"}), "a string for a number"),
+        (number, dict(record, **{number: properties[number]["minimum"] - 1}), "below the training range"),
+        (category, dict(record, **{category: "no-such-%s" % category}), "an unknown category"),
+    ]
+
+
+def _types(property_schema):
+    kind = property_schema.get("type", [])
+    return [kind] if isinstance(kind, str) else kind
+
+
+def test_a_record_broken_in_one_field_gets_a_422_naming_it(project, service):
+    schema = read_json(project / "contracts" / "input.schema.json")
+    predicted = len(service.predicted)
+    for field, record, how in broken_records(schema, golden_rows(project)[0]["input"]):
+        reply = service.predict(record)
+        assert reply.status == 422, (how, reply.text)
+        assert [error["field"] for error in reply.json()["errors"]] == [field], (how, reply.text)
+    assert len(service.predicted) == predicted
+
+
+def test_the_kill_switch_file_flips_to_the_fallback_and_back_without_a_restart(project, service):
+    fallback = config_of(project)["fallback"]
+    row = golden_rows(project)[0]
+    switch = service.kill_switch_file
+    switch.parent.mkdir(parents=True, exist_ok=True)
+    switch.touch()
+    try:
+        body = service.predict(row["input"]).json()
+        assert body["fallback"] is True, body
+        assert body["prediction"] == fallback["prediction"] and body["probability"] == fallback["probability"]
+        batch = service.predict_batch([r["input"] for r in golden_rows(project)[:3]]).json()["predictions"]
+        assert [(item["fallback"], item["prediction"]) for item in batch] == [(True, fallback["prediction"])] * 3
+        assert service.get("/ready").json()["kill_switch"] is True
+        assert prometheus_samples(service.get("/metrics").text)["nb2prod_kill_switch_active"] == 1
+    finally:
+        switch.unlink()
+
+    body = service.predict(row["input"]).json()
+    assert body["fallback"] is False and body["prediction"] == row["prediction"]
+    assert service.get("/ready").json()["kill_switch"] is False
+
+
+def test_metrics_are_prometheus_text_counting_requests_and_predictions(project, service):
+    assert service.predict(golden_rows(project)[1]["input"]).status == 200
+    reply = service.get("/metrics")
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = prometheus_samples(reply.text)
+    # every /predict and /predict/batch request this module made, by status, and no other
+    served = {name: value for name, value in samples.items() if PREDICT_REQUESTS.match(name)}
+    assert served == {'nb2prod_requests_total{endpoint="%s",status="%d"}' % key: count
+                      for key, count in service.requests.items() if key[0].startswith("/predict")}
+    assert samples["nb2prod_predictions_total"] == len(service.predicted)
+    assert samples["nb2prod_fallback_predictions_total"] == sum(p.fallback for p in service.predicted)
+    assert samples["nb2prod_kill_switch_active"] == 0
+    sha256 = config_of(project)["model"]["sha256"]
+    assert any(name.startswith("nb2prod_model_info{") and 'sha256="%s"' % sha256 in name for name in samples)
+    assert "# TYPE nb2prod_request_latency_seconds histogram" in reply.text
+
+
+def test_the_audit_log_has_one_line_per_predicted_record_with_its_request_id(project, service):
+    rows = golden_rows(project)
+    assert service.predict(rows[2]["input"]).status == 200
+    assert service.predict_batch([rows[3]["input"], rows[4]["input"]]).status == 200
+
+    audit = read_jsonl(service.audit_log)
+    assert len(audit) == len(service.predicted), "one audit line per predicted record"
+    assert [(entry["request_id"], entry["endpoint"], entry["output"]["prediction"], entry["fallback"]) for entry in audit] \
+        == [tuple(predicted) for predicted in service.predicted]
+    assert all(entry["model"]["sha256"] == config_of(project)["model"]["sha256"] for entry in audit)
+    assert [entry["batch_index"] for entry in audit[-2:]] == [0, 1]
+    assert not (project / "var").exists(), "NB2PROD_STATE_DIR moves the service's state out of the project"
