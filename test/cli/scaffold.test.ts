@@ -118,6 +118,27 @@ describe('nb2prod scaffold', () => {
     }
   });
 
+  it('names the registered model version whose file is the run\'s model', async () => {
+    const runs = JSON.parse((await cli(['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
+    const registered = await cli(['registry', 'register', 'churn', runs.runs[0]!.id]);
+    expect(registered.code, registered.stderr).toBe(0);
+    const result = await cli(['scaffold', 'churn.ipynb', '--out', 'service', '--dry-run', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as { model: { name: string; version: number | null; registered: boolean } };
+    expect(summary.model).toMatchObject({ name: 'churn', version: 1, registered: true });
+    // The registry keeps a copy of the file: a changed workspace file no longer matters.
+    const modelFile = path.join(workspace, 'models', 'churn_model.joblib');
+    const original = await fs.readFile(modelFile);
+    await fs.writeFile(modelFile, Buffer.concat([original, Buffer.from('changed')]));
+    try {
+      const fromCopy = await cli(['scaffold', 'churn.ipynb', '--out', 'from-copy', '--no-golden']);
+      expect(fromCopy.code, fromCopy.stderr).toBe(0);
+      expect(await fs.readFile(path.join(workspace, 'from-copy', 'model', 'churn_model.joblib'))).toEqual(original);
+    } finally {
+      await fs.writeFile(modelFile, original);
+    }
+  });
+
   it('usage errors exit 2', async () => {
     expect((await cli(['scaffold', 'churn.ipynb'])).stderr).toContain('--out DIR');
     expect((await cli(['scaffold', 'churn.ipynb', '--out', '.'])).stderr).toContain('is the workspace itself');
