@@ -33,7 +33,7 @@ describe('Drift panel', () => {
     const vs = vscode();
     await vs.ensureFolder(root);
     await vs.activityItem('nb2prod').waitFor({ state: 'visible', timeout: 30_000 });
-    await vs.page.keyboard.press('Control+Shift+E');
+    await vs.openExplorer();
     const row = vs.page.locator('.explorer-folders-view .monaco-list-row[aria-label="current.csv"]');
     await row.waitFor({ state: 'visible', timeout: 10_000 });
     await row.click({ button: 'right' });

@@ -326,6 +326,15 @@ export class VsCodeSession {
   }
 
   /**
+   * Shows the Explorer by clicking its activity-bar item: a keyboard shortcut is lost when the
+   * focus is inside a webview (a run page, a panel), which swallows the keys.
+   */
+  async openExplorer(): Promise<void> {
+    await this.openViewContainer('Explorer');
+    await this.page.locator('.explorer-folders-view').waitFor({ state: 'visible', timeout: 10_000 });
+  }
+
+  /**
    * The pane of a view in the side bar, by its title. The header keeps its aria-label
    * ("<title> Section") even when VS Code hides it because the container holds a single view.
    */
@@ -418,11 +427,26 @@ export class VsCodeSession {
     return waitFor(`a notification containing ${JSON.stringify(wanted)} (seen: ${JSON.stringify(await this.notifications())})`, match, Math.max(timeoutMs - 8_000, 2_000));
   }
 
-  /** Runs a command by its palette title: F1, type, wait for the exact entry, Enter. */
-  async runCommand(title: string): Promise<void> {
+  /**
+   * Opens the command palette with F1. A webview that has the focus can swallow the key: then
+   * the focus is moved to the workbench (a click on the title bar) and F1 pressed again.
+   */
+  async openCommandPalette(): Promise<Locator> {
     const widget = this.page.locator('.quick-input-widget');
     await this.page.keyboard.press('F1');
-    await widget.waitFor({ state: 'visible', timeout: 10_000 });
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 3_000 });
+    } catch {
+      await this.page.mouse.click(this.page.viewportSize()!.width / 2, 12);
+      await this.page.keyboard.press('F1');
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+    }
+    return widget;
+  }
+
+  /** Runs a command by its palette title: F1, type, wait for the exact entry, Enter. */
+  async runCommand(title: string): Promise<void> {
+    const widget = await this.openCommandPalette();
     const input = widget.locator('.quick-input-box input');
     await input.fill(`>${title}`);
     // Enter before the list has filtered would run whatever was first (often a recent command).

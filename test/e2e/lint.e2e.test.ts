@@ -29,8 +29,7 @@ function notebookJson(cells: string[]): string {
 
 async function openNotebook(vs: VsCodeSession): Promise<void> {
   await vs.activityItem('nb2prod').waitFor({ state: 'visible', timeout: 30_000 });
-  await vs.page.keyboard.press('Control+Shift+E');
-  await vs.page.locator('.explorer-folders-view').waitFor({ state: 'visible', timeout: 10_000 });
+  await vs.openExplorer();
   await vs.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${NOTEBOOK}"]`).click();
   await vs.page.locator('.notebook-editor .notebook-toolbar-container').waitFor({ state: 'visible', timeout: 30_000 });
 }

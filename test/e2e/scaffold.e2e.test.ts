@@ -43,10 +43,6 @@ async function copyChurn(root: string, name: string): Promise<string> {
   return dir;
 }
 
-async function openExplorer(vs: VsCodeSession): Promise<void> {
-  await vs.page.keyboard.press('Control+Shift+E');
-  await vs.page.locator('.explorer-folders-view').waitFor({ state: 'visible', timeout: 10_000 });
-}
 
 /**
  * Opens the notebook from the Explorer, in the notebook editor. The workbench must have read the
@@ -54,7 +50,7 @@ async function openExplorer(vs: VsCodeSession): Promise<void> {
  */
 async function openNotebook(vs: VsCodeSession): Promise<void> {
   await vs.activityItem('nb2prod').waitFor({ state: 'visible', timeout: 30_000 });
-  await openExplorer(vs);
+  await vs.openExplorer();
   await vs.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${NOTEBOOK}"]`).click();
   await vs.page.locator('.notebook-editor .notebook-toolbar-container').waitFor({ state: 'visible', timeout: 30_000 });
   // The cells, for the screenshot (the toolbar is laid out by then too).
@@ -134,9 +130,7 @@ async function clearNotifications(vs: VsCodeSession): Promise<void> {
  * wait for the widget to hide.
  */
 async function runFromPalette(vs: VsCodeSession, title: string): Promise<void> {
-  const widget = quickInput(vs);
-  await vs.page.keyboard.press('F1');
-  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  const widget = await vs.openCommandPalette();
   const input = widget.locator('.quick-input-box input');
   await input.fill(`>${title}`);
   // Enter before the list has filtered would run whatever was first (often a recent command).
@@ -384,7 +378,7 @@ describe('Generate Production Service', () => {
 
     // This time from the Explorer's context menu on the notebook (the folder is collapsed first,
     // so the notebook's row is in view).
-    await openExplorer(vs);
+    await vs.openExplorer();
     await vs.runCommand('Collapse Folders in Explorer');
     const notebookRow = vs.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${NOTEBOOK}"]`);
     await notebookRow.click({ button: 'right' });

@@ -39,7 +39,7 @@ async function runFiles(workspace: string): Promise<string[]> {
  */
 async function openNotebook(vs: VsCodeSession): Promise<void> {
   await vs.activityItem(CONTAINER).waitFor({ state: 'visible', timeout: 30_000 });
-  await openExplorer(vs);
+  await vs.openExplorer();
   await vs.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${NOTEBOOK}"]`).click();
   await vs.page.locator('.notebook-editor .notebook-toolbar-container').waitFor({ state: 'visible', timeout: 30_000 });
 }
@@ -53,10 +53,6 @@ async function selectedRun(vs: VsCodeSession): Promise<string | undefined> {
   return (await selected.count()) === 1 ? ((await selected.getAttribute('aria-label')) ?? undefined) : undefined;
 }
 
-async function openExplorer(vs: VsCodeSession): Promise<void> {
-  await vs.page.keyboard.press('Control+Shift+E');
-  await vs.page.locator('.explorer-folders-view').waitFor({ state: 'visible', timeout: 10_000 });
-}
 
 function trackRunButton(vs: VsCodeSession) {
   return vs.page.locator('.notebook-toolbar-container .action-item a.action-label[aria-label="Track Run"]');
@@ -178,7 +174,7 @@ describe('Track Run', () => {
     const vs = vscode();
     await vs.ensureFolder(workspace);
     const before = await runFiles(workspace);
-    await openExplorer(vs);
+    await vs.openExplorer();
     await vs.page.locator('.explorer-folders-view .monaco-list-row[aria-label="train.py"]').click();
     await vs.tab('train.py').waitFor({ state: 'visible', timeout: 20_000 });
     await vs.page.locator('.editor-actions .action-item a.action-label[aria-label="Track Run"]').click();
