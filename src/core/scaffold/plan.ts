@@ -513,7 +513,7 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
       if (!readBeforeBound) continue;
       if (boundBefore) inputs.push(name);
       else if (parameterNames.has(name)) params.push(name);
-      else if (!boundHere && !isBuiltin(name)) {
+      else if (!boundHere && !BUILTIN_NAMES.has(name)) {
         plan.problems.push({ code: 'undefined-name', cell: section.cells[0], message: `Section "${section.title}" uses \`${name}\`, which no earlier cell defines: define it before it is used (run the notebook top to bottom to check).` });
       }
     }
@@ -522,7 +522,7 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
     const evaluationNames = plan.evaluation ? [plan.evaluation.model, plan.evaluation.X, plan.evaluation.y] : [];
     const outputs = [...boundHere].filter((name) => (later.some((b) => b.facts.uses.some((u) => u.name === name)) || evaluationNames.includes(name)) && !importNames.has(name));
     const name = uniqueName(identifier(section.title), used, importNames);
-    const readsFiles = facts.calls.some((c) => c.callee.kind === 'attribute' && READERS.has(c.callee.name)) || /\bopen\(/.test(section.body);
+    const readsFiles = facts.calls.some((c) => (c.callee.kind === 'attribute' && READERS.has(c.callee.name)) || (c.callee.kind === 'name' && c.callee.name === 'open'));
     const step: StepPlan = { name, title: section.title, cells: section.cells, body: section.body, inputs, params, outputs, retries: readsFiles ? 2 : 0 };
     plan.steps.push(step);
     if (plan.data && section.cells.includes(plan.data.cell)) plan.data.step = name;
@@ -579,6 +579,3 @@ function uniqueName(name: string, used: Set<string>, imported: ReadonlySet<strin
 /** Names steps.py already uses at module level. */
 const RESERVED_STEP_NAMES = new Set(['step', 'build_features', 'STEPS']);
 
-function isBuiltin(name: string): boolean {
-  return BUILTIN_NAMES.has(name);
-}

@@ -7,16 +7,17 @@
  * of every file as generated, so a file that still has that hash is ours to update and a file
  * that differs is the user's.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
+import { sha256Hex } from '../hash';
 import { parseNotebook } from '../notebook/ipynb';
 import { loadProjectConfig } from '../project/config';
 import { parseMonitoringConfig } from '../readiness/config';
+import { queryInstalledDistributions } from '../project/installedPackages';
 import { DEFAULT_THRESHOLDS } from '../drift/drift';
 import { Registry } from '../registry/registry';
 import type { RunStore } from '../store/runStore';
@@ -139,7 +140,7 @@ async function modelBytes(workspaceRoot: string, store: RunStore, modelRel: stri
   const stored = path.join(store.objectsDir, sha256);
   if (existsSync(stored)) {
     const bytes = await readFile(stored);
-    if (sha256Of(bytes) === sha256) return bytes;
+    if (sha256Hex(bytes) === sha256) return bytes;
   }
   let bytes: Buffer;
   try {
@@ -147,22 +148,23 @@ async function modelBytes(workspaceRoot: string, store: RunStore, modelRel: stri
   } catch {
     throw new UserError('cannot-scaffold', `${modelRel} is gone and the store has no copy of the model of run ${runId}: track the notebook again.`);
   }
-  if (sha256Of(bytes) !== sha256) {
+  if (sha256Hex(bytes) !== sha256) {
     throw new UserError('cannot-scaffold', `${modelRel} changed since run ${runId} wrote it (it is not the model that run measured): track the notebook again, or pass --run with the run that wrote the current file.`);
   }
   return bytes;
 }
 
-/** Installed versions of distributions in the interpreter; missing ones (or no interpreter) are left out. */
-export async function packageVersions(python: string, names: readonly string[]): Promise<Record<string, string>> {
-  const script = `import json, sys\nfrom importlib import metadata\nout = {}\nfor name in sys.argv[1:]:\n    try:\n        out[name] = metadata.version(name)\n    except Exception:\n        pass\nprint(json.dumps(out))`;
-  const result = await runProcess(python, ['-c', script, ...names], { cwd: process.cwd(), timeoutMs: 20_000 });
-  if (result.code !== 0) return {};
+/** Installed versions of `names` in the interpreter; missing ones (or no usable interpreter) are left out. */
+async function packageVersions(python: string, names: readonly string[]): Promise<Record<string, string>> {
+  let installed: Map<string, string>;
   try {
-    return JSON.parse(result.stdout) as Record<string, string>;
+    installed = await queryInstalledDistributions(python);
   } catch {
+    // requirements.txt then gets version floors instead of pins (see generate.ts).
     return {};
   }
+  const byName = new Map([...installed].map(([name, version]) => [name.toLowerCase(), version]));
+  return Object.fromEntries(names.flatMap((name) => (byName.has(name) ? [[name, byName.get(name)!]] : [])));
 }
 
 function manifestFile(files: readonly GeneratedFile[], notebook: string, runId: string): GeneratedFile {
@@ -171,7 +173,7 @@ function manifestFile(files: readonly GeneratedFile[], notebook: string, runId: 
     notebook,
     run: runId,
     note: 'The hash of every file as nb2prod generated it: regenerating updates files that still have it and asks before touching the others.',
-    files: Object.fromEntries(files.map((f) => [f.path, sha256Of(f.content)])),
+    files: Object.fromEntries(files.map((f) => [f.path, sha256Hex(f.content)])),
   };
   return { path: SCAFFOLD_MANIFEST, content: JSON.stringify(manifest, null, 2) + '\n', origin: 'generated' };
 }
@@ -192,8 +194,8 @@ async function planWrites(outDir: string, files: readonly GeneratedFile[]): Prom
       existing = null;
     }
     if (!existing) writes.push({ file, action: 'create' });
-    else if (sha256Of(existing) === sha256Of(file.content)) writes.push({ file, action: 'unchanged' });
-    else if (file.path === SCAFFOLD_MANIFEST || previous[file.path] === sha256Of(existing)) writes.push({ file, action: 'update' });
+    else if (sha256Hex(existing) === sha256Hex(file.content)) writes.push({ file, action: 'unchanged' });
+    else if (file.path === SCAFFOLD_MANIFEST || previous[file.path] === sha256Hex(existing)) writes.push({ file, action: 'update' });
     else writes.push({ file, action: 'conflict' });
   }
   return writes;
@@ -232,7 +234,7 @@ export async function writeScaffold(prepared: PreparedScaffold, options: { overw
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { files: Record<string, string> };
     for (const file of kept) {
       const existing = await readFile(path.join(prepared.outDir, file)).catch(() => null);
-      if (existing) manifest.files[file] = `user:${sha256Of(existing)}`;
+      if (existing) manifest.files[file] = `user:${sha256Hex(existing)}`;
     }
     await writeFile(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   }
@@ -244,42 +246,15 @@ export async function writeScaffold(prepared: PreparedScaffold, options: { overw
  * the training data and the notebook's model give the golden predictions the tests hold the
  * service to. Returns its output; throws a UserError with Python's message when it fails.
  */
-export async function writeGoldenSample(python: string, outDir: string, signal?: AbortSignal): Promise<string> {
-  const result = await runProcess(python, ['-m', 'pipeline.golden'], { cwd: outDir, timeoutMs: 600_000, signal });
-  if (result.code !== 0) {
-    const why = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-8).join('\n');
-    throw new UserError('golden-failed', `The golden sample could not be computed (${python} -m pipeline.golden in ${outDir}):\n${why}`);
-  }
-  return result.stdout.trim();
-}
-
-interface ProcessResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runProcess(command: string, args: string[], options: { cwd: string; timeoutMs: number; signal?: AbortSignal }): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: stderr + error.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+export function writeGoldenSample(python: string, outDir: string, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+    execFile(python, ['-m', 'pipeline.golden'], { cwd: outDir, env, timeout: 600_000, maxBuffer: 16 * 1024 * 1024, signal }, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout.trim());
+      const why = (stderr.trim() || stdout.trim() || error.message).split('\n').slice(-8).join('\n');
+      reject(new UserError('golden-failed', `The golden sample could not be computed (${python} -m pipeline.golden in ${outDir}):\n${why}`));
     });
   });
-}
-
-function sha256Of(content: string | Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
 }
 
 function toPosix(p: string): string {

@@ -17,7 +17,7 @@ import type { Finding, LintTarget, Severity } from '../../core/lint/rule';
 import { ALL_RULES } from '../../core/lint/rules';
 import { ExecutionObserver } from '../executionObserver';
 import { resolveInterpreter } from '../interpreter';
-import { queryInstalledDistributions } from './installedPackages';
+import { queryInstalledDistributions } from '../../core/project/installedPackages';
 
 const NOTEBOOK_TYPE = 'jupyter-notebook';
 /** Wait for a pause in typing before re-linting. */
