@@ -4,8 +4,9 @@ import type { JsonValue, RunEnvelope } from '../core/envelope';
 import { UserError } from '../core/errors';
 import { HashCache } from '../core/capture/fileHash';
 import { replayRun } from '../core/capture/replay';
-import { parseParamValue, trackNotebook, trackScript, type TrackProgress } from '../core/capture/tracker';
-import { formatDuration, formatNumber } from '../core/render/format';
+import { parseParamValue, progressText, trackNotebook, trackScript, type TrackProgress } from '../core/capture/tracker';
+import { cellIdsOf, locationLabel } from '../core/notebook/cellLabel';
+import { formatDuration, formatNumber, runErrorText } from '../core/render/format';
 import type { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command, type ParsedArgs, STORE_HELP, STORE_OPTION } from './command';
 
@@ -60,7 +61,7 @@ function cancellation(io: CliIo): { signal: AbortSignal; release: () => void } {
 
 function progressPrinter(io: CliIo, label: string): (p: TrackProgress) => void {
   return (p) => {
-    const text = `${label}: cell ${p.position} of ${p.total} (notebook cell ${p.cellIndex})`;
+    const text = `${label}: ${progressText(p)}`;
     io.stderr(io.isTTY ? `\r\x1b[2K${text}` : `${text}\n`);
   };
 }
@@ -70,8 +71,9 @@ function summary(run: RunEnvelope): string {
     .map(([name, m]) => `${name}=${formatNumber(m.value)}`)
     .join(' ');
   const lines = [`${run.status === 'succeeded' ? '✓' : '✗'} Run ${run.id} ${run.status} in ${formatDuration(run.durationMs)}${metrics ? `: ${metrics}` : ''}`];
-  if (run.error) lines.push(`  ${run.error.message}${run.error.cell !== undefined ? ` (cell ${run.error.cell})` : ''}`);
-  if (run.unseeded.length) lines.push(`  ⚠ randomness without a seed: ${run.unseeded.map((u) => `${u.call} at ${u.location}`).join('; ')}`);
+  if (run.error) lines.push(`  ${runErrorText(run)}`);
+  const idOf = cellIdsOf(run.source.cells);
+  if (run.unseeded.length) lines.push(`  ⚠ randomness without a seed: ${run.unseeded.map((u) => `${u.call} at ${locationLabel(u.location, idOf)}`).join('; ')}`);
   lines.push(`  ${run.inputs.length} input${run.inputs.length === 1 ? '' : 's'}, ${run.outputs.length} output${run.outputs.length === 1 ? '' : 's'}, ${run.seeds.length} seed${run.seeds.length === 1 ? '' : 's'} recorded. Details: nb2prod show ${run.id}`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@
  * Pure data in, data out; renderers for text and HTML sit elsewhere.
  */
 import type { JsonValue, RunEnvelope } from './envelope';
+import { locationLabel } from './notebook/cellLabel';
 
 export type Change<T> =
   | { kind: 'added'; key: string; b: T }
@@ -14,6 +15,9 @@ export interface CellChange {
   kind: 'added' | 'removed' | 'changed';
   /** How the cell was matched: its nbformat id, or its position when ids are missing. */
   key: string;
+  /** The cell's nbformat id (B's, else A's); null when the notebooks have none. */
+  id: string | null;
+  /** 0-based positions in each notebook (shown with `cellLabel`). */
   indexA: number | null;
   indexB: number | null;
 }
@@ -74,16 +78,16 @@ function cellChanges(a: RunEnvelope, b: RunEnvelope): CellChange[] {
   const out: CellChange[] = [];
   for (const [key, cell] of cellsA) {
     const other = cellsB.get(key);
-    if (!other) out.push({ kind: 'removed', key, indexA: cell.index, indexB: null });
-    else if (other.sha256 !== cell.sha256) out.push({ kind: 'changed', key, indexA: cell.index, indexB: other.index });
+    if (!other) out.push({ kind: 'removed', key, id: cell.id, indexA: cell.index, indexB: null });
+    else if (other.sha256 !== cell.sha256) out.push({ kind: 'changed', key, id: other.id ?? cell.id, indexA: cell.index, indexB: other.index });
   }
-  for (const [key, cell] of cellsB) if (!cellsA.has(key)) out.push({ kind: 'added', key, indexA: null, indexB: cell.index });
+  for (const [key, cell] of cellsB) if (!cellsA.has(key)) out.push({ kind: 'added', key, id: cell.id, indexA: null, indexB: cell.index });
   return out.sort((x, y) => (x.indexB ?? x.indexA ?? 0) - (y.indexB ?? y.indexA ?? 0));
 }
 
 function seedMap(run: RunEnvelope): Map<string, string> {
-  // Several seeds of one library are distinguished by where they were set.
-  return new Map(run.seeds.map((s) => [`${s.library} @ ${s.location}`, JSON.stringify(s.value)]));
+  // Several seeds of one library are distinguished by where they were set (keys are shown).
+  return new Map(run.seeds.map((s) => [`${s.library} @ ${locationLabel(s.location)}`, JSON.stringify(s.value)]));
 }
 
 function gitMap(run: RunEnvelope): Map<string, string | boolean | null> {
@@ -140,8 +144,8 @@ export function diffRuns(a: RunEnvelope, b: RunEnvelope): RunDiff {
     params: keyedChanges(fromRecord(a.params), fromRecord(b.params), jsonEqual),
     seeds: keyedChanges(seedMap(a), seedMap(b), strictEqual),
     unseeded: keyedChanges(
-      new Map(a.unseeded.map((u) => [`${u.call} @ ${u.location}`, u.library])),
-      new Map(b.unseeded.map((u) => [`${u.call} @ ${u.location}`, u.library])),
+      new Map(a.unseeded.map((u) => [`${u.call} @ ${locationLabel(u.location)}`, u.library])),
+      new Map(b.unseeded.map((u) => [`${u.call} @ ${locationLabel(u.location)}`, u.library])),
       strictEqual,
     ),
     inputs: keyedChanges(new Map(a.inputs.map((f) => [f.path, f.sha256])), new Map(b.inputs.map((f) => [f.path, f.sha256])), strictEqual),

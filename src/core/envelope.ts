@@ -66,7 +66,10 @@ export const seedSchema = z.looseObject({
   /** `random`, `numpy`, `numpy.random.Generator`, `torch`, `tensorflow`, `sklearn`, … */
   library: z.string().check(z.minLength(1)),
   value: jsonValue,
-  /** Where it was set, e.g. `cell 2, line 3` or `train.py:14`. */
+  /**
+   * Where it was set, e.g. `cell 2, line 3` or `train.py:14`. The cell is its 0-based index, as
+   * recorded since the first runs; people see it through `locationLabel` (cell 3, line 3).
+   */
   location: z.string(),
 });
 export type Seed = z.infer<typeof seedSchema>;
@@ -151,7 +154,7 @@ export const runErrorSchema = z.nullable(
   z.looseObject({
     message: z.string(),
     type: z.optional(z.string()),
-    /** Index of the failing cell, for notebooks. */
+    /** 0-based index of the failing cell, for notebooks (shown with `cellLabel`). */
     cell: z.optional(z.int().check(z.nonnegative())),
     traceback: z.optional(z.string()),
   }),

@@ -7,10 +7,10 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { HashCache } from '../core/capture/fileHash';
 import { type ReplayReport, replayRun } from '../core/capture/replay';
-import { type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
+import { progressText, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
 import type { RunEnvelope } from '../core/envelope';
 import { isUserError, UserError } from '../core/errors';
-import { formatDuration, formatNumber } from '../core/render/format';
+import { formatDuration, formatNumber, runErrorText } from '../core/render/format';
 import type { RunStore } from '../core/store/runStore';
 import { reportError } from './errors';
 import { resolveInterpreter } from './interpreter';
@@ -265,7 +265,7 @@ export class RunTracker {
         ? `Run ${run.name} succeeded in ${formatDuration(run.durationMs)}${metrics ? `: ${metrics}` : ''}`
         : run.status === 'cancelled'
           ? `Run ${run.name} was cancelled after ${formatDuration(run.durationMs)}; it is recorded as cancelled.`
-          : `Run ${run.name} ${run.status}${run.error ? `: ${run.error.message}` : ''}`;
+          : `Run ${run.name} ${run.status}${run.error ? `: ${runErrorText(run)}` : ''}`;
     const shown = run.status === 'succeeded' ? vscode.window.showInformationMessage(message, 'Show Run') : vscode.window.showWarningMessage(message, 'Show Run');
     void shown.then((choice) => {
       if (choice) this.panels.showRun(run.id).catch((error: unknown) => reportError(error, this.log, 'Show Run'));
@@ -305,12 +305,12 @@ function hashCacheOf(store: RunStore): HashCache {
   return new HashCache(store.hashCacheFile);
 }
 
-/** "cell 3 of 6", and a bar that fills as cells finish. */
+/** "cell 12, 3 of 6 code cells", and a bar that fills as cells finish. */
 function cellProgress(progress: vscode.Progress<{ message?: string; increment?: number }>): (p: TrackProgress) => void {
   let done = 0;
   return (p) => {
     const percent = ((p.position - 1) / Math.max(p.total, 1)) * 100;
-    progress.report({ message: `cell ${p.position} of ${p.total}`, increment: Math.max(percent - done, 0) });
+    progress.report({ message: progressText(p), increment: Math.max(percent - done, 0) });
     done = Math.max(done, percent);
   };
 }

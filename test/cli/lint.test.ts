@@ -80,11 +80,12 @@ describe('nb2prod lint', () => {
     expect(code).toBe(1);
     const report = JSON.parse(stdout) as {
       summary: { files: number; errors: number };
-      files: Array<{ path: string; findings: Array<{ rule: string; cell: number; line: number; column: number; fileLine: number; fixes: string[] }> }>;
+      files: Array<{ path: string; findings: Array<{ rule: string; cell: number; cellId: string | null; line: number; column: number; fileLine: number; fixes: string[] }> }>;
     };
     expect(report.summary.files).toBe(1);
     const split = report.files[0]!.findings.find((f) => f.rule === 'unseeded-random')!;
-    expect(split).toMatchObject({ cell: 2, line: 1 });
+    // `cell` is the number Jupyter shows (the third cell), the same as the text report's.
+    expect(split).toMatchObject({ cell: 3, cellId: 'cell-2', line: 1 });
     expect(split.fixes.some((title) => /random_state/.test(title))).toBe(true);
     // Line of that source line in the .ipynb file itself.
     const fileLines = (await fs.readFile(path.join(root, 'notebooks/train.ipynb'), 'utf8')).split('\n');
@@ -100,7 +101,14 @@ describe('nb2prod lint', () => {
       $schema: string;
       runs: Array<{
         tool: { driver: { name: string; rules: Array<{ id: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }> } };
-        results: Array<{ ruleId: string; ruleIndex: number; level: string; message: { text: string }; locations: Array<{ physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region: { startLine: number } }; logicalLocations?: Array<{ name: string }> }> }>;
+        results: Array<{
+          ruleId: string;
+          ruleIndex: number;
+          level: string;
+          message: { text: string };
+          locations: Array<{ physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region: { startLine: number } }; logicalLocations?: Array<{ name: string; fullyQualifiedName?: string }> }>;
+          properties?: { cell: number; cellId: string | null };
+        }>;
       }>;
     };
     expect(sarif.version).toBe('2.1.0');
@@ -116,7 +124,8 @@ describe('nb2prod lint', () => {
     const secret = run.results.find((r) => r.ruleId === 'hardcoded-secret')!;
     expect(secret.level).toBe('error');
     expect(secret.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'notebooks/train.ipynb', uriBaseId: 'SRCROOT' });
-    expect(secret.locations[0]!.logicalLocations?.[0]?.name).toBe('cell 4');
+    expect(secret.locations[0]!.logicalLocations?.[0]).toEqual({ name: 'cell 4', kind: 'module', fullyQualifiedName: 'cell 4 id cell-3' });
+    expect(secret.properties).toMatchObject({ cell: 4, cellId: 'cell-3' });
     expect(JSON.stringify(sarif)).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
   });
 
@@ -169,6 +178,79 @@ describe('nb2prod lint', () => {
     expect(byName['good.py']!.findings.map((f) => f.rule)).toEqual(['unseeded-random']);
     expect(report.summary.fileErrors).toBe(3);
   }, 60_000);
+
+  it('exits 1 for a file it could not lint even when the others have only warnings, and says which', async () => {
+    const dir = 'mixed';
+    await write(`${dir}/truncated.ipynb`, notebookJson([{ source: 'import random', count: 1 }]).slice(0, 120));
+    await write(`${dir}/old.ipynb`, JSON.stringify({ nbformat: 3, nbformat_minor: 0, metadata: {}, worksheets: [{ cells: [{ cell_type: 'code', input: 'x = 1' }] }] }));
+    await write(`${dir}/binary.py`, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0x0a, 0x89, 0x50]));
+    await write(`${dir}/ok.ipynb`, notebookJson([{ source: 'import random\nrandom.shuffle([1, 2])', count: 1 }]));
+    await write(`${dir}/ok.py`, 'import random\nprint(random.random())\n');
+    const { code, stdout } = await cli(['lint', dir]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/mixed\/truncated\.ipynb\n {2}error {2}not a valid notebook: it is not JSON/);
+    expect(stdout).toMatch(/mixed\/old\.ipynb\n {2}error {2}nbformat 3; nb2prod reads nbformat 4/);
+    // A binary .py is linted (as Python it does not parse), the good files keep their warnings.
+    expect(stdout).toMatch(/mixed\/binary\.py\n.*error .*syntax-error/);
+    expect(stdout).toMatch(/mixed\/ok\.ipynb\n {2}cell 1 2:1 +warning .*unseeded-random/);
+    expect(stdout).toMatch(/mixed\/ok\.py\n {2}2:7 +warning .*unseeded-random/);
+    expect(stdout).toMatch(/in 5 files, 2 files not linted\./);
+    // Without the broken ones, warnings alone never fail the run.
+    const good = await cli(['lint', `${dir}/ok.ipynb`, `${dir}/ok.py`]);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/0 errors, 2 warnings, 0 notes in 2 files\./);
+  });
+
+  it('reports a notebook run out of order once, naming the cells, in every format', async () => {
+    await write(
+      'order/out-of-order.ipynb',
+      notebookJson([
+        { source: 'import math', count: 1 },
+        { source: '# Notes', kind: 'markdown' },
+        { source: 'a = math.sqrt(2)', count: 7 },
+        { source: 'b = a + 1', count: 3 },
+        { source: 'c = b + 1', count: 4 },
+        { source: 'd = c + 1', count: 5 },
+        { source: 'print(d)', count: 8 },
+      ]),
+    );
+    const text = await cli(['lint', 'order/out-of-order.ipynb']);
+    // A warning: the run passes.
+    expect(text.code).toBe(0);
+    expect(text.stdout.match(/out-of-order-execution/g)).toHaveLength(1);
+    // The fewest cells that explain it: the one re-run late, not every cell below it.
+    expect(text.stdout).toMatch(/cell 3 1:1 +warning +Cell 3 ran as \[7\], after cell 4 below it ran as \[3\]: .*Restart the kernel and Run All/);
+    const json = JSON.parse((await cli(['lint', 'order/out-of-order.ipynb', '--format', 'json'])).stdout) as { files: Array<{ findings: Array<{ rule: string; cell: number; cellId: string }> }> };
+    expect(json.files[0]!.findings).toEqual([expect.objectContaining({ rule: 'out-of-order-execution', cell: 3, cellId: 'cell-2' })]);
+
+    await write(
+      'order/many.ipynb',
+      notebookJson([
+        { source: 'a = 1', count: 9 },
+        { source: 'b = 2', count: 10 },
+        { source: 'c = 3', count: 1 },
+        { source: 'd = 4', count: 2 },
+        { source: 'e = 5', count: 3 },
+        { source: 'f = 6', count: 4 },
+        { source: 'g = 7', count: 5 },
+      ]),
+    );
+    const many = JSON.parse((await cli(['lint', 'order/many.ipynb', '--format', 'json'])).stdout) as {
+      files: Array<{ findings: Array<{ rule: string; cell: number; message: string; related?: Array<{ cell: number; cellId: string; line: number; message: string }> }> }>;
+    };
+    const [finding] = many.files[0]!.findings;
+    expect(many.files[0]!.findings).toHaveLength(1);
+    expect(finding).toMatchObject({ rule: 'out-of-order-execution', cell: 1 });
+    expect(finding!.message).toMatch(/^Cells ran out of order \(2 cells\): cell 1 ran as \[9\], after cell 3 below it ran as \[1\]; cell 2 ran as \[10\], after cell 3 below it ran as \[1\]\./);
+    expect(finding!.related).toEqual([{ cell: 2, cellId: 'cell-1', line: 1, column: 1, fileLine: expect.any(Number), message: 'Cell 2 ran as [10], after cell 3 below it ran as [1]' }]);
+    const sarif = JSON.parse((await cli(['lint', 'order/many.ipynb', '--format', 'sarif'])).stdout) as {
+      runs: Array<{ results: Array<{ relatedLocations?: Array<{ message: { text: string }; logicalLocations: Array<{ name: string }>; physicalLocation: { region: { startLine: number } } }> }> }>;
+    };
+    const related = sarif.runs[0]!.results[0]!.relatedLocations!;
+    expect(related.map((r) => r.logicalLocations[0]!.name)).toEqual(['cell 2']);
+    const fileLines = (await fs.readFile(path.join(root, 'order/many.ipynb'), 'utf8')).split('\n');
+    expect(fileLines[related[0]!.physicalLocation.region.startLine - 1]).toContain('b = 2');
+  });
 
   it('says what is wrong with its arguments', async () => {
     expect(await cli(['lint', 'no/such/place'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no such file or folder: no\/such\/place/) });

@@ -162,12 +162,16 @@ describe('runs that do not succeed', () => {
     expect(run.error?.traceback).toContain('bad input');
     expect(run.source.cells.map((c) => c.status)).toEqual(['succeeded', 'failed', 'not-run']);
     expect((await nb2prod(['runs', '--json'], workspace)).stdout).toContain('"status": "failed"');
+    // People are told the cell's number as Jupyter shows it (the envelope keeps the 0-based index).
+    const human = await nb2prod(['track', 'fail.ipynb'], workspace);
+    expect(human.stdout + human.stderr).toMatch(/in cell 2 \(id [^)]+\): ValueError: bad input/);
+    expect(human.stderr).toMatch(/cell 1(?: \(id [^)]+\))?, 1 of 3 code cells/);
   }, 60_000);
 
   it('Ctrl-C cancels: the kernel stops and the run is recorded as cancelled', async () => {
     const workspace = await workspaceWith({ 'slow.ipynb': notebookJson(['import time', 'time.sleep(60)', 'print("never")']) });
     const cli = spawnCli(['track', 'slow.ipynb'], workspace);
-    await waitFor(() => cli.stderr().includes('cell 2 of 3'), 30_000, 'the slow cell to start');
+    await waitFor(() => cli.stderr().includes('2 of 3 code cells'), 30_000, 'the slow cell to start');
     const started = Date.now();
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(1);
@@ -181,7 +185,7 @@ describe('runs that do not succeed', () => {
   it('a tracker killed with SIGKILL half-way is recorded as interrupted, and the store stays valid', async () => {
     const workspace = await workspaceWith({ 'slow.ipynb': notebookJson(['x = 1', 'import time\ntime.sleep(5)', 'y = 2']) });
     const cli = spawnCli(['track', 'slow.ipynb'], workspace);
-    await waitFor(() => cli.stderr().includes('cell 2 of 3'), 30_000, 'the slow cell to start');
+    await waitFor(() => cli.stderr().includes('2 of 3 code cells'), 30_000, 'the slow cell to start');
     cli.child.kill('SIGKILL');
     await cli.exit;
     const list = await nb2prod(['runs', '--json'], workspace);

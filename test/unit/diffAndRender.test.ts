@@ -31,15 +31,16 @@ describe('diffRuns', () => {
     const diff = diffRuns(a, b);
     expect(diff.sameCode).toBe(false);
     expect(diff.cells).toEqual([
-      { kind: 'changed', key: 'cell-2', indexA: 2, indexB: 2 },
-      { kind: 'added', key: 'cell-6', indexA: null, indexB: 6 },
+      { kind: 'changed', key: 'cell-2', id: 'cell-2', indexA: 2, indexB: 2 },
+      { kind: 'added', key: 'cell-6', id: 'cell-6', indexA: null, indexB: 6 },
     ]);
     expect(diff.params).toEqual([
       { kind: 'added', key: 'batch', b: 32 },
       { kind: 'removed', key: 'depth', a: 3 },
       { kind: 'changed', key: 'lr', a: 0.1, b: 0.05 },
     ]);
-    expect(diff.seeds).toEqual([{ kind: 'changed', key: 'numpy @ cell 4, line 1', a: '1', b: '2' }]);
+    // Recorded locations hold the 0-based index (`cell 4`); people read the cell's number.
+    expect(diff.seeds).toEqual([{ kind: 'changed', key: 'numpy @ cell 5, line 1', a: '1', b: '2' }]);
     expect(diff.inputs).toEqual([{ kind: 'changed', key: 'data/churn.csv', a: a.inputs[0]!.sha256, b: b.inputs[0]!.sha256 }]);
     expect(diff.packages).toEqual([
       { kind: 'changed', key: 'pandas', a: '1.5.3', b: '2.0.0' },
@@ -53,6 +54,10 @@ describe('diffRuns', () => {
     ]);
     const text = renderDiff(diff);
     expect(text).toContain('Code: 2 cells differ');
+    // Cells as Jupyter numbers them (index 2 is the third cell), with their ids.
+    expect(text).toContain('~ cell 3 (id cell-2) changed\n');
+    expect(text).toContain('+ cell 7 (id cell-6) added in B');
+    expect(renderDiffHtml(diff)).toMatch(/cell-2<\/td><td>3<\/td><td>3<\/td>/);
     expect(text).toContain('+ batch: 32');
     expect(text).toContain('- scikit-learn: 1.2.1');
   });
@@ -61,7 +66,9 @@ describe('diffRuns', () => {
     const a = makeEnvelope();
     const b = makeEnvelope({ cells: [...DEFAULT_CELLS.slice(0, 4), 'model.fit(X, y)'] });
     for (const run of [a, b]) run.source.cells = run.source.cells.map((c) => ({ ...c, id: null }));
-    expect(diffRuns(a, b).cells).toEqual([{ kind: 'changed', key: '#5', indexA: 5, indexB: 5 }]);
+    const diff = diffRuns(a, b);
+    expect(diff.cells).toEqual([{ kind: 'changed', key: '#5', id: null, indexA: 5, indexB: 5 }]);
+    expect(renderDiff(diff)).toContain('~ cell 6 changed');
   });
 });
 
@@ -87,7 +94,9 @@ describe('renderers', () => {
     expect(page).toContain('numpy.random.rand');
     const text = renderRun(run);
     expect(text).toContain('status    failed — KeyError');
-    expect(text).toContain('Unseeded randomness:\n  numpy.random.rand  at cell 3, line 2');
+    // The recorded `cell 3` is index 3: the fourth cell, whose id the run knows.
+    expect(text).toContain('Unseeded randomness:\n  numpy.random.rand  at cell 4 (id cell-3), line 2');
+    expect(page).toContain('at cell 4 (id cell-3), line 2'.slice(3));
   });
 
   it('format numbers and ages for people', () => {

@@ -7,6 +7,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
+import { cellIdsOf, locationLabel } from '../notebook/cellLabel';
+import { runErrorText } from '../render/format';
 import type { RunStore } from '../store/runStore';
 import type { HashCache } from './fileHash';
 import { trackNotebook, trackScript } from './tracker';
@@ -51,7 +53,7 @@ function replayParams(run: RunEnvelope): Record<string, JsonValue> {
 export function compareRuns(original: RunEnvelope, replay: RunEnvelope, tolerance = 1e-9): ReplayDifference[] {
   const out: ReplayDifference[] = [];
   if (original.status !== replay.status) {
-    out.push({ kind: 'status', subject: 'status', expected: original.status, actual: replay.status, message: `The run ${original.status} originally but ${replay.status} on replay${replay.error ? `: ${replay.error.message}` : ''}.`, severity: 'error' });
+    out.push({ kind: 'status', subject: 'status', expected: original.status, actual: replay.status, message: `The run ${original.status} originally but ${replay.status} on replay${replay.error ? `: ${runErrorText(replay)}` : ''}.`, severity: 'error' });
   }
   const replayInputs = new Map(replay.inputs.map((f) => [f.path, f]));
   for (const input of original.inputs) {
@@ -75,7 +77,7 @@ export function compareRuns(original: RunEnvelope, replay: RunEnvelope, toleranc
   const seedKey = (s: RunEnvelope['seeds'][number]) => `${s.library} @ ${s.location} = ${JSON.stringify(s.value)}`;
   const replaySeeds = new Set(replay.seeds.map(seedKey));
   for (const seed of original.seeds) {
-    if (!replaySeeds.has(seedKey(seed))) out.push({ kind: 'seed', subject: seed.library, expected: JSON.stringify(seed.value), actual: null, message: `Seed ${seed.library}=${JSON.stringify(seed.value)} at ${seed.location} was not set the same way on replay.`, severity: 'error' });
+    if (!replaySeeds.has(seedKey(seed))) out.push({ kind: 'seed', subject: seed.library, expected: JSON.stringify(seed.value), actual: null, message: `Seed ${seed.library}=${JSON.stringify(seed.value)} at ${locationLabel(seed.location, cellIdsOf(original.source.cells))} was not set the same way on replay.`, severity: 'error' });
   }
   for (const [name, metric] of Object.entries(original.metrics)) {
     const now = replay.metrics[name]?.value;

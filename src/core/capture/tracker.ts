@@ -16,6 +16,7 @@ import { ENVELOPE_SCHEMA, type CellRecord, type JsonValue, type RunEnvelope, typ
 import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
 import { newRunId } from '../ids';
+import { cellLabel } from '../notebook/cellLabel';
 import { codeHash, parseNotebook, stripOutputs } from '../notebook/ipynb';
 import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
@@ -29,8 +30,15 @@ export interface TrackProgress {
   /** 1-based position among the code cells, and how many there are. */
   position: number;
   total: number;
-  /** Index of the cell in the notebook. */
+  /** Index of the cell in the notebook (0-based; shown with `cellLabel`). */
   cellIndex: number;
+  /** Its nbformat id, when the notebook has them. */
+  cellId: string | null;
+}
+
+/** "cell 12, 3 of 6 code cells": which cell is running, as the editor numbers it, and how far the run is. */
+export function progressText(p: TrackProgress): string {
+  return `${cellLabel(p.cellIndex, p.cellId)}, ${p.position} of ${p.total} code cells`;
 }
 
 interface CommonOptions {
@@ -368,7 +376,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
         break;
       case 'cell_started': {
         const index = Number(message.index);
-        options.onProgress?.({ position: Number(message.position), total: Number(message.total), cellIndex: index });
+        options.onProgress?.({ position: Number(message.position), total: Number(message.total), cellIndex: index, cellId: byIndex.get(index)?.id ?? null });
         break;
       }
       case 'cell_finished': {

@@ -41,7 +41,15 @@ export function lintCells(cells: readonly SourceCell[], target: LintTarget, opti
         session: options.session ?? null,
         report: (finding) => {
           if (isSuppressed(model, finding.cell, finding.span.from, rule.id)) return;
-          findings.push({ rule: rule.id, severity, message: finding.message, cell: finding.cell, span: finding.span, fixes: finding.fixes ?? [] });
+          findings.push({
+            rule: rule.id,
+            severity,
+            message: finding.message,
+            cell: finding.cell,
+            span: finding.span,
+            fixes: finding.fixes ?? [],
+            ...(finding.related?.length ? { related: finding.related } : {}),
+          });
         },
       });
     } catch (error) {
@@ -59,6 +67,7 @@ export function notebookCells(text: string, file: string): SourceCell[] {
     kind: cell.kind,
     source: cell.source,
     executionCount: cell.executionCount,
+    id: cell.id,
   }));
 }
 

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { sha256Hex } from '../hash';
+import { cellLabel, cellNumber } from '../notebook/cellLabel';
 import type { FileReport, LintRunSummary, ReportedFinding } from './lintFiles';
 import type { Rule, Severity } from './rule';
 
@@ -40,7 +41,9 @@ export function formatJson(reports: readonly FileReport[], summary: LintRunSumma
           rule: f.rule,
           severity: f.severity,
           message: f.message,
-          cell: report.kind === 'notebook' ? f.cell : null,
+          // The cell's number as Jupyter and VS Code show it (1-based, every cell kind counted).
+          cell: report.kind === 'notebook' ? cellNumber(f.cell) : null,
+          cellId: report.kind === 'notebook' ? f.cellId : null,
           // 1-based, as editors show them.
           line: f.start.line + 1,
           column: f.start.character + 1,
@@ -48,6 +51,7 @@ export function formatJson(reports: readonly FileReport[], summary: LintRunSumma
           endColumn: f.end.character + 1,
           fileLine: f.fileLine,
           fixes: f.fixes.map((fix) => fix.title),
+          ...(f.related?.length ? { related: f.related.map((r) => ({ cell: cellNumber(r.cell), cellId: r.cellId, line: r.start.line + 1, column: r.start.character + 1, fileLine: r.fileLine, message: r.message })) } : {}),
         })),
       })),
     },
@@ -74,12 +78,22 @@ export function formatSarif(reports: readonly FileReport[], rules: readonly Rule
               ? { startLine: finding.start.line + 1, startColumn: finding.start.character + 1, endLine: finding.end.line + 1, endColumn: finding.end.character + 1 }
               : { startLine: finding.fileLine },
           },
-          ...(report.kind === 'notebook' ? { logicalLocations: [{ name: `cell ${finding.cell + 1}`, kind: 'module' }] } : {}),
+          ...(report.kind === 'notebook' ? { logicalLocations: [cellLocation(finding.cell, finding.cellId)] } : {}),
         },
       ],
+      ...(report.kind === 'notebook' && finding.related?.length
+        ? {
+            relatedLocations: finding.related.map((related, id) => ({
+              id,
+              message: { text: related.message },
+              physicalLocation: { artifactLocation: { uri: artifactUri(report.path, cwd), uriBaseId: 'SRCROOT' }, region: { startLine: related.fileLine } },
+              logicalLocations: [cellLocation(related.cell, related.cellId)],
+            })),
+          }
+        : {}),
       partialFingerprints: { 'nb2prod/v1': fingerprint(report, finding) },
       ...(report.kind === 'notebook'
-        ? { properties: { cell: finding.cell, cellLine: finding.start.line + 1, cellColumn: finding.start.character + 1 } }
+        ? { properties: { cell: cellNumber(finding.cell), cellId: finding.cellId, cellLine: finding.start.line + 1, cellColumn: finding.start.character + 1 } }
         : {}),
     })),
   );
@@ -122,7 +136,13 @@ export function formatSarif(reports: readonly FileReport[], rules: readonly Rule
 
 function where(report: FileReport, finding: ReportedFinding): string {
   const position = `${finding.start.line + 1}:${finding.start.character + 1}`;
-  return report.kind === 'notebook' ? `cell ${finding.cell + 1} ${position}` : position;
+  // Ids are long (JupyterLab writes UUIDs) and stay in JSON and SARIF; the column keeps the number.
+  return report.kind === 'notebook' ? `${cellLabel(finding.cell)} ${position}` : position;
+}
+
+/** SARIF logical location of a cell: named as the editor numbers it, with its id when it has one. */
+function cellLocation(cell: number, id: string | null): { name: string; kind: string; fullyQualifiedName?: string } {
+  return { name: cellLabel(cell), kind: 'module', ...(id ? { fullyQualifiedName: `${cellLabel(cell)} id ${id}` } : {}) };
 }
 
 export function displayPath(file: string, cwd: string): string {
@@ -139,7 +159,10 @@ function pathToFileUri(file: string): string {
   return `file://${file.split(path.sep).map(encodeURIComponent).join('/')}`;
 }
 
-/** Stable across edits elsewhere in the file: rule and message (which names the thing), not lines. */
+/**
+ * Stable across edits elsewhere in the file: rule and message (which names the thing), not lines.
+ * The cell enters as its 0-based index, as it always has, so alerts keep their identity.
+ */
 function fingerprint(report: FileReport, finding: ReportedFinding): string {
   return sha256Hex(`${finding.rule}\0${finding.message}\0${report.kind === 'notebook' ? finding.cell : ''}`).slice(0, 32);
 }

@@ -11,7 +11,7 @@ import { type LintConfig, isExcluded } from './config';
 import { cellsOf, lintCells, targetKind } from './engine';
 import { type LineCharacter, positionAt } from './positions';
 import type { ProjectScanner } from './project/scan';
-import type { Finding, LintTarget, Rule, Severity } from './rule';
+import type { Finding, LintTarget, RelatedLocation, Rule, Severity } from './rule';
 
 /** Larger files are refused rather than read into memory. A notebook with big outputs is fine. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -19,11 +19,14 @@ export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 /** Folders never descended into: tool state, environments, caches. */
 const SKIPPED_DIRS = new Set(['node_modules', '__pycache__', 'site-packages', '.ipynb_checkpoints']);
 
-export interface ReportedFinding extends Finding {
+export interface ReportedFinding extends Omit<Finding, 'related'> {
   start: LineCharacter;
   end: LineCharacter;
   /** 1-based line in the file itself (for notebooks: the JSON line holding that source line). */
   fileLine: number;
+  /** The nbformat id of the finding's cell, when the notebook has cell ids. */
+  cellId: string | null;
+  related?: Array<RelatedLocation & { start: LineCharacter; fileLine: number; cellId: string | null }>;
 }
 
 export interface FileReport {
@@ -108,12 +111,19 @@ export async function lintFile(file: string, options: LintFileOptions): Promise<
     const project = await options.scanner.forFile(file);
     const result = lintCells(cells, target, { project, config: options.config, rules: options.rules });
     const lineMap = kind === 'notebook' ? notebookLineMap(text) : null;
-    report.findings = result.findings.map((finding) => {
+    const fileLineOf = (cell: number, line: number): number => (lineMap ? (lineMap[cell]?.[line] ?? lineMap[cell]?.at(-1) ?? 1) : line + 1);
+    report.findings = result.findings.map(({ related, ...finding }) => {
       const source = cells[finding.cell]!.source;
       const start = positionAt(source, finding.span.from);
       const end = positionAt(source, finding.span.to);
-      const fileLine = lineMap ? (lineMap[finding.cell]?.[start.line] ?? lineMap[finding.cell]?.at(-1) ?? 1) : start.line + 1;
-      return { ...finding, start, end, fileLine };
+      const reported: ReportedFinding = { ...finding, start, end, fileLine: fileLineOf(finding.cell, start.line), cellId: cells[finding.cell]!.id ?? null };
+      if (related?.length) {
+        reported.related = related.map((r) => {
+          const at = positionAt(cells[r.cell]!.source, r.span.from);
+          return { ...r, start: at, fileLine: fileLineOf(r.cell, at.line), cellId: cells[r.cell]!.id ?? null };
+        });
+      }
+      return reported;
     });
     report.ruleFailures = result.ruleFailures;
   } catch (error) {

@@ -19,6 +19,8 @@ export interface SourceCell {
   source: string;
   /** The `[n]` beside the cell; null when it never ran (or outputs were cleared). */
   executionCount: number | null;
+  /** The nbformat 4.5 cell id, when the notebook has them (reports name the cell with it). */
+  id?: string | null;
 }
 
 export interface Position {

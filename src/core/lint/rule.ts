@@ -46,6 +46,14 @@ export interface Fix {
   preferred?: boolean;
 }
 
+/** Another place that is part of a finding (the other cells of a notebook-level finding). */
+export interface RelatedLocation {
+  /** Position of the cell in the notebook. */
+  cell: number;
+  span: Span;
+  message: string;
+}
+
 export interface Finding {
   rule: RuleId;
   severity: Severity;
@@ -54,6 +62,8 @@ export interface Finding {
   cell: number;
   span: Span;
   fixes: Fix[];
+  /** Other places the finding is about (the editor links them; SARIF's relatedLocations). */
+  related?: RelatedLocation[];
 }
 
 /** What the editor knows about the live kernel session (absent in the CLI). */
@@ -73,7 +83,7 @@ export interface RuleContext {
   model: NotebookModel;
   project: ProjectInfo;
   session: SessionInfo | null;
-  report(finding: { cell: number; span: Span; message: string; fixes?: Fix[] }): void;
+  report(finding: { cell: number; span: Span; message: string; fixes?: Fix[]; related?: RelatedLocation[] }): void;
 }
 
 export interface Rule {

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { compareRuns } from '../capture/replay';
 import type { RunEnvelope } from '../envelope';
+import { cellIdsOf, cellLabel, locationLabel } from '../notebook/cellLabel';
 import { DEFAULT_CONFIG } from '../lint/config';
 import { lintFile } from '../lint/lintFiles';
 import { normalizeDistributionName } from '../lint/project';
@@ -110,8 +111,9 @@ const seeds: ItemDefinition = {
     for (const run of latest) {
       if (run.unseeded.length) {
         const first = run.unseeded[0]!;
-        problems.push(`${run.source.path} drew randomness without a seed: ${run.unseeded.map((u) => `${u.call} at ${u.location}`).slice(0, 3).join('; ')}${run.unseeded.length > 3 ? ` and ${run.unseeded.length - 3} more` : ''}`);
-        evidence.push(runRef(run, `${first.call} at ${first.location}`));
+        const idOf = cellIdsOf(run.source.cells);
+        problems.push(`${run.source.path} drew randomness without a seed: ${run.unseeded.map((u) => `${u.call} at ${locationLabel(u.location, idOf)}`).slice(0, 3).join('; ')}${run.unseeded.length > 3 ? ` and ${run.unseeded.length - 3} more` : ''}`);
+        evidence.push(runRef(run, `${first.call} at ${locationLabel(first.location, idOf)}`));
       } else evidence.push(runRef(run, run.seeds.length ? `seeds ${run.seeds.map((s) => `${s.library}=${JSON.stringify(s.value)}`).join(', ')}` : 'no randomness drawn'));
     }
     if (problems.length) {
@@ -130,7 +132,7 @@ async function seedsFromLint(facts: ReadinessFacts): Promise<ItemResult> {
   for (const file of code) {
     const report = await lintFile(path.join(facts.root, file), { config: DEFAULT_CONFIG, rules: [unseededRandom], scanner });
     for (const finding of report.findings.slice(0, 3)) {
-      const where = report.kind === 'notebook' ? `cell ${finding.cell + 1}, line ${finding.start.line + 1}` : `line ${finding.start.line + 1}`;
+      const where = report.kind === 'notebook' ? `${cellLabel(finding.cell, finding.cellId)}, line ${finding.start.line + 1}` : `line ${finding.start.line + 1}`;
       evidence.push({ kind: 'file', path: file, line: finding.fileLine, label: `${file} ${where}: ${finding.message}` });
     }
   }

@@ -1,4 +1,7 @@
 /** Small formatters shared by the CLI text output, the Runs view and the run page. */
+import type { CellChange } from '../diff';
+import type { RunEnvelope } from '../envelope';
+import { cellIdsOf, cellLabel } from '../notebook/cellLabel';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -69,4 +72,19 @@ export function keyMetrics(metrics: Record<string, number>, preferred: readonly 
   const chosen = preferred.filter((name) => name in metrics);
   const names = chosen.length ? chosen : Object.keys(metrics).sort().slice(0, count);
   return names.map((name) => [name, metrics[name]!]);
+}
+
+/** One changed code cell of a run diff: "cell 6 (id 1a2b) changed, was cell 5 in A". */
+export function cellChangeText(change: CellChange): string {
+  if (change.kind === 'added') return `${cellLabel(change.indexB!, change.id)} added in B`;
+  if (change.kind === 'removed') return `${cellLabel(change.indexA!, change.id)} of A removed`;
+  const moved = change.indexA !== change.indexB ? `, was ${cellLabel(change.indexA!)} in A` : '';
+  return `${cellLabel(change.indexB!, change.id)} changed${moved}`;
+}
+
+/** Where a run failed and why, in one line: "in cell 5 (id 1a2b): ValueError: bad input". */
+export function runErrorText(run: Pick<RunEnvelope, 'error' | 'source'>): string {
+  if (!run.error) return '';
+  const cell = run.error.cell;
+  return cell === undefined ? run.error.message : `in ${cellLabel(cell, cellIdsOf(run.source.cells)(cell))}: ${run.error.message}`;
 }

@@ -5,6 +5,7 @@
  */
 import type { Change, RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
+import { cellIdsOf, cellLabel, cellNumber, locationLabel } from '../notebook/cellLabel';
 import { formatAge, formatBytes, formatDuration, formatNumber, formatPercent, formatSigned, shortHash } from './format';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -85,8 +86,9 @@ export function renderRunHtml(run: RunEnvelope, now: number = Date.now()): strin
       </dl>
     </header>`;
 
+  const idOf = cellIdsOf(run.source.cells);
   const errorBlock = run.error
-    ? html`<section id="error" class="error"><h2>Error</h2><p>${run.error.message}${run.error.cell !== undefined ? ` (cell ${run.error.cell})` : ''}</p>${run.error.traceback ? html`<pre>${run.error.traceback}</pre>` : ''}</section>`
+    ? html`<section id="error" class="error"><h2>Error</h2><p>${run.error.message}${run.error.cell !== undefined ? ` (in ${cellLabel(run.error.cell, idOf(run.error.cell))})` : ''}</p>${run.error.traceback ? html`<pre>${run.error.traceback}</pre>` : ''}</section>`
     : raw('');
 
   const metricsBlock = metrics.length
@@ -110,9 +112,9 @@ export function renderRunHtml(run: RunEnvelope, now: number = Date.now()): strin
     : empty('No params were recorded.');
 
   const seedsBlock = html`${run.seeds.length
-    ? tableOf(['Library', 'Seed', 'Where'], run.seeds.map((s) => [text(s.library), html`<code>${jsonText(s.value)}</code>`, text(s.location)]))
+    ? tableOf(['Library', 'Seed', 'Where'], run.seeds.map((s) => [text(s.library), html`<code>${jsonText(s.value)}</code>`, text(locationLabel(s.location, idOf))]))
     : empty('No seeds were set.')}${run.unseeded.length
-    ? html`<div class="callout warn"><strong>Randomness used without a seed</strong>${tableOf(['Call', 'Where'], run.unseeded.map((u) => [html`<code>${u.call}</code>`, text(u.location)]))}</div>`
+    ? html`<div class="callout warn"><strong>Randomness used without a seed</strong>${tableOf(['Call', 'Where'], run.unseeded.map((u) => [html`<code>${u.call}</code>`, text(locationLabel(u.location, idOf))]))}</div>`
     : ''}`;
 
   const inputsBlock = run.inputs.length
@@ -142,7 +144,7 @@ export function renderRunHtml(run: RunEnvelope, now: number = Date.now()): strin
   const cellsBlock = run.source.cells.length
     ? tableOf(
         ['Cell', 'Status', 'Time', 'sha256'],
-        run.source.cells.map((c) => [text(c.index), html`<span class="status-${c.status}">${c.status}</span>`, text(c.durationMs === null ? '' : formatDuration(c.durationMs)), hashCell(c.sha256)]),
+        run.source.cells.map((c) => [html`${cellNumber(c.index)}${c.id ? html` <code>${c.id}</code>` : ''}`, html`<span class="status-${c.status}">${c.status}</span>`, text(c.durationMs === null ? '' : formatDuration(c.durationMs)), hashCell(c.sha256)]),
       )
     : null;
 
@@ -199,7 +201,7 @@ export function renderDiffHtml(diff: RunDiff): string {
     'cells',
     'Code cells',
     diff.cells.length
-      ? tableOf(['', 'Cell', 'In A', 'In B'], diff.cells.map((c) => [html`<span class="change change-${c.kind}">${c.kind}</span>`, text(c.key), text(c.indexA ?? ''), text(c.indexB ?? '')]), 'diff')
+      ? tableOf(['', 'Cell id', 'Cell in A', 'Cell in B'], diff.cells.map((c) => [html`<span class="change change-${c.kind}">${c.kind}</span>`, text(c.id ?? ''), text(c.indexA === null ? '' : cellNumber(c.indexA)), text(c.indexB === null ? '' : cellNumber(c.indexB))]), 'diff')
       : empty('No code cell differs.'),
     diff.cells.length,
   );

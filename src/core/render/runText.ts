@@ -3,7 +3,8 @@ import type { Change, RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import type { RunSummary } from '../store/runIndex';
 import type { StoreProblem } from '../store/runStore';
-import { formatAge, formatBytes, formatDuration, formatNumber, formatPercent, formatSigned, keyMetrics, shortHash } from './format';
+import { cellIdsOf, cellLabel, locationLabel } from '../notebook/cellLabel';
+import { cellChangeText, formatAge, formatBytes, formatDuration, formatNumber, formatPercent, formatSigned, keyMetrics, shortHash } from './format';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -67,8 +68,9 @@ export function renderRun(run: RunEnvelope, now: number = Date.now()): string {
   const params = Object.entries(run.params);
   out.push(...section('Params', params.filter(([k]) => run.paramSources?.[k] !== 'autolog').map(paramLine)));
   out.push(...section('Estimator params (autologged at fit)', params.filter(([k]) => run.paramSources?.[k] === 'autolog').map(paramLine)));
-  out.push(...section('Seeds', run.seeds.map((s) => `${s.library} = ${json(s.value)}  at ${s.location}`)));
-  out.push(...section('Unseeded randomness', run.unseeded.map((u) => `${u.call}  at ${u.location}`)));
+  const idOf = cellIdsOf(run.source.cells);
+  out.push(...section('Seeds', run.seeds.map((s) => `${s.library} = ${json(s.value)}  at ${locationLabel(s.location, idOf)}`)));
+  out.push(...section('Unseeded randomness', run.unseeded.map((u) => `${u.call}  at ${locationLabel(u.location, idOf)}`)));
   out.push(...section('Inputs', run.inputs.map((f) => `${f.path}  ${shortHash(f.sha256)}  ${formatBytes(f.bytes)}${f.profile ? `  ${f.profile.rows} rows × ${f.profile.columns.length} columns` : ''}`)));
   out.push(...section('Outputs', run.outputs.map((f) => `${f.path}  ${shortHash(f.sha256)}  ${formatBytes(f.bytes)}`)));
   out.push(...section('Artifacts', run.artifacts.map((f) => `${f.path}  (${f.kind})  ${shortHash(f.sha256)}  ${formatBytes(f.bytes)}`)));
@@ -88,7 +90,7 @@ export function renderRun(run: RunEnvelope, now: number = Date.now()): string {
     out.push(
       ...section(
         'Cells',
-        run.source.cells.map((c) => `[${c.index}] ${c.status.padEnd(9)} ${c.durationMs === null ? '' : formatDuration(c.durationMs).padStart(8)}  ${shortHash(c.sha256)}`),
+        run.source.cells.map((c) => `${cellLabel(c.index).padEnd(9)} ${c.status.padEnd(9)} ${c.durationMs === null ? '' : formatDuration(c.durationMs).padStart(8)}  ${shortHash(c.sha256)}${c.id ? `  id ${c.id}` : ''}`),
       ),
     );
   }
@@ -112,7 +114,7 @@ export function renderDiff(diff: RunDiff): string {
   out.push('', diff.sameCode ? 'Code: identical' : `Code: ${diff.cells.length} cell${diff.cells.length === 1 ? '' : 's'} differ`);
   out.push(
     ...diff.cells.map(
-      (c) => `  ${c.kind === 'added' ? '+' : c.kind === 'removed' ? '-' : '~'} cell ${c.key} (${c.kind}${c.indexB !== null ? `, now cell ${c.indexB}` : `, was cell ${c.indexA}`})`,
+      (c) => `  ${c.kind === 'added' ? '+' : c.kind === 'removed' ? '-' : '~'} ${cellChangeText(c)}`,
     ),
   );
   out.push(...section('Params', changeLines(diff.params, str)));

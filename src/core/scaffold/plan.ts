@@ -11,6 +11,7 @@
 import { BUILTIN_NAMES, cachedAnalyze, NotebookModel, type Position, type SourceCell } from '../lint/model';
 import type { CallFact, CellFacts, Expr, TopStatement } from '../lint/python/analyze';
 import { lineOfOffset } from '../lint/positions';
+import { cellNumber } from '../notebook/cellLabel';
 import type { NotebookCell } from '../notebook/ipynb';
 
 export interface ScaffoldProblem {
@@ -100,11 +101,11 @@ export function planScaffold(cells: readonly NotebookCell[]): ScaffoldPlan {
   for (const { cell, facts } of model.codeCells()) {
     if (facts.syntaxErrors.length) {
       const error = facts.syntaxErrors[0]!;
-      plan.problems.push({ code: 'syntax-error', cell, message: `Cell ${cell + 1}, line ${lineOfOffset(facts.source, error.span.from) + 1}: ${error.message} Fix it so the notebook runs.` });
+      plan.problems.push({ code: 'syntax-error', cell, message: `Cell ${cellNumber(cell)}, line ${lineOfOffset(facts.source, error.span.from) + 1}: ${error.message} Fix it so the notebook runs.` });
     }
     if (facts.starImport) {
       const star = facts.imports.find((i) => i.star)!;
-      plan.problems.push({ code: 'star-import', cell, message: `Cell ${cell + 1} has \`from ${star.module} import *\`: import the names it uses explicitly, so the generated code knows where each one comes from.` });
+      plan.problems.push({ code: 'star-import', cell, message: `Cell ${cellNumber(cell)} has \`from ${star.module} import *\`: import the names it uses explicitly, so the generated code knows where each one comes from.` });
     }
   }
   if (plan.problems.length) return plan;
@@ -170,7 +171,7 @@ function findModelAndData(model: NotebookModel, plan: ScaffoldPlan, code: Map<nu
   const xArg = fit.call.args[0]?.value;
   const yArg = fit.call.args[1]?.value;
   if (xArg?.kind !== 'name') {
-    plan.problems.push({ code: 'no-data', cell: fit.cell, message: `Cell ${fit.cell + 1}: give \`${fit.variable}.fit\` a variable as its first argument (\`X_train\`), so nb2prod can follow where the features come from.` });
+    plan.problems.push({ code: 'no-data', cell: fit.cell, message: `Cell ${cellNumber(fit.cell)}: give \`${fit.variable}.fit\` a variable as its first argument (\`X_train\`), so nb2prod can follow where the features come from.` });
     return;
   }
   let matrix = xArg.name;
@@ -406,7 +407,7 @@ function mutatedName(facts: CellFacts, statement: TopStatement): string | null {
 function dropNonProductionCode(model: NotebookModel, entry: CellCode, plan: ScaffoldPlan): void {
   const { cell, facts } = entry;
   if (!facts.isPython) {
-    plan.notes.push({ cell, message: `Cell ${cell + 1} is a \`%%${facts.magics[0]?.command.split(/\s+/)[0] ?? ''}\` cell, not Python: left out; port it to Python if the pipeline needs it.` });
+    plan.notes.push({ cell, message: `Cell ${cellNumber(cell)} is a \`%%${facts.magics[0]?.command.split(/\s+/)[0] ?? ''}\` cell, not Python: left out; port it to Python if the pipeline needs it.` });
     entry.edits.push({ from: 0, to: facts.source.length, text: '' });
     return;
   }
@@ -414,7 +415,7 @@ function dropNonProductionCode(model: NotebookModel, entry: CellCode, plan: Scaf
     const text = facts.source.slice(magic.from, magic.to).trim();
     const what = magic.kind === 'shell' ? 'shell command' : 'magic';
     const why = /^%?\s*(pip|conda)\s+install/.test(text) || /^!\s*(pip|conda)\s+install/.test(text) ? 'dependencies are pinned in requirements.txt' : magic.kind === 'shell' ? 'run it outside the pipeline, or port it to Python' : 'IPython only';
-    plan.notes.push({ cell, message: `Cell ${cell + 1}: left out the ${what} \`${text}\` (${why}).` });
+    plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out the ${what} \`${text}\` (${why}).` });
     // A cell magic's first line is cut; its Python body stays.
     entry.edits.push({ from: magic.from, to: magic.to, text: '' });
   }
@@ -430,7 +431,7 @@ function dropNonProductionCode(model: NotebookModel, entry: CellCode, plan: Scaf
     if (!dropped) continue;
     // The slice may already have replaced this statement: then it is not a display.
     if (entry.edits.some((e) => e.from === statement.span.from)) continue;
-    plan.notes.push({ cell, message: `Cell ${cell + 1}: left out \`${oneLine(text)}\` (${dropped}).` });
+    plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out \`${oneLine(text)}\` (${dropped}).` });
     entry.edits.push({ from: statement.span.from, to: statement.span.to, text: '' });
   }
 }

@@ -251,6 +251,15 @@ export class NotebookLinter implements vscode.Disposable {
     const diagnostic = new vscode.Diagnostic(range, finding.message, SEVERITY[finding.severity]);
     diagnostic.source = 'nb2prod';
     diagnostic.code = { value: finding.rule, target: vscode.Uri.joinPath(this.extensionUri, 'docs', 'rules', `${finding.rule}.md`) };
+    if (notebook && finding.related?.length) {
+      diagnostic.relatedInformation = finding.related.flatMap((related) => {
+        if (related.cell >= notebook.cellCount) return [];
+        const other = notebook.cellAt(related.cell).document;
+        const from = positionAt(other.getText(), related.span.from);
+        const to = positionAt(other.getText(), related.span.to);
+        return [new vscode.DiagnosticRelatedInformation(new vscode.Location(other.uri, new vscode.Range(from.line, from.character, to.line, to.character)), related.message)];
+      });
+    }
     return { finding, diagnostic, document, notebook, version: document.version };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outOfOrderExecution, unexecutedCell } from '../../../src/core/lint/rules/executionOrder';
+import { longestInOrder, outOfOrderExecution, unexecutedCell } from '../../../src/core/lint/rules/executionOrder';
 import { modifiedAfterRun } from '../../../src/core/lint/rules/modifiedAfterRun';
 import { undefinedName } from '../../../src/core/lint/rules/undefinedName';
 import { flagged, lintNotebook, lintScript, where } from './lintHelpers';
@@ -16,6 +16,38 @@ describe('out-of-order-execution', () => {
     expect(where(result)).toEqual(['3:0:0 out-of-order-execution']);
     expect(flagged(result, result.findings[0]!)).toBe('df.describe()');
     expect(result.findings[0]!.message).toContain('[3], before cell 2 above it ran as [5]');
+  });
+
+  it('is one finding per notebook, at the first cell out of order, listing the cells and linking the others', () => {
+    // Cells 1–2 re-run after the rest; 20 cells ran in order below them.
+    const cells = [{ source: 'x = 0', count: 40 }, { source: 'y = 0', count: 41 }, ...Array.from({ length: 20 }, (_, i) => ({ source: `v${i} = ${i}`, count: i + 1 }))];
+    const result = lintNotebook([outOfOrderExecution], cells);
+    expect(where(result)).toEqual(['0:0:0 out-of-order-execution']);
+    const [finding] = result.findings;
+    expect(finding!.message).toBe(
+      'Cells ran out of order (2 cells): cell 1 ran as [40], after cell 3 below it ran as [1]; cell 2 ran as [41], after cell 3 below it ran as [1]. The saved outputs come from that order, not from top to bottom. Restart the kernel and Run All.',
+    );
+    expect(finding!.related).toEqual([{ cell: 1, span: { from: 0, to: 5 }, message: 'Cell 2 ran as [41], after cell 3 below it ran as [1]' }]);
+  });
+
+  it('names the fewest cells: one cell re-run at the end is that cell, not every cell below it', () => {
+    const cells = Array.from({ length: 30 }, (_, i) => ({ source: `v${i} = ${i}`, count: i === 4 ? 31 : i + 1 }));
+    const result = lintNotebook([outOfOrderExecution], cells);
+    expect(where(result)).toEqual(['4:0:0 out-of-order-execution']);
+    expect(result.findings[0]!.message).toMatch(/^Cell 5 ran as \[31\], after cell 6 below it ran as \[6\]:/);
+  });
+
+  it('spells out three cells and counts the rest', () => {
+    const cells = [...Array.from({ length: 8 }, (_, i) => ({ source: `v${i} = ${i}`, count: 20 + i })), ...Array.from({ length: 10 }, (_, i) => ({ source: `w${i} = ${i}`, count: i + 1 }))];
+    const [finding] = lintNotebook([outOfOrderExecution], cells).findings;
+    expect(finding!.message).toMatch(/^Cells ran out of order \(8 cells\): cell 1 ran as \[20\].*; cell 2 .*; cell 3 ran as \[22\], after cell 9 below it ran as \[1\]; and 5 more\. The saved outputs/);
+    expect(finding!.related).toHaveLength(7);
+  });
+
+  it('keeps the cells higher up when two orders are as long, and counts ties as in order', () => {
+    expect([...longestInOrder([{ cell: 0, count: 1 }, { cell: 1, count: 5 }, { cell: 2, count: 3 }, { cell: 3, count: 6 }])].sort()).toEqual([0, 1, 3]);
+    expect(longestInOrder([{ cell: 0, count: 2 }, { cell: 1, count: 2 }, { cell: 2, count: 3 }]).size).toBe(3);
+    expect(longestInOrder([]).size).toBe(0);
   });
 
   it('accepts increasing counts with gaps, unrun cells and a notebook that never ran', () => {
@@ -39,6 +71,24 @@ describe('unexecuted-cell', () => {
     expect(where(result)).toEqual(['1:0:0 unexecuted-cell', '3:0:0 unexecuted-cell']);
     expect(result.findings[0]!.message).toContain('above cells that did');
     expect(result.findings[0]!.severity).toBe('info');
+  });
+
+  it('reports the cells below the last one that ran once, as a notebook not run to the end', () => {
+    const result = lintNotebook([unexecutedCell], [
+      { source: 'a = 1', count: 1 },
+      { source: 'b = 2', count: null },
+      { source: 'c = 3', count: 2 },
+      { source: 'd = 4', count: null },
+      { source: '## More', kind: 'markdown' },
+      { source: 'e = 5', count: null },
+      { source: 'f = 6', count: null },
+    ]);
+    expect(where(result)).toEqual(['1:0:0 unexecuted-cell', '3:0:0 unexecuted-cell']);
+    expect(result.findings[1]!.message).toMatch(/^This cell and the 2 code cells below it \(cells 4–7\) never ran, below the cells that did: the notebook was saved before it ran to the end/);
+    expect(result.findings[1]!.related!.map((r) => [r.cell, r.message])).toEqual([
+      [5, 'Cell 6 never ran.'],
+      [6, 'Cell 7 never ran.'],
+    ]);
   });
 
   it('ignores empty cells, markdown and notebooks saved without outputs', () => {

@@ -61,7 +61,8 @@ describe('seeds', () => {
     await p.addRun({}, { unseeded: [{ library: 'sklearn', call: 'sklearn.model_selection.train_test_split', location: 'cell 5, line 1' }] });
     const item = await p.item('seeds');
     expect(item.status).toBe('fail');
-    expect(item.summary).toContain('train_test_split at cell 5, line 1');
+    // Recorded as index 5; shown as the sixth cell, with its id.
+    expect(item.summary).toContain('train_test_split at cell 6 (id cell-5), line 1');
     expect(item.fix).toMatch(/random_state/);
   });
   it('judges the latest run only: an old unseeded run does not count', async () => {
