@@ -2,10 +2,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors';
-import { type LintConfig, loadLintConfig } from '../core/lint/config';
 import { formatJson, formatSarif, formatText, type LintFormat } from '../core/lint/format';
-import { collectFiles, type FileReport, lintFile, summarize } from '../core/lint/lintFiles';
-import { findProjectRoot, ProjectScanner } from '../core/lint/project/scan';
+import { type FileReport, LintSession, summarize } from '../core/lint/lintFiles';
 import { ALL_RULES } from '../core/lint/rules';
 import type { Command } from './command';
 
@@ -46,29 +44,13 @@ Options:
       if (!FORMATS.includes(format)) throw new UserError('usage', `--format must be one of ${FORMATS.join(', ')}`);
       const paths = positionals.length ? positionals : ['.'];
 
-      const configs = new Map<string, LintConfig>();
-      const configFor = (file: string): LintConfig => {
-        const dir = path.dirname(file);
-        let config = configs.get(dir);
-        if (!config) {
-          config = loadLintConfig(dir, findProjectRoot(dir, io.cwd));
-          configs.set(dir, config);
-        }
-        return config;
-      };
-      const { files, missing } = await collectFiles(paths, io.cwd, configFor);
+      const session = new LintSession(io.cwd, { rules: ALL_RULES, useGit: true });
+      const { files, missing } = await session.collect(paths);
       if (missing.length) throw new UserError('usage', `no such file or folder: ${missing.join(', ')}`);
 
-      const scanners = new Map<string, ProjectScanner>();
       const reports: FileReport[] = [];
       for (const file of files) {
-        const root = findProjectRoot(path.dirname(file), io.cwd);
-        let scanner = scanners.get(root);
-        if (!scanner) {
-          scanner = new ProjectScanner(root, { useGit: true });
-          scanners.set(root, scanner);
-        }
-        const report = await lintFile(file, { config: configFor(file), rules: ALL_RULES, scanner });
+        const report = await session.lint(file);
         for (const failure of report.ruleFailures) io.stderr(`nb2prod lint: internal error in rule ${failure.rule} on ${file} (please report it):\n${failure.message}\n`);
         reports.push(report);
       }

@@ -7,10 +7,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isUserError } from '../errors';
-import { type LintConfig, isExcluded } from './config';
+import { type LintConfig, isExcluded, loadLintConfig } from './config';
 import { cellsOf, lintCells, targetKind } from './engine';
 import { type LineCharacter, positionAt } from './positions';
-import type { ProjectScanner } from './project/scan';
+import { findProjectRoot, ProjectScanner } from './project/scan';
 import type { Finding, LintTarget, RelatedLocation, Rule, Severity } from './rule';
 
 /** Larger files are refused rather than read into memory. A notebook with big outputs is fine. */
@@ -132,6 +132,46 @@ export async function lintFile(file: string, options: LintFileOptions): Promise<
     report.error = error.message.replace(`${file} `, '').replace(/^is /, '');
   }
   return report;
+}
+
+/**
+ * One lint of files on disk as `nb2prod lint` runs it: each folder's project config (read once
+ * per folder) and one project scanner per project root (git asked once per root). The CLI and
+ * the precision harness (bench/lintCorpus.ts) both lint through it, so they measure the same.
+ */
+export class LintSession {
+  private readonly configs = new Map<string, LintConfig>();
+  private readonly scanners = new Map<string, ProjectScanner>();
+
+  constructor(
+    private readonly cwd: string,
+    private readonly options: { rules: readonly Rule[]; useGit: boolean },
+  ) {}
+
+  /** The config for a file: the nearest nb2prod.toml / pyproject.toml; throws a UserError when invalid. */
+  configFor(file: string): LintConfig {
+    const dir = path.dirname(file);
+    let config = this.configs.get(dir);
+    if (!config) {
+      config = loadLintConfig(dir, findProjectRoot(dir, this.cwd));
+      this.configs.set(dir, config);
+    }
+    return config;
+  }
+
+  collect(paths: readonly string[]): Promise<{ files: string[]; missing: string[] }> {
+    return collectFiles(paths, this.cwd, (file) => this.configFor(file));
+  }
+
+  lint(file: string): Promise<FileReport> {
+    const root = findProjectRoot(path.dirname(file), this.cwd);
+    let scanner = this.scanners.get(root);
+    if (!scanner) {
+      scanner = new ProjectScanner(root, { useGit: this.options.useGit });
+      this.scanners.set(root, scanner);
+    }
+    return lintFile(file, { config: this.configFor(file), rules: this.options.rules, scanner });
+  }
 }
 
 export function summarize(reports: readonly FileReport[]): LintRunSummary {
