@@ -178,6 +178,10 @@ export function buildReport(
   };
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function ms(value: number): string {
   return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`;
 }
@@ -186,8 +190,10 @@ function ms(value: number): string {
 export function formatCorpusReport(report: CorpusReport): string {
   const lines: string[] = [];
   const { severities: s, time } = report;
-  lines.push(`${report.root}: ${report.files} files linted in ${ms(time.totalMs)} (per file p50 ${ms(time.p50Ms)}, p90 ${ms(time.p90Ms)}, max ${ms(time.maxMs)}${time.slowest ? `: ${time.slowest}` : ''})`);
-  lines.push(`${report.findings} findings${report.sample.rule ? ` of ${report.sample.rule}` : ''}: ${s.error} errors, ${s.warning} warnings, ${s.info} notes; ${report.fileErrors.length} files not linted`);
+  lines.push(`${report.root}: ${plural(report.files, 'file')} linted in ${ms(time.totalMs)} (per file p50 ${ms(time.p50Ms)}, p90 ${ms(time.p90Ms)}, max ${ms(time.maxMs)}${time.slowest ? `: ${time.slowest}` : ''})`);
+  lines.push(
+    `${plural(report.findings, 'finding')}${report.sample.rule ? ` of ${report.sample.rule}` : ''}: ${plural(s.error, 'error')}, ${plural(s.warning, 'warning')}, ${plural(s.info, 'note')}; ${plural(report.fileErrors.length, 'file')} not linted`,
+  );
   if (report.rules.length) {
     const width = Math.max(4, ...report.rules.map((r) => r.rule.length));
     lines.push('', `${'rule'.padEnd(width)}  ${'total'.padStart(5)}  ${'error'.padStart(5)}  ${'warning'.padStart(7)}  ${'info'.padStart(5)}  ${'files'.padStart(5)}`);

@@ -20,8 +20,14 @@ Rules, severities and excluded files come from the nearest nb2prod.toml ([lint])
 pyproject.toml ([tool.nb2prod.lint]) above each file. A finding on a line ending in
 "# nb2prod: ignore[RULE]" is suppressed. See docs/rules/ for each rule.
 
-Exit status: 0 when there are no errors (warnings and notes are fine), 1 when a
-finding has severity error or a file could not be linted, 2 for a usage error.
+Cells are numbered as Jupyter and VS Code number them (cell 1 is the first cell,
+markdown cells included). JSON findings give that number as "cell", the nbformat
+id as "cellId", 1-based "line"/"column" in the cell and "fileLine" in the file;
+a finding about several cells lists the others in "related".
+
+Exit status: 0 when there are no errors (warnings and notes never fail it), 1
+when a finding has severity error or a file could not be linted, 2 for a usage
+error.
 
 Options:
   --format F         text (default), json, or sarif (SARIF 2.1.0, for code scanning)

@@ -86,8 +86,9 @@ function cellChanges(a: RunEnvelope, b: RunEnvelope): CellChange[] {
 }
 
 function seedMap(run: RunEnvelope): Map<string, string> {
-  // Several seeds of one library are distinguished by where they were set (keys are shown).
-  return new Map(run.seeds.map((s) => [`${s.library} @ ${locationLabel(s.location)}`, JSON.stringify(s.value)]));
+  // Several seeds of one library are distinguished by where they were set (as recorded:
+  // renderers show the location with `locationKey`).
+  return new Map(run.seeds.map((s) => [`${s.library} @ ${s.location}`, JSON.stringify(s.value)]));
 }
 
 function gitMap(run: RunEnvelope): Map<string, string | boolean | null> {
@@ -144,8 +145,8 @@ export function diffRuns(a: RunEnvelope, b: RunEnvelope): RunDiff {
     params: keyedChanges(fromRecord(a.params), fromRecord(b.params), jsonEqual),
     seeds: keyedChanges(seedMap(a), seedMap(b), strictEqual),
     unseeded: keyedChanges(
-      new Map(a.unseeded.map((u) => [`${u.call} @ ${locationLabel(u.location)}`, u.library])),
-      new Map(b.unseeded.map((u) => [`${u.call} @ ${locationLabel(u.location)}`, u.library])),
+      new Map(a.unseeded.map((u) => [`${u.call} @ ${u.location}`, u.library])),
+      new Map(b.unseeded.map((u) => [`${u.call} @ ${u.location}`, u.library])),
       strictEqual,
     ),
     inputs: keyedChanges(new Map(a.inputs.map((f) => [f.path, f.sha256])), new Map(b.inputs.map((f) => [f.path, f.sha256])), strictEqual),
@@ -166,4 +167,10 @@ export function onlyMetricsDiffer(diff: RunDiff): boolean {
       (changes) => changes.length === 0,
     )
   );
+}
+
+/** A seed or unseeded-draw key of the diff (`numpy @ cell 4, line 1`, as recorded) as people read it (`numpy @ cell 5, line 1`). */
+export function locationKey(key: string): string {
+  const at = key.lastIndexOf(' @ ');
+  return at === -1 ? key : `${key.slice(0, at + 3)}${locationLabel(key.slice(at + 3))}`;
 }

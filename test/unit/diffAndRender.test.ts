@@ -39,8 +39,10 @@ describe('diffRuns', () => {
       { kind: 'removed', key: 'depth', a: 3 },
       { kind: 'changed', key: 'lr', a: 0.1, b: 0.05 },
     ]);
-    // Recorded locations hold the 0-based index (`cell 4`); people read the cell's number.
-    expect(diff.seeds).toEqual([{ kind: 'changed', key: 'numpy @ cell 5, line 1', a: '1', b: '2' }]);
+    // `diff --json` keeps locations as recorded (0-based `cell 4`); people read the cell's number.
+    expect(diff.seeds).toEqual([{ kind: 'changed', key: 'numpy @ cell 4, line 1', a: '1', b: '2' }]);
+    expect(renderDiff(diff)).toContain('~ numpy @ cell 5, line 1: 1 → 2');
+    expect(renderDiffHtml(diff)).toContain('numpy @ cell 5, line 1');
     expect(diff.inputs).toEqual([{ kind: 'changed', key: 'data/churn.csv', a: a.inputs[0]!.sha256, b: b.inputs[0]!.sha256 }]);
     expect(diff.packages).toEqual([
       { kind: 'changed', key: 'pandas', a: '1.5.3', b: '2.0.0' },

@@ -3,7 +3,7 @@
  * envelope is a file on disk that anyone could have written. Links carry their target in
  * data attributes; the webview script turns clicks into protocol messages.
  */
-import type { Change, RunDiff } from '../diff';
+import { type Change, locationKey, type RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import { cellIdsOf, cellLabel, cellNumber, locationLabel } from '../notebook/cellLabel';
 import { formatAge, formatBytes, formatDuration, formatNumber, formatPercent, formatSigned, shortHash } from './format';
@@ -207,8 +207,8 @@ export function renderDiffHtml(diff: RunDiff): string {
   );
   return html`${header}${metrics}${cells}
     ${changeSection('params', 'Params', diff.params, code)}
-    ${changeSection('seeds', 'Seeds', diff.seeds, code)}
-    ${changeSection('unseeded', 'Unseeded randomness', diff.unseeded, code)}
+    ${changeSection('seeds', 'Seeds', diff.seeds.map((c) => ({ ...c, key: locationKey(c.key) })), code)}
+    ${changeSection('unseeded', 'Unseeded randomness', diff.unseeded.map((c) => ({ ...c, key: locationKey(c.key) })), code)}
     ${changeSection('inputs', 'Inputs (content hash)', diff.inputs, hash)}
     ${changeSection('outputs', 'Outputs (content hash)', diff.outputs, hash)}
     ${changeSection('packages', 'Packages', diff.packages, code)}

@@ -1,5 +1,5 @@
 /** Plain-text views of runs, for the terminal. */
-import type { Change, RunDiff } from '../diff';
+import { type Change, locationKey, type RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import type { RunSummary } from '../store/runIndex';
 import type { StoreProblem } from '../store/runStore';
@@ -118,8 +118,8 @@ export function renderDiff(diff: RunDiff): string {
     ),
   );
   out.push(...section('Params', changeLines(diff.params, str)));
-  out.push(...section('Seeds', changeLines(diff.seeds, str)));
-  out.push(...section('Unseeded randomness', changeLines(diff.unseeded, str)));
+  out.push(...section('Seeds', changeLines(diff.seeds.map((c) => ({ ...c, key: locationKey(c.key) })), str)));
+  out.push(...section('Unseeded randomness', changeLines(diff.unseeded.map((c) => ({ ...c, key: locationKey(c.key) })), str)));
   out.push(...section('Inputs (by content hash)', changeLines(diff.inputs, hash)));
   out.push(...section('Outputs (by content hash)', changeLines(diff.outputs, hash)));
   out.push(...section('Packages', changeLines(diff.packages, str)));

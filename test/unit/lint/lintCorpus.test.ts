@@ -120,7 +120,7 @@ describe('lintCorpus on a folder', () => {
     ]);
     const text = formatCorpusReport(result);
     expect(text).toMatch(/3 files linted in .* \(per file p50 .*, max .*\)/);
-    expect(text).toMatch(/2 findings of unseeded-random: 0 errors, 2 warnings, 0 notes; 1 files not linted/);
+    expect(text).toMatch(/2 findings of unseeded-random: 0 errors, 2 warnings, 0 notes; 1 file not linted/);
     expect(text).toMatch(/unseeded-random +2 +0 +2 +0 +2/);
     expect(text).toContain('Files not linted:\n  broken.ipynb: not a valid notebook: it is not JSON');
     expect(text).toContain('a.ipynb cell 1 line 2:9  unseeded-random (warning)\n     | value = random.random()');
