@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ColumnProfile, RunEnvelope } from '../envelope';
 import { cachedAnalyze } from '../lint/model';
+import { cellNumber } from '../notebook/cellLabel';
 import { type ContractColumn, contractColumns, inputSchema, outputSchema, pydanticModule, pythonNumber, pythonString, trainingSchema } from './contract';
 import type { ScaffoldPlan, StepPlan } from './plan';
 
@@ -207,7 +208,7 @@ function keywordParams(names: readonly string[], params: Record<string, { source
 
 function featuresModule(plan: ScaffoldPlan, params: Record<string, { source: string }>, notebook: string): string {
   const features = plan.features!;
-  const cells = features.cells.map((c) => c + 1).join(', ');
+  const cells = features.cells.map(cellNumber).join(', ');
   const signature = [features.frame, ...(features.params.length ? ['*', keywordParams(features.params, params)] : [])].join(', ');
   const imports = importsFor(plan, features.body);
   return [
@@ -253,7 +254,7 @@ function stepsModule(plan: ScaffoldPlan, params: Record<string, { source: string
 function stepFunction(s: StepPlan, params: Record<string, { source: string }>): string {
   const signature = [...s.inputs, ...(s.params.length ? ['*', keywordParams(s.params, params)] : [])].join(', ');
   const decorator = `@step(outputs=[${s.outputs.map(pythonString).join(', ')}]${s.retries ? `, retries=${s.retries}` : ''})`;
-  const cells = s.cells.map((c) => c + 1).join(', ');
+  const cells = s.cells.map(cellNumber).join(', ');
   const body = [`"""${s.title.replace(/"""/g, "'''")} (notebook cell${s.cells.length > 1 ? 's' : ''} ${cells})."""`, s.body];
   if (s.outputs.length) body.push(`return ${s.outputs.join(', ')}`);
   return [decorator, `def ${s.name}(${signature}):`, indent(body.join('\n'))].join('\n');
