@@ -18,6 +18,8 @@ const CONTAINER = 'nb2prod';
 const VIEW = 'Runs';
 const NOTEBOOK = 'churn.ipynb';
 const UNTRUSTED_TEXT = 'nb2prod does not run code in an untrusted workspace';
+/** The running cell in the progress notification: "cell 4 (id c3), 2 of 5 code cells", numbered as Jupyter shows it. */
+const RUNNING_CELL = /cell \d+(?: \(id [^)]+\))?, \d+ of \d+ code cells/;
 
 /** A fresh copy of the example project, without any store or model a local run left in it. */
 async function copyChurn(root: string, name: string): Promise<string> {
@@ -81,8 +83,8 @@ describe('Track Run', () => {
     const started = Date.now();
     await trackRunButton(vs).click();
     const progress = await waitFor(
-      'the progress notification with "cell i of N"',
-      async () => (await vs.notifications()).find((n) => n.text.includes(`Tracking ${NOTEBOOK}`) && /cell \d+ of \d+/.test(n.text)),
+      'the progress notification with "cell N, i of M code cells"',
+      async () => (await vs.notifications()).find((n) => n.text.includes(`Tracking ${NOTEBOOK}`) && RUNNING_CELL.test(n.text)),
       30_000,
       100,
     );
@@ -199,7 +201,7 @@ describe('Track Run', () => {
     await trackRunButton(vs).click();
     const progress = vs.page.locator('.notifications-toasts .notification-list-item').filter({ hasText: `Tracking ${NOTEBOOK}` }).first();
     // Once a cell runs, the kernel is up: cancelling now stops a run in progress.
-    await waitFor('a cell to be running', async () => /cell \d+ of \d+/.test(await progress.innerText().catch(() => '')), 30_000, 100);
+    await waitFor('a cell to be running', async () => RUNNING_CELL.test(await progress.innerText().catch(() => '')), 30_000, 100);
     await progress.getByRole('button', { name: 'Cancel' }).click();
     const warning = await vs.waitForNotification(['Run churn.ipynb', 'cancelled'], 30_000);
     expect(warning.severity).toBe('warning');

@@ -104,8 +104,10 @@ may be added in future; none is removed.
 {"type":"capture_error","where":STR,"message":STR}
     A hook failed; the user's code went on.  At most 5 per "where".
 
-LOC is "cell I, line L" in a notebook kernel (I = the cell's index in the
-user's notebook, from $NB2PROD_CELLS, "?" when unknown; L = line in that cell
+LOC is "cell I, line L" in a notebook kernel (I = the cell's 0-based index in
+the user's notebook, from $NB2PROD_CELLS, "?" when unknown -- recorded as is,
+shown to people as "cell I+1" by locationLabel in src/core/notebook/cellLabel.ts;
+L = line in that cell
 of the innermost frame that belongs to a cell), else "RELPATH:LINE" of the
 innermost user frame (relative to the working directory at start-up when
 inside it, absolute otherwise).  Events that need a location are not reported
