@@ -11,6 +11,7 @@ import { type LintConfig, isExcluded } from './config';
 import { cellsOf, lintCells, targetKind } from './engine';
 import { type LineCharacter, positionAt } from './positions';
 import type { ProjectScanner } from './project/scan';
+import type { PythonOracle } from './pythonOracle';
 import type { Finding, LintTarget, Rule, Severity } from './rule';
 
 /** Larger files are refused rather than read into memory. A notebook with big outputs is fine. */
@@ -81,6 +82,8 @@ export interface LintFileOptions {
   config: LintConfig;
   rules: readonly Rule[];
   scanner: ProjectScanner;
+  /** The interpreter to confirm syntax with (and list installed modules' names); none: nb2prod's parser alone. */
+  python?: PythonOracle | null;
 }
 
 export async function lintFile(file: string, options: LintFileOptions): Promise<FileReport> {
@@ -106,7 +109,8 @@ export async function lintFile(file: string, options: LintFileOptions): Promise<
     const target: LintTarget = { kind, path: file };
     const cells = cellsOf(text, target);
     const project = await options.scanner.forFile(file);
-    const result = lintCells(cells, target, { project, config: options.config, rules: options.rules });
+    const python = options.python ? await options.python.prepare(cells, project, path.dirname(file)) : null;
+    const result = lintCells(cells, target, { project, config: options.config, rules: options.rules, python });
     const lineMap = kind === 'notebook' ? notebookLineMap(text) : null;
     report.findings = result.findings.map((finding) => {
       const source = cells[finding.cell]!.source;
