@@ -76,6 +76,8 @@ export class PythonOracle {
   /** Why the interpreter cannot be used; null while it can (or has not been tried). */
   private failure: string | null = null;
   private readonly verdicts = new Map<string, SyntaxVerdict>();
+  /** Cells the interpreter answered without a verdict (a bug in the companion): not asked again. */
+  private readonly unanswerable = new Set<string>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly pending = new Map<number, Pending>();
   private readonly names = new Map<string, ReadonlySet<string> | null>();
@@ -97,10 +99,13 @@ export class PythonOracle {
     return this.failure;
   }
 
-  /** What is known now (synchronous, for a lint); null when there is no usable interpreter. */
+  /**
+   * What is known now (synchronous, for a lint); null when there is no usable interpreter.
+   * Before the interpreter has answered, every verdict is still unknown.
+   */
   knowledge(): PythonKnowledge | null {
-    if (this.failure || !this.version) return null;
-    const label = `Python ${this.version.python.split('.').slice(0, 2).join('.')}`;
+    if (this.failure) return null;
+    const label = this.version ? `Python ${this.version.python.split('.').slice(0, 2).join('.')}` : 'Python';
     return {
       label,
       syntax: (source) => this.verdicts.get(source),
@@ -111,7 +116,7 @@ export class PythonOracle {
   /** Whether asking about these would learn something (cells without a verdict, modules not listed). */
   needs(sources: readonly string[], modules: readonly string[] = []): boolean {
     if (this.failure || this.disposed) return false;
-    return sources.some((s) => !this.verdicts.has(s)) || (this.options.importModules && modules.some((m) => !this.names.has(m)));
+    return sources.some((s) => !this.verdicts.has(s) && !this.unanswerable.has(s)) || (this.options.importModules && modules.some((m) => !this.names.has(m) && this.isModuleName(m)));
   }
 
   /**
@@ -144,7 +149,7 @@ export class PythonOracle {
     const waits: Array<Promise<void>> = [];
     const fresh: string[] = [];
     for (const source of new Set(sources)) {
-      if (this.verdicts.has(source)) continue;
+      if (this.verdicts.has(source) || this.unanswerable.has(source)) continue;
       const waiting = this.inFlight.get(source);
       if (waiting) waits.push(waiting);
       else fresh.push(source);
@@ -176,7 +181,7 @@ export class PythonOracle {
   }
 
   private async ensureNames(modules: readonly string[]): Promise<void> {
-    const wanted = [...new Set(modules)].filter((m) => !this.names.has(m) && /^[A-Za-z_][\w.]*$/.test(m));
+    const wanted = [...new Set(modules)].filter((m) => !this.names.has(m) && this.isModuleName(m));
     const waits = wanted.map((m) => this.namesInFlight.get(m)).filter((w): w is Promise<void> => !!w);
     const fresh = wanted.filter((m) => !this.namesInFlight.has(m));
     if (fresh.length) {
@@ -187,11 +192,15 @@ export class PythonOracle {
     await Promise.all(waits);
   }
 
+  private isModuleName(module: string): boolean {
+    return /^[A-Za-z_][\w.]*$/.test(module);
+  }
+
   /** Imports the modules in a process of their own (their code runs) and records their names. */
   private listNames(modules: string[]): Promise<void> {
     return new Promise((resolve) => {
       const script = path.join(this.options.pythonDir, 'nb2prod_lint.py');
-      execFile(this.options.python, [script, '--names', ...modules], { cwd: os.tmpdir(), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      execFile(this.options.python, [script, '--names', ...modules], { cwd: os.tmpdir(), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (_error, stdout) => {
         let parsed: Record<string, unknown> = {};
         try {
           parsed = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
@@ -200,9 +209,8 @@ export class PythonOracle {
         }
         for (const module of modules) {
           const names = parsed[module];
-          if (Array.isArray(names)) this.names.set(module, new Set(names.filter((n): n is string => typeof n === 'string')));
-          else if (names === null) this.names.set(module, null);
-          else if (!error) this.names.set(module, null);
+          // Not listed (it failed, timed out): unknown, and not asked again.
+          this.names.set(module, Array.isArray(names) ? new Set(names.filter((n): n is string => typeof n === 'string')) : null);
         }
         resolve();
       });
@@ -283,7 +291,7 @@ export class PythonOracle {
     if (verdict) {
       if (this.verdicts.size >= VERDICT_CACHE_LIMIT) this.verdicts.delete(this.verdicts.keys().next().value!);
       this.verdicts.set(pending.source, verdict);
-    }
+    } else this.unanswerable.add(pending.source);
     pending.resolve();
     return false;
   }

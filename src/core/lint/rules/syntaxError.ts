@@ -40,8 +40,8 @@ export const syntaxError: Rule = {
       else {
         const first = facts.syntaxErrors.find((p) => p.python2) ?? facts.syntaxErrors[0];
         if (!first) continue;
-        const why = python ? 'Python has not confirmed it yet' : 'not confirmed by Python: no interpreter was available';
-        problems.push({ cell, span: first.span, message: `This ${what} does not parse: ${first.message} (${why}.)`, python2: first.python2, severity: 'warning' });
+        const why = python ? "found by nb2prod's parser; Python has not confirmed it yet" : "found by nb2prod's parser, not confirmed by Python";
+        problems.push({ cell, span: first.span, message: `This ${what} does not parse: ${first.message.replace(/\.$/, '')} (${why}).`, python2: first.python2, severity: 'warning' });
       }
     }
     reportPython2(context, problems.filter((p) => p.python2));

@@ -37,6 +37,11 @@ export const undefinedName: Rule = {
     const { model, target, project, python } = context;
     const providers = nameProviders(model, project, python, path.dirname(target.path));
     const predefined = TRAITLETS_CONFIG.test(target.path) ? new Set(['c', 'get_config', 'load_subconfig']) : new Set<string>();
+    // `del name` statements, by name, in notebook order (most notebooks have none).
+    const deletions = new Map<string, Position[]>();
+    for (const { cell, facts } of model.codeCells()) {
+      for (const d of facts.deletions) deletions.set(d.name, [...(deletions.get(d.name) ?? []), { cell, offset: d.span.to }]);
+    }
     const reported = new Set<string>();
     for (const { cell, facts } of model.codeCells()) {
       // A cell nb2prod's parser cannot read would report its fragments; syntax-error covers it.
@@ -44,14 +49,14 @@ export const undefinedName: Rule = {
       for (const use of facts.uses) {
         const name = use.name;
         if (reported.has(name) || use.guard || BUILTIN_NAMES.has(name) || IPYTHON_HISTORY.test(name) || predefined.has(name)) continue;
-        if (checkUse(context, providers, cell, use)) reported.add(name);
+        if (checkUse(context, providers, deletions.get(name) ?? [], cell, use)) reported.add(name);
       }
     }
   },
 };
 
 /** Reports the read if it fails on Run All (or may); true when it reported. */
-function checkUse({ model, target, report }: RuleContext, providers: readonly NameProvider[], cell: number, use: NameUse): boolean {
+function checkUse({ model, target, report }: RuleContext, providers: readonly NameProvider[], deletions: readonly Position[], cell: number, use: NameUse): boolean {
   const name = use.name;
   const at: Position = { cell, offset: use.span.from };
   const definitions = model.bindingsOf(name);
@@ -68,7 +73,7 @@ function checkUse({ model, target, report }: RuleContext, providers: readonly Na
   const first = definitions[0];
   const definedAbove = first !== undefined && before({ cell: first.cell, offset: first.item.boundAt }, at, true);
   const providedAbove = supplying.some((p) => before({ cell: p.cell, offset: p.at }, at, true));
-  if (definedAbove || providedAbove) return deletedAbove(model.codeCells(), definitions, supplying, at, name, cell, use, report, notebook);
+  if (definedAbove || providedAbove) return deletions.length > 0 && deletedAbove(deletions, definitions, supplying, at, name, cell, use, report, notebook);
 
   // Not defined above this read.
   if (first && first.cell === cell && use.loop && use.loop.from <= first.item.span.from && first.item.span.to <= use.loop.to) {
@@ -111,7 +116,7 @@ function definedBelow(model: RuleContext['model'], kind: string, name: string, c
  * between: the read fails. Reports it; true when it did.
  */
 function deletedAbove(
-  cells: ReturnType<RuleContext['model']['codeCells']>,
+  deletions: readonly Position[],
   definitions: ReadonlyArray<Located<Binding>>,
   supplying: readonly NameProvider[],
   at: Position,
@@ -122,13 +127,7 @@ function deletedAbove(
   notebook: boolean,
 ): boolean {
   let deletion: Position | undefined;
-  for (const entry of cells) {
-    if (entry.cell > at.cell) break;
-    for (const d of entry.facts.deletions) {
-      const place = { cell: entry.cell, offset: d.span.to };
-      if (d.name === name && before(place, at, false)) deletion = place;
-    }
-  }
+  for (const place of deletions) if (before(place, at, false)) deletion = place;
   if (!deletion) return false;
   const rebound =
     definitions.some((d) => !before({ cell: d.cell, offset: d.item.boundAt }, deletion!, true) && before({ cell: d.cell, offset: d.item.boundAt }, at, true)) ||
