@@ -17,6 +17,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { cachedAnalyze, type SourceCell } from './model';
+import { positionAt } from './positions';
 import type { ProjectInfo } from './project';
 import { maskIPython } from './python/ipython';
 import { installedStarModules } from './externalNames';
@@ -166,7 +167,12 @@ export class PythonOracle {
       this.inFlight.set(source, done);
       waits.push(done);
       const masked = maskIPython(source);
-      this.process!.stdin!.write(JSON.stringify({ id, source, masked: masked.isPython ? masked.code : '' }) + '\n');
+      // `%time stmt` and the like: the magic compiles its statement when it runs.
+      const statements = masked.magics
+        .filter((m) => m.kind === 'line' && m.python)
+        .map((m) => ({ ...positionAt(source, m.python!.from), text: source.slice(m.python!.from, m.python!.to) }))
+        .map(({ line, character, text }) => ({ line, column: character, text }));
+      this.process!.stdin!.write(JSON.stringify({ id, source, masked: masked.isPython ? masked.code : '', statements }) + '\n');
     }
     const timeout = this.options.answerTimeoutMs ?? 60_000;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -28,6 +28,7 @@ const CELLS = {
   awaitTop: 'await asyncio.sleep(1)',
   trailingDot: 'bins = [0., 1.5, 6.]',
   unicode: 'é = "ü"; x = (1,',
+  timeStatement: 'L = [3, 1]\n%time L.sort(',
 };
 
 describe('PythonOracle with IPython installed', () => {
@@ -49,6 +50,8 @@ describe('PythonOracle with IPython installed', () => {
     expect(python.syntax(CELLS.python2)).toMatchObject({ ok: false, message: expect.stringMatching(/^Missing parentheses in call to 'print'/), line: 1, column: 0 });
     // Columns count characters, not bytes.
     expect(python.syntax(CELLS.unicode)).toMatchObject({ ok: false, line: 0, column: 13 });
+    // `%time stmt` compiles its statement when it runs: a broken one fails the cell.
+    expect(python.syntax(CELLS.timeStatement)).toMatchObject({ ok: false, message: "'(' was never closed", line: 1, column: 12 });
   });
 
   it('answers each cell once, and asks nothing it knows', async () => {
@@ -94,6 +97,7 @@ describe('PythonOracle without IPython', () => {
     expect(python.syntax(CELLS.timeBody)).toMatchObject({ ok: false, line: 1 });
     expect(python.syntax(CELLS.python2)).toMatchObject({ ok: false, line: 1, column: 0 });
     expect(python.syntax(CELLS.unicode)).toMatchObject({ ok: false, line: 0, column: 13 });
+    expect(python.syntax(CELLS.timeStatement)).toMatchObject({ ok: false, line: 1, column: 12 });
   });
 });
 

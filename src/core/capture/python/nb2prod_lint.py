@@ -3,7 +3,8 @@
 
 ``--serve``: reads requests as JSON lines on stdin, answers each with one JSON line on stdout::
 
-    {"id": 1, "source": "<cell>", "masked": "<cell with magics masked by nb2prod>"}
+    {"id": 1, "source": "<cell>", "masked": "<cell with magics masked by nb2prod>",
+     "statements": [{"line": 3, "column": 6, "text": "x = f()"}]}
     -> {"id": 1, "ok": true, "via": "ipython"}
     -> {"id": 1, "ok": false, "via": "ipython", "error": "SyntaxError", "message": "...",
         "line": 0, "column": 4, "endLine": 0, "endColumn": 5}      (0-based, in the cell)
@@ -12,6 +13,8 @@ Each cell goes through IPython's own input transformation (magics, ``!`` lines, 
 IPython is importable, as a kernel would; otherwise nb2prod's masked text is used.  It is then
 compiled -- ``compile(src, '<cell>', 'exec', PyCF_ALLOW_TOP_LEVEL_AWAIT)``, a full compile, so
 ``return`` outside a function counts and top-level ``await`` (valid in a notebook) does not.
+``statements`` are the Python statements of ``%time``-like line magics (where nb2prod found
+them), which the magic compiles when it runs: they are compiled too.
 The first line written is ``{"ready": true, "python": "3.11.7", "ipython": "8.5.0" | null}``.
 
 ``--names MODULE...``: imports each module and prints ``{"MODULE": [names] | null}``: what
@@ -42,14 +45,17 @@ def _transformer():
 def _cell_text(source):
     """The Python a cell holds: the body of a ``%%time``-like cell magic (its first line blanked,
     so line numbers stay), None for a cell magic whose body is not Python (``%%bash``)."""
-    stripped = source.lstrip()
-    if not stripped.startswith("%%"):
+    lines = source.split("\n")
+    first = 0
+    while first < len(lines) and not lines[first].strip():
+        first += 1  # IPython drops leading blank lines before looking for a cell magic
+    if first == len(lines) or not lines[first].startswith("%%"):
         return source
-    first, newline, rest = source.partition("\n")
-    words = first.strip()[2:].split()
+    words = lines[first][2:].split()
     if not words or words[0] not in PYTHON_CELL_MAGICS:
         return None
-    return "\n" + rest if newline else ""
+    lines[first] = ""
+    return "\n".join(lines)
 
 
 def _map_line(original, transformed, lineno, offset):
@@ -78,7 +84,36 @@ def _map_line(original, transformed, lineno, offset):
     return j, min(column, len(orig_lines[j]))
 
 
-def check(manager, source, masked):
+def check(manager, source, masked, statements=()):
+    answer = _check_cell(manager, source, masked)
+    if answer.get("ok") and manager is not None:
+        for statement in statements:
+            failed = _check_statement(manager, statement)
+            if failed:
+                return failed
+    return answer
+
+
+def _check_statement(manager, statement):
+    """The statement of ``%time stmt``: IPython transforms and compiles it when the magic runs."""
+    try:
+        code = manager.transform_cell(statement["text"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(code, "<magic>", "exec", ALLOW_TOP_LEVEL_AWAIT, True)
+        return None
+    except SyntaxError as error:
+        line, column = statement["line"], statement["column"]
+        lineno = max(1, error.lineno or 1)
+        col = max(0, (error.offset or 1) - 1)
+        at = (line + lineno - 1, (column if lineno == 1 else 0) + col)
+        return {"ok": False, "via": "ipython", "error": type(error).__name__, "message": error.msg or "invalid syntax",
+                "line": at[0], "column": at[1], "endLine": at[0], "endColumn": at[1]}
+    except Exception:
+        return None
+
+
+def _check_cell(manager, source, masked):
     via = "ipython" if manager is not None else "masked"
     if manager is not None:
         text = _cell_text(source)
@@ -140,7 +175,7 @@ def serve():
             continue
         try:
             request = json.loads(line)
-            answer = check(manager, request.get("source", ""), request.get("masked", ""))
+            answer = check(manager, request.get("source", ""), request.get("masked", ""), request.get("statements") or ())
         except Exception as error:  # a bug here must not stop the other cells' answers
             request = request if isinstance(request, dict) else {}
             answer = {"ok": None, "message": "%s: %s" % (type(error).__name__, error)}

@@ -68,8 +68,8 @@ function confirmed(cell: number, facts: CellFacts, verdict: Extract<SyntaxVerdic
     }
     if (to <= from) {
       // Python named a point: underline the token there, or the character before the line's end.
-      const token = /^[^\s]+/.exec(source.slice(from))?.[0];
-      if (token && !source.slice(from, from + token.length).includes('\n')) to = from + Math.min(token.length, 40);
+      const token = /^[()[\]{}'"]|^[^\s()[\]{}'"]+/.exec(source.slice(from))?.[0];
+      if (token) to = from + Math.min(token.length, 40);
       else if (from > 0 && (from >= source.length || source[from] === '\n')) {
         to = from;
         from = from - 1;
