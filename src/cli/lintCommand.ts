@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UserError } from '../core/errors';
 import { formatJson, formatSarif, formatText, type LintFormat } from '../core/lint/format';
 import { type FileReport, LintSession, summarize } from '../core/lint/lintFiles';
+import { PythonOracle } from '../core/lint/pythonOracle';
 import { ALL_RULES } from '../core/lint/rules';
 import type { Command } from './command';
 
@@ -12,7 +13,7 @@ const FORMATS: readonly LintFormat[] = ['text', 'json', 'sarif'];
 export const lintCommands: Record<string, Command> = {
   lint: {
     summary: 'check notebooks and scripts for what stops them from reproducing',
-    usage: 'nb2prod lint [PATH...] [--format text|json|sarif] [--output FILE] [--list-rules]',
+    usage: 'nb2prod lint [PATH...] [--format text|json|sarif] [--output FILE] [--python PATH] [--list-rules]',
     details: `Lints notebooks (.ipynb) and Python files (.py); folders are searched recursively
 (skipping hidden folders, virtual environments and node_modules). PATH defaults to ".".
 
@@ -25,6 +26,11 @@ markdown cells included). JSON findings give that number as "cell", the nbformat
 id as "cellId", 1-based "line"/"column" in the cell and "fileLine" in the file;
 a finding about several cells lists the others in "related".
 
+Syntax is confirmed with the Python interpreter (it compiles each cell, after IPython's
+own handling of magics when IPython is installed; no cell is run), and the names of
+installed modules that notebooks star-import are listed with it. Without an interpreter,
+syntax problems nb2prod's parser finds are warnings.
+
 Exit status: 0 when there are no errors (warnings and notes never fail it), 1
 when a finding has severity error or a file could not be linted, 2 for a usage
 error.
@@ -32,12 +38,15 @@ error.
 Options:
   --format F         text (default), json, or sarif (SARIF 2.1.0, for code scanning)
   --output FILE      write the report to FILE instead of standard output
+  --python PATH      the interpreter to check syntax with (default: $NB2PROD_PYTHON,
+                     else python3 on the PATH)
   --list-rules       list the rules with their default severity, then exit`,
     options: {
       help: { type: 'boolean', short: 'h' },
       store: { type: 'string' },
       format: { type: 'string', short: 'f' },
       output: { type: 'string', short: 'o' },
+      python: { type: 'string' },
       'list-rules': { type: 'boolean' },
     },
     async run({ values, positionals }, _store, io) {
@@ -50,16 +59,24 @@ Options:
       if (!FORMATS.includes(format)) throw new UserError('usage', `--format must be one of ${FORMATS.join(', ')}`);
       const paths = positionals.length ? positionals : ['.'];
 
-      const session = new LintSession(io.cwd, { rules: ALL_RULES, useGit: true });
+      // One interpreter process for the whole run; it compiles cells, never runs them.
+      const pythonPath = (values.python as string | undefined) ?? io.env.NB2PROD_PYTHON ?? 'python3';
+      const python = new PythonOracle({ python: pythonPath, pythonDir: io.pythonDir, importModules: true });
+      const session = new LintSession(io.cwd, { rules: ALL_RULES, useGit: true, python });
       const { files, missing } = await session.collect(paths);
       if (missing.length) throw new UserError('usage', `no such file or folder: ${missing.join(', ')}`);
 
       const reports: FileReport[] = [];
-      for (const file of files) {
-        const report = await session.lint(file);
-        for (const failure of report.ruleFailures) io.stderr(`nb2prod lint: internal error in rule ${failure.rule} on ${file} (please report it):\n${failure.message}\n`);
-        reports.push(report);
+      try {
+        for (const file of files) {
+          const report = await session.lint(file);
+          for (const failure of report.ruleFailures) io.stderr(`nb2prod lint: internal error in rule ${failure.rule} on ${file} (please report it):\n${failure.message}\n`);
+          reports.push(report);
+        }
+      } finally {
+        python.dispose();
       }
+      if (python.unavailable) io.stderr(`nb2prod lint: syntax was checked without Python (${python.unavailable}); what nb2prod's parser finds is reported as warnings. Use --python PATH to name an interpreter.\n`);
       const summary = summarize(reports);
       const output =
         format === 'json' ? formatJson(reports, summary, io.cwd) : format === 'sarif' ? formatSarif(reports, ALL_RULES, io.cwd, io.version) : formatText(reports, summary, io.cwd);

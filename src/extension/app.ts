@@ -40,7 +40,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
-  const linter = new NotebookLinter(executions, context.extensionUri, log);
+  const linter = new NotebookLinter(executions, context.extensionUri, log, pythonDir);
   const templatesDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'scaffold-templates').fsPath;
   const scaffold = new ScaffoldCommand(store, templatesDir, String(context.extension.packageJSON.version ?? ''), log);
 

@@ -9,14 +9,19 @@ import { type LintConfig, severityFor } from './config';
 import { NotebookModel, type SourceCell } from './model';
 import { lineOfOffset } from './positions';
 import type { ProjectInfo } from './project';
-import type { Finding, LintTarget, Rule, SessionInfo } from './rule';
+import type { PythonKnowledge } from './pythonOracle';
+import type { Finding, LintTarget, Rule, SessionInfo, Severity } from './rule';
 
 export interface LintOptions {
   project: ProjectInfo;
   config: LintConfig;
   rules: readonly Rule[];
   session?: SessionInfo | null;
+  /** The interpreter's answers, gathered before the lint (see pythonOracle.ts). */
+  python?: PythonKnowledge | null;
 }
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 export interface LintResult {
   findings: Finding[];
@@ -39,11 +44,13 @@ export function lintCells(cells: readonly SourceCell[], target: LintTarget, opti
         model,
         project: options.project,
         session: options.session ?? null,
+        python: options.python ?? null,
         report: (finding) => {
           if (isSuppressed(model, finding.cell, finding.span.from, rule.id)) return;
+          const lowered = finding.severity && RANK[finding.severity] < RANK[severity] ? finding.severity : severity;
           findings.push({
             rule: rule.id,
-            severity,
+            severity: lowered,
             message: finding.message,
             cell: finding.cell,
             span: finding.span,

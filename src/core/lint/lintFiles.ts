@@ -11,6 +11,7 @@ import { type LintConfig, isExcluded, loadLintConfig } from './config';
 import { cellsOf, lintCells, targetKind } from './engine';
 import { type LineCharacter, positionAt } from './positions';
 import { findProjectRoot, ProjectScanner } from './project/scan';
+import type { PythonOracle } from './pythonOracle';
 import type { Finding, LintTarget, RelatedLocation, Rule, Severity } from './rule';
 
 /** Larger files are refused rather than read into memory. A notebook with big outputs is fine. */
@@ -84,6 +85,8 @@ export interface LintFileOptions {
   config: LintConfig;
   rules: readonly Rule[];
   scanner: ProjectScanner;
+  /** The interpreter to confirm syntax with (and list installed modules' names); none: nb2prod's parser alone. */
+  python?: PythonOracle | null;
 }
 
 export async function lintFile(file: string, options: LintFileOptions): Promise<FileReport> {
@@ -109,7 +112,8 @@ export async function lintFile(file: string, options: LintFileOptions): Promise<
     const target: LintTarget = { kind, path: file };
     const cells = cellsOf(text, target);
     const project = await options.scanner.forFile(file);
-    const result = lintCells(cells, target, { project, config: options.config, rules: options.rules });
+    const python = options.python ? await options.python.prepare(cells, project, path.dirname(file)) : null;
+    const result = lintCells(cells, target, { project, config: options.config, rules: options.rules, python });
     const lineMap = kind === 'notebook' ? notebookLineMap(text) : null;
     const fileLineOf = (cell: number, line: number): number => (lineMap ? (lineMap[cell]?.[line] ?? lineMap[cell]?.at(-1) ?? 1) : line + 1);
     report.findings = result.findings.map(({ related, ...finding }) => {
@@ -145,7 +149,7 @@ export class LintSession {
 
   constructor(
     private readonly cwd: string,
-    private readonly options: { rules: readonly Rule[]; useGit: boolean },
+    private readonly options: { rules: readonly Rule[]; useGit: boolean; python?: PythonOracle | null },
   ) {}
 
   /** The config for a file: the nearest nb2prod.toml / pyproject.toml; throws a UserError when invalid. */
@@ -170,7 +174,7 @@ export class LintSession {
       scanner = new ProjectScanner(root, { useGit: this.options.useGit });
       this.scanners.set(root, scanner);
     }
-    return lintFile(file, { config: this.configFor(file), rules: this.options.rules, scanner });
+    return lintFile(file, { config: this.configFor(file), rules: this.options.rules, scanner, python: this.options.python ?? null });
   }
 }
 

@@ -25,6 +25,31 @@ export interface ProjectInfo {
   isLocalModule(name: string, fromDir: string): boolean;
   /** Version of an installed distribution in the project's interpreter, when known. */
   installedVersion(distribution: string): string | undefined;
+  /**
+   * One of the project's own Python files, read without running anything: a local module
+   * (`{ module: 'pkg.mod' }` → pkg/mod.py or pkg/mod/__init__.py, where `import` finds the
+   * project's code) or a file as `%run` names it (`{ file: '../setup.py' }`, relative to
+   * `fromDir`). Null when there is no such file. For names that `from helpers import *` and
+   * `%run setup.py` bring into a notebook.
+   */
+  readPython?(request: PythonFileRequest, fromDir: string): PythonFile | null;
+}
+
+export type PythonFileRequest = { module: string } | { file: string };
+
+export interface PythonFile {
+  /** Absolute path. */
+  path: string;
+  text: string;
+}
+
+/** Files larger than this are not read for names (generated code, vendored libraries). */
+export const MAX_PYTHON_FILE_BYTES = 2 * 1024 * 1024;
+
+/** Where a module would be, relative to a folder `import` searches: `a/b.py`, then `a/b/__init__.py`. */
+export function moduleFileCandidates(module: string): string[] {
+  const base = module.split('.').join('/');
+  return [`${base}.py`, `${base}/__init__.py`];
 }
 
 export function normalizeDistributionName(name: string): string {
@@ -38,6 +63,8 @@ export interface StaticProjectFacts {
   requirements?: DeclaredRequirements | null;
   localModules?: string[];
   installed?: Record<string, string>;
+  /** Python files of the project, by path relative to the root (for `readPython`). */
+  files?: Record<string, string>;
 }
 
 export class StaticProjectInfo implements ProjectInfo {
@@ -52,7 +79,8 @@ export class StaticProjectInfo implements ProjectInfo {
     return this.facts.requirements ?? null;
   }
   isLocalModule(name: string): boolean {
-    return this.facts.localModules?.includes(name) ?? false;
+    if (this.facts.localModules?.includes(name)) return true;
+    return moduleFileCandidates(name).some((candidate) => candidate in (this.facts.files ?? {}));
   }
   installedVersion(distribution: string): string | undefined {
     const installed = this.facts.installed ?? {};
@@ -60,4 +88,21 @@ export class StaticProjectInfo implements ProjectInfo {
     for (const [name, version] of Object.entries(installed)) if (normalizeDistributionName(name) === wanted) return version;
     return undefined;
   }
+  readPython(request: PythonFileRequest, fromDir: string): PythonFile | null {
+    const files = this.facts.files ?? {};
+    const root = this.facts.root.replace(/\/+$/, '');
+    const relative = (absolute: string): string => (absolute.startsWith(`${root}/`) ? absolute.slice(root.length + 1) : absolute);
+    const candidates = 'module' in request ? moduleFileCandidates(request.module).flatMap((c) => [relative(`${fromDir}/${c}`), c]) : [relative(normalizePosix(request.file.startsWith('/') ? request.file : `${fromDir}/${request.file}`))];
+    for (const candidate of candidates) if (candidate in files) return { path: `${root}/${candidate}`, text: files[candidate]! };
+    return null;
+  }
+}
+
+function normalizePosix(file: string): string {
+  const parts: string[] = [];
+  for (const part of file.split('/')) {
+    if (part === '..') parts.pop();
+    else if (part && part !== '.') parts.push(part);
+  }
+  return `/${parts.join('/')}`;
 }

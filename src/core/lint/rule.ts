@@ -6,6 +6,7 @@
 import type { Span } from './python/analyze';
 import type { NotebookModel } from './model';
 import type { ProjectInfo } from './project';
+import type { PythonKnowledge } from './pythonOracle';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -83,7 +84,16 @@ export interface RuleContext {
   model: NotebookModel;
   project: ProjectInfo;
   session: SessionInfo | null;
-  report(finding: { cell: number; span: Span; message: string; fixes?: Fix[]; related?: RelatedLocation[] }): void;
+  /**
+   * What the project's interpreter says (cell verdicts, installed modules' names); null when no
+   * interpreter may be asked (untrusted workspace) or none was found.
+   */
+  python: PythonKnowledge | null;
+  /**
+   * `severity` lowers the rule's severity for this finding (never raises it): a rule reports a
+   * `warning` where it is not certain a fresh run breaks.
+   */
+  report(finding: { cell: number; span: Span; message: string; fixes?: Fix[]; related?: RelatedLocation[]; severity?: Severity }): void;
 }
 
 export interface Rule {

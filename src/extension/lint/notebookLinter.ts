@@ -5,6 +5,12 @@
  *
  * The linter keeps what it found per document so the code action provider can offer the fixes
  * of exactly those findings.
+ *
+ * In a trusted workspace the project's interpreter confirms syntax (and lists what installed
+ * modules' `import *` binds): one long-lived process (core/lint/pythonOracle.ts) that compiles
+ * cells, never runs them. A lint uses the verdicts already in; the cells it has none for are
+ * sent, and the document is linted again when the answers arrive. In an untrusted workspace no
+ * Python runs: nb2prod's parser's syntax findings are warnings.
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,6 +19,9 @@ import { lintCells } from '../../core/lint/engine';
 import type { SourceCell } from '../../core/lint/model';
 import { positionAt } from '../../core/lint/positions';
 import { findProjectRoot, ProjectScanner } from '../../core/lint/project/scan';
+import { installedStarModules } from '../../core/lint/externalNames';
+import { cachedAnalyze } from '../../core/lint/model';
+import { PythonOracle } from '../../core/lint/pythonOracle';
 import type { Finding, LintTarget, Severity } from '../../core/lint/rule';
 import { ALL_RULES } from '../../core/lint/rules';
 import { ExecutionObserver } from '../executionObserver';
@@ -51,11 +60,17 @@ export class NotebookLinter implements vscode.Disposable {
   private installedQueried = false;
   /** Installed distributions of the interpreter, once asked (see loadInstalled). */
   private installed: ReadonlyMap<string, string> | undefined;
+  /** The interpreter that confirms syntax, per interpreter path (trusted workspaces only). */
+  private oracle: { python: string; oracle: PythonOracle } | undefined;
+  /** The interpreter path, resolved once per window (and again when the setting changes). */
+  private interpreter: Promise<string> | undefined;
 
   constructor(
     private readonly executions: ExecutionObserver,
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    /** Folder of the Python companion (dist/python). */
+    private readonly pythonDir: string,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher(PROJECT_FILES_GLOB);
     const gitIndex = vscode.workspace.createFileSystemWatcher('**/.git/index');
@@ -74,7 +89,12 @@ export class NotebookLinter implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((event) => this.scheduleScript(event.document)),
       vscode.workspace.onDidCloseTextDocument((document) => this.forgetScript(document)),
       executions.onDidChange((notebook) => this.schedule(notebook, 0)),
-      vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('nb2prod.lint') && this.relintAll()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('nb2prod.pythonPath')) {
+          this.interpreter = undefined;
+          this.relintAll();
+        } else if (event.affectsConfiguration('nb2prod.lint')) this.relintAll();
+      }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         for (const scanner of this.scanners.values()) scanner.invalidate();
         this.scanners.clear();
@@ -143,7 +163,7 @@ export class NotebookLinter implements vscode.Disposable {
     const versions = cellsNow.map((cell) => cell.document.version);
     const key = ExecutionObserver.notebookKey(notebook);
     const editedSinceRun = new Set(this.executions.executionLog.editedSinceRun(key).map((state) => state.index));
-    const findings = await this.run(notebook.uri, cells, { kind: 'notebook', path: notebook.uri.fsPath }, { editedSinceRun });
+    const findings = await this.run(notebook.uri, cells, { kind: 'notebook', path: notebook.uri.fsPath }, { editedSinceRun }, () => this.schedule(notebook, 0));
     if (!findings || notebook.isClosed) return;
     // Edited while we were scanning: the next scheduled lint will show fresh results.
     if (cellsNow.some((cell, i) => cell.document.version !== versions[i])) return;
@@ -166,13 +186,13 @@ export class NotebookLinter implements vscode.Disposable {
     }
     const version = document.version;
     const cells: SourceCell[] = [{ index: 0, kind: 'code', source: document.getText(), executionCount: null }];
-    const findings = await this.run(document.uri, cells, { kind: 'script', path: document.uri.fsPath }, null);
+    const findings = await this.run(document.uri, cells, { kind: 'script', path: document.uri.fsPath }, null, () => this.scheduleScript(document, 0));
     if (!findings || document.isClosed || document.version !== version) return;
     this.show(document.uri, findings.map((finding) => this.toShown(finding, document, undefined)));
     this.changed.fire();
   }
 
-  private async run(resource: vscode.Uri, cells: SourceCell[], target: LintTarget, session: { editedSinceRun: Set<number> } | null): Promise<Finding[] | undefined> {
+  private async run(resource: vscode.Uri, cells: SourceCell[], target: LintTarget, session: { editedSinceRun: Set<number> } | null, relint: () => void): Promise<Finding[] | undefined> {
     const folder = vscode.workspace.getWorkspaceFolder(resource);
     const dir = path.dirname(target.path);
     const root = folder?.uri.scheme === 'file' ? folder.uri.fsPath : findProjectRoot(dir);
@@ -187,11 +207,39 @@ export class NotebookLinter implements vscode.Disposable {
       this.configs.set(dir, config);
     }
     const project = await scanner.forFile(target.path);
-    const result = lintCells(cells, target, { project, config, rules: ALL_RULES, session });
+    const oracle = await this.oracleFor(resource);
+    const result = lintCells(cells, target, { project, config, rules: ALL_RULES, session, python: oracle?.knowledge() ?? null });
+    if (oracle) {
+      // Ask about what the interpreter has not answered for; lint again once it has.
+      const sources = cells.filter((c) => c.kind === 'code').map((c) => c.source);
+      const modules = installedStarModules(sources.map((source) => cachedAnalyze(source)), project, dir);
+      if (oracle.needs(sources, modules)) {
+        void oracle.ensure(sources, modules).then(() => {
+          if (oracle.unavailable) this.log.warn(`Linter: syntax is checked without Python: ${oracle.unavailable}`);
+          relint();
+        });
+      }
+    }
     for (const failure of result.ruleFailures) this.log.error(`Rule ${failure.rule} failed on ${target.path}: ${failure.message}`);
     // Only an unpinned install needs installed versions (for its "pin" fix): ask Python then, once.
     if (result.findings.some((f) => f.rule === 'unpinned-install')) void this.loadInstalled(resource);
     return result.findings;
+  }
+
+  /**
+   * The interpreter process for the workspace's Python; undefined in an untrusted workspace,
+   * where the interpreter (perhaps a venv inside the workspace) must not run.
+   */
+  private async oracleFor(resource: vscode.Uri): Promise<PythonOracle | undefined> {
+    if (!vscode.workspace.isTrusted) return undefined;
+    this.interpreter ??= resolveInterpreter(resource, this.log).then((interpreter) => interpreter.path);
+    const python = await this.interpreter;
+    if (this.oracle?.python !== python) {
+      this.oracle?.oracle.dispose();
+      this.oracle = { python, oracle: new PythonOracle({ python, pythonDir: this.pythonDir, importModules: true }) };
+      this.log.debug(`Linter: confirming syntax with ${python}`);
+    }
+    return this.oracle.oracle;
   }
 
   private configFor(dir: string, root: string, resource: vscode.Uri): LintConfig {
@@ -287,6 +335,7 @@ export class NotebookLinter implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.oracle?.oracle.dispose();
     for (const timer of this.timers.values()) clearTimeout(timer);
     for (const d of this.disposables) d.dispose();
   }

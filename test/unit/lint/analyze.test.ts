@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeCell, type Expr } from '../../../src/core/lint/python/analyze';
 import { maskIPython } from '../../../src/core/lint/python/ipython';
+import { adjustForLezer } from '../../../src/core/lint/python/lezerCompat';
+import { python2Construct } from '../../../src/core/lint/python/python2';
 import { stringTokenValue } from '../../../src/core/lint/python/strings';
 import { NotebookModel, type SourceCell } from '../../../src/core/lint/model';
 
@@ -93,6 +95,112 @@ describe('cell facts', () => {
     const facts = analyzeCell('from helpers import *  # nb2prod: ignore[undefined-name]');
     expect(facts.starImport).toBe(true);
     expect(facts.comments[0]!.text).toBe('# nb2prod: ignore[undefined-name]');
+  });
+});
+
+describe('what Lezer reads differently from CPython', () => {
+  it('adjusts floats ending in a dot, same length, outside strings and comments', () => {
+    expect(adjustForLezer('y = 2.\nbins=[0., 1.5, 6.]\nz = 1_000. + 1.e-3 + 2.j\nw = 1..real')).toBe('y = 20\nbins=[00, 1.5, 60]\nz = 1_0000 + 10e-3 + 20j\nw = 10.real');
+    expect(adjustForLezer('s = "2." # 3.\nt = f"{x / 2.:.1f} {{4.}}"')).toBe('s = "2." # 3.\nt = f"{x / 20:.1f} {{4.}}"');
+    // Not floats CPython accepts, or not numbers at all: left as written.
+    expect(adjustForLezer('x1. a\n1.__class__\n0x1F.real')).toBe('x1. a\n1.__class__\n0x1F.real');
+  });
+
+  it('parses trailing-dot floats without syntax errors, keeping their text in the facts', () => {
+    const facts = analyzeCell('expon_distrib = expon(scale=1.)\nX = X.std() / 2.\ny = 2.');
+    expect(facts.syntaxErrors).toEqual([]);
+    expect(facts.calls[0]!.args[0]!.value).toMatchObject({ kind: 'number', text: '1.' });
+    expect(facts.bindings.find((b) => b.name === 'y')!.value).toMatchObject({ kind: 'number', text: '2.' });
+  });
+});
+
+describe('names, as Python resolves them', () => {
+  it('walks each statement of a `;`-separated group', () => {
+    const facts = analyzeCell('import seaborn; seaborn.set()\nleg = ax.legend();\nif x: a = 1; b = a');
+    expect(facts.uses.map((u) => u.name)).toEqual(['seaborn', 'ax', 'x', 'a']);
+    expect(facts.bindings.map((b) => b.name)).toEqual(['seaborn', 'leg', 'a', 'b']);
+    expect(facts.statements.map((s) => facts.source.slice(s.span.from, s.span.to))).toEqual(['import seaborn', 'seaborn.set()', 'leg = ax.legend()', 'if x: a = 1; b = a']);
+    expect(facts.statements[1]).toMatchObject({ kind: 'expression', call: 0 });
+  });
+
+  it('reads decorators as the expressions they are, with their calls', () => {
+    const facts = analyzeCell('@functools.lru_cache(maxsize=None)\ndef f(): pass\n@app.route("/x", methods=["POST"])\n@tf.function\ndef g(): pass');
+    expect(facts.uses.map((u) => u.name)).toEqual(['functools', 'app', 'tf']);
+    const callees = facts.calls.map((c) => c.callee.kind === 'attribute' && c.callee.object.kind === 'name' ? `${c.callee.object.name}.${c.callee.name}` : '?');
+    expect(callees).toEqual(['functools.lru_cache', 'app.route']);
+    expect(facts.calls[0]!.args[0]).toMatchObject({ keyword: 'maxsize', value: { kind: 'constant', value: 'None' } });
+    expect(facts.source.slice(facts.calls[1]!.span.from, facts.calls[1]!.span.to)).toBe('app.route("/x", methods=["POST"])');
+  });
+
+  it('marks reads that expect a NameError, or run only on some Python versions', () => {
+    const facts = analyzeCell('try:\n    a\nexcept NameError:\n    pass\nif sys.version_info < (3, 0):\n    b = unicode(b)\nelse:\n    c\ntry:\n    d\nexcept ValueError:\n    pass');
+    expect(facts.uses.map((u) => `${u.name}:${u.guard ?? '-'}`)).toEqual(['a:name-error', 'NameError:-', 'sys:-', 'unicode:python-version', 'b:python-version', 'c:python-version', 'd:-', 'ValueError:-']);
+  });
+
+  it('knows the module-level loop holding a read', () => {
+    const facts = analyzeCell('for i in range(3):\n    if i:\n        print(prev)\n    prev = i\nwhile go:\n    x\nprint(prev)');
+    const loops = facts.uses.map((u) => `${u.name}:${u.loop ? facts.source.slice(u.loop.from, u.loop.from + 5) : '-'}`);
+    expect(loops).toEqual(['range:-', 'i:for i', 'print:for i', 'prev:for i', 'i:for i', 'go:while', 'x:while', 'print:-', 'prev:-']);
+  });
+
+  it('records top-level del statements, and del makes a name local in a function', () => {
+    const facts = analyzeCell('x = 1\ndel x\nif c:\n    del y\ndef f():\n    del z\n    return z');
+    expect(facts.deletions.map((d) => d.name)).toEqual(['x']);
+    expect(facts.uses.map((u) => u.name)).toEqual(['x', 'c', 'y']);
+  });
+
+  it('binds names in %time statements, not in %timeit ones, and reads both', () => {
+    const facts = analyzeCell('%time model = fit(X)\n%timeit -n 3 -r1 tmp = predict(model)\nprint(tmp)');
+    expect(facts.bindings.map((b) => b.name)).toEqual(['model']);
+    expect(facts.uses.map((u) => u.name)).toEqual(['fit', 'X', 'predict', 'model', 'print', 'tmp']);
+    expect(facts.syntaxErrors).toEqual([]);
+  });
+
+  it('reads %%time cells, and not the names a %%timeit cell binds', () => {
+    expect(analyzeCell('%%time\nresult = train(data)').bindings.map((b) => b.name)).toEqual(['result']);
+    const timeit = analyzeCell('%%timeit -n 10\nscratch = train(data)\nscratch.fit()');
+    expect(timeit.bindings).toEqual([]);
+    expect(timeit.uses.map((u) => u.name)).toEqual(['train', 'data']);
+  });
+
+  it('binds names from %store -r, %%capture and x = !cmd; records %run and %store -r without names', () => {
+    const store = analyzeCell('%store -r model  scores\nfiles = !ls data');
+    expect(store.bindings.map((b) => `${b.name}:${b.kind}`)).toEqual(['model:magic', 'scores:magic', 'files:assign']);
+    expect(analyzeCell('%%capture --no-stderr captured\nprint(1)').bindings.map((b) => b.name)).toEqual(['captured']);
+    const sources = analyzeCell('%run -i helpers.py --fast\n%store -r\n%run -m tools.setup');
+    expect(sources.nameSources.map((s) => `${s.kind}:${s.target}`)).toEqual(['run:helpers.py', 'store:', 'run:-m tools.setup']);
+  });
+
+  it('masks a shell command continued with backslashes', () => {
+    const facts = analyzeCell('!saved_model_cli show --dir {path} \\\n      --signature_def serving_default\nx = 1');
+    expect(facts.syntaxErrors).toEqual([]);
+    expect(facts.magics).toHaveLength(1);
+    expect(facts.source.slice(facts.magics[0]!.from, facts.magics[0]!.to)).toContain('serving_default');
+  });
+});
+
+describe('Python 2 code', () => {
+  it('recognises Python 2 constructs, including those Lezer accepts', () => {
+    const constructs = (source: string) => analyzeCell(source).syntaxErrors.map((p) => p.python2 ?? `not python 2: ${p.message}`);
+    expect(constructs('print "hello"')).toEqual(['print statement']);
+    expect(constructs('try:\n    pass\nexcept ValueError, e:\n    pass')).toEqual(['`except X, e`']);
+    expect(constructs('if a <> b: pass')).toEqual(['`<>`']);
+    expect(constructs('mode = 0777')).toEqual(['octal literal `0777`']);
+    expect(constructs('raise ValueError, "bad"')).toEqual(['`raise E, "message"`']);
+    expect(constructs('s = ur"abc"')).toEqual(['`ur""` string']);
+    expect(constructs('x = `y`')).toEqual(['backtick repr']);
+    expect(constructs('exec "code"')).toEqual(['exec statement']);
+    expect(constructs('n = 10L')).toEqual(['long literal `10L`']);
+    expect(constructs('x = (1,')[0]).toMatch(/^not python 2/);
+    expect(constructs('mode = 0o777\nzero = 000\nprint(x)')).toEqual([]);
+  });
+
+  it('classifies what CPython says', () => {
+    expect(python2Construct('print x', 0, "Missing parentheses in call to 'print'. Did you mean print(...)?")).toBe('print statement');
+    expect(python2Construct('except ValueError, e:', 7, 'multiple exception types must be parenthesized')).toBe('`except X, e`');
+    expect(python2Construct('x = 0777', 4, 'leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers')).toBe('octal literal `0777`');
+    expect(python2Construct('if a <> b:', 5, 'invalid syntax')).toBe('`<>`');
+    expect(python2Construct('x = (1,', 4, "'(' was never closed")).toBeNull();
   });
 });
 

@@ -5,6 +5,7 @@
 import { DEFAULT_CONFIG, type LintConfig } from '../../../src/core/lint/config';
 import { cellsOf, lintCells, type LintResult } from '../../../src/core/lint/engine';
 import { type ProjectInfo, StaticProjectInfo, type StaticProjectFacts } from '../../../src/core/lint/project';
+import type { PythonKnowledge } from '../../../src/core/lint/pythonOracle';
 import type { Finding, Rule, SessionInfo } from '../../../src/core/lint/rule';
 import { positionAt } from '../../../src/core/lint/positions';
 
@@ -44,6 +45,8 @@ export interface LintTestOptions {
   session?: SessionInfo;
   /** Default: a notebook at /work/project/analysis.ipynb. */
   path?: string;
+  /** The interpreter's answers (default: none, as without an interpreter). */
+  python?: PythonKnowledge | null;
 }
 
 export function lintNotebook(rules: Rule[], cells: Array<string | CellSpec>, options: LintTestOptions = {}): LintResult {
@@ -57,7 +60,7 @@ export function lintScript(rules: Rule[], source: string, options: LintTestOptio
 function lintText(rules: Rule[], text: string, path: string, options: LintTestOptions): LintResult {
   const target = { kind: path.endsWith('.py') ? ('script' as const) : ('notebook' as const), path };
   const project = options.project && 'versioning' in options.project ? options.project : new StaticProjectInfo({ root: PROJECT_ROOT, ...(options.project as Partial<StaticProjectFacts>) });
-  const result = lintCells(cellsOf(text, target), target, { project, config: options.config ?? DEFAULT_CONFIG, rules, session: options.session ?? null });
+  const result = lintCells(cellsOf(text, target), target, { project, config: options.config ?? DEFAULT_CONFIG, rules, session: options.session ?? null, python: options.python ?? null });
   if (result.ruleFailures.length) throw new Error(`rule failed: ${result.ruleFailures.map((f) => f.message).join('\n')}`);
   return result;
 }

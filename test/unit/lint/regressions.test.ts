@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { positionAt } from '../../../src/core/lint/positions';
 import type { DataVersioning, StaticProjectFacts } from '../../../src/core/lint/project';
+import { PythonOracle, type PythonKnowledge } from '../../../src/core/lint/pythonOracle';
 import { isRuleId } from '../../../src/core/lint/rule';
 import { ALL_RULES } from '../../../src/core/lint/rules';
 import { type CellSpec, lintNotebook, lintScript } from './lintHelpers';
@@ -25,6 +26,8 @@ interface Case {
   script: string;
   /** `cell:line rule` (cell 0 for a script; line 0-based within the cell). */
   expected: string[];
+  /** Lint with the interpreter's verdicts (`# python: yes`). */
+  python: boolean;
 }
 
 function listCases(dir: string): string[] {
@@ -35,7 +38,9 @@ function listCases(dir: string): string[] {
   });
 }
 
-const HEADER = /^#\s*(case|rules|project):\s*(.*)$/;
+const HEADER = /^#\s*(case|rules|project|file|python):\s*(.*)$/;
+/** A line of the project file named by the `# file:` header above it. */
+const FILE_LINE = /^#> ?(.*)$/;
 const CELL = /^#\s*%%(.*)$/;
 const EXPECT = /#\s*expect:\s*([a-z-]+(?:\s*,\s*[a-z-]+)*)\s*$/;
 
@@ -55,15 +60,25 @@ function parseProject(spec: string): Partial<StaticProjectFacts> {
 
 function parseCase(file: string): Case {
   const lines = readFileSync(file, 'utf8').replace(/\n$/, '').split('\n');
-  const result: Case = { file, description: '', rules: [], project: {}, cells: null, script: '', expected: [] };
+  const result: Case = { file, description: '', rules: [], project: {}, cells: null, script: '', expected: [], python: false };
+  const files: Record<string, string[]> = {};
+  let currentFile: string[] | null = null;
   let i = 0;
   for (; i < lines.length; i++) {
+    const fileLine = FILE_LINE.exec(lines[i]!);
+    if (fileLine && currentFile) {
+      currentFile.push(fileLine[1]!);
+      continue;
+    }
     const header = HEADER.exec(lines[i]!);
     if (!header) break;
     if (header[1] === 'case') result.description = header[2]!.trim();
     else if (header[1] === 'rules') result.rules = header[2]!.split(',').map((r) => r.trim()).filter(Boolean);
-    else result.project = parseProject(header[2]!);
+    else if (header[1] === 'file') files[header[2]!.trim()] = currentFile = [];
+    else if (header[1] === 'python') result.python = header[2]!.trim() === 'yes';
+    else result.project = { ...result.project, ...parseProject(header[2]!) };
   }
+  if (Object.keys(files).length) result.project.files = Object.fromEntries(Object.entries(files).map(([name, text]) => [name, text.join('\n') + '\n']));
   const body = lines.slice(i);
   const expectations = (cell: number, source: string[]): void => {
     source.forEach((line, n) => {
@@ -100,6 +115,9 @@ function parseCase(file: string): Case {
 }
 
 const cases = listCases(CORPUS).sort().map(parseCase);
+/** The interpreter for `# python: yes` cases: $NB2PROD_TEST_PYTHON, else python3 on the PATH. */
+const oracle = new PythonOracle({ python: process.env.NB2PROD_TEST_PYTHON ?? 'python3', pythonDir: path.resolve(__dirname, '../../../src/core/capture/python'), importModules: false });
+afterAll(() => oracle.dispose());
 /** Planted hazards found / planted, per rule. */
 const recall = new Map<string, { found: number; planted: number }>();
 
@@ -114,9 +132,15 @@ describe('lint regression corpus', () => {
   });
 
   for (const c of cases) {
-    it(`${path.relative(CORPUS, c.file)}: ${c.description}`, () => {
+    it(`${path.relative(CORPUS, c.file)}: ${c.description}`, async () => {
       const rules = ALL_RULES.filter((r) => c.rules.includes(r.id));
-      const options = { project: c.project };
+      let python: PythonKnowledge | null = null;
+      if (c.python) {
+        await oracle.ensure(c.cells ? c.cells.filter((cell) => (cell.kind ?? 'code') === 'code').map((cell) => cell.source) : [c.script]);
+        python = oracle.knowledge();
+        expect(python, `no interpreter for a "# python: yes" case: ${oracle.unavailable}`).not.toBeNull();
+      }
+      const options = { project: c.project, python };
       const result = c.cells ? lintNotebook(rules, c.cells, options) : lintScript(rules, c.script, options);
       const actual = result.findings.map((f) => `${f.cell}:${positionAt(result.model.cells[f.cell]!.cell.source, f.span.from).line} ${f.rule}`);
       const messages = result.findings.map((f, i) => `${actual[i]}: ${f.message}`).join('\n');

@@ -4,10 +4,10 @@
  * project's own, and (when the caller knows) installed versions. The CLI scans per lint; the
  * editor keeps a scanner per workspace folder and invalidates it when a relevant file changes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { DataVersioning, DeclaredRequirements, ProjectInfo } from '../project';
-import { normalizeDistributionName } from '../project';
+import type { DataVersioning, DeclaredRequirements, ProjectInfo, PythonFile, PythonFileRequest } from '../project';
+import { MAX_PYTHON_FILE_BYTES, moduleFileCandidates, normalizeDistributionName } from '../project';
 import { isLocalModuleIn, readDeclaredRequirements } from './requirements';
 import { DataVersionIndex } from './versioning';
 
@@ -27,6 +27,8 @@ export class ProjectScanner {
   private readonly requirementsByDir = new Map<string, Promise<DeclaredRequirements | null>>();
   /** `name\0fromDir` → is it the project's own module: file-system checks, asked per keystroke. */
   private readonly localModules = new Map<string, boolean>();
+  /** Python files read for names, by absolute path, with the modification time they were read at. */
+  private readonly pythonFiles = new Map<string, { mtimeMs: number; text: string }>();
 
   constructor(
     readonly root: string,
@@ -38,6 +40,7 @@ export class ProjectScanner {
     this.versionIndex = undefined;
     this.requirementsByDir.clear();
     this.localModules.clear();
+    this.pythonFiles.clear();
   }
 
   setInstalled(installed: ReadonlyMap<string, string> | undefined): void {
@@ -75,7 +78,33 @@ export class ProjectScanner {
         for (const [name, version] of installed) if (normalizeDistributionName(name) === wanted) return version;
         return undefined;
       },
+      readPython: (request: PythonFileRequest, fromDir: string) => {
+        const candidates = 'module' in request ? localModuleDirs(root, fromDir).flatMap((dir) => moduleFileCandidates(request.module).map((c) => path.join(dir, c))) : [path.resolve(fromDir, request.file)];
+        for (const candidate of candidates) {
+          const file = this.readPythonFile(candidate);
+          if (file) return file;
+        }
+        return null;
+      },
     };
+  }
+
+  /**
+   * A regular file's text, re-read when it changed (a helper module edited beside the
+   * notebook); null for anything else (missing, a device or FIFO, too large, unreadable).
+   */
+  private readPythonFile(file: string): PythonFile | null {
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile() || stat.size > MAX_PYTHON_FILE_BYTES) return null;
+      const known = this.pythonFiles.get(file);
+      if (known && known.mtimeMs === stat.mtimeMs) return { path: file, text: known.text };
+      const text = readFileSync(file, 'utf8');
+      this.pythonFiles.set(file, { mtimeMs: stat.mtimeMs, text });
+      return { path: file, text };
+    } catch {
+      return null;
+    }
   }
 }
 

@@ -14,6 +14,8 @@ import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@lezer/python';
 import { lineOfOffset } from '../positions';
 import { type Magic, maskIPython } from './ipython';
+import { adjustForLezer } from './lezerCompat';
+import { EXCEPT_COMMA, NOT_EQUAL, OLD_OCTAL, PRINT_STATEMENT, python2Construct, RAISE_COMMA, UR_PREFIX } from './python2';
 import { stringTokenValue } from './strings';
 
 export interface Span {
@@ -59,7 +61,7 @@ export interface CallFact {
 /** Module-level code runs when the cell runs; a function body only when the function is called. */
 export type Timing = 'immediate' | 'deferred';
 
-export type BindingKind = 'assign' | 'augassign' | 'import' | 'def' | 'class' | 'for' | 'with' | 'except' | 'walrus' | 'match' | 'global';
+export type BindingKind = 'assign' | 'augassign' | 'import' | 'def' | 'class' | 'for' | 'with' | 'except' | 'walrus' | 'match' | 'global' | 'magic';
 
 /** A module-level (global) name being bound. */
 export interface Binding {
@@ -85,6 +87,34 @@ export interface NameUse {
   name: string;
   span: Span;
   timing: Timing;
+  /**
+   * Code that expects the name may be missing: inside `try:` whose handler catches NameError
+   * (or Exception, or everything), or in a branch taken only on some Python versions
+   * (`if sys.version_info < (3,):`, `if six.PY2:`).
+   */
+  guard?: 'name-error' | 'python-version';
+  /**
+   * The outermost module-level loop (`for`/`while`) holding the read: a name bound later in the
+   * same loop may be bound by an earlier iteration.
+   */
+  loop?: Span;
+}
+
+/** `del x` of a global name, as a statement of the cell itself (not under if/try/loop/def): x is unbound after it. */
+export interface Deletion {
+  name: string;
+  span: Span;
+}
+
+/**
+ * Names a magic brings into the namespace that reading the cell cannot list: `%run script.py`
+ * (the script's globals; `target` is the script as written, or `-m module`), `%store -r` with
+ * no names (every stored variable), `%pylab` (numpy and matplotlib's names).
+ */
+export interface NameSource {
+  kind: 'run' | 'store' | 'pylab';
+  target: string;
+  span: Span;
 }
 
 export interface ImportFact {
@@ -139,6 +169,8 @@ export interface TopStatement {
 export interface SyntaxProblem {
   span: Span;
   message: string;
+  /** The Python 2 construct this is (`print statement`), when it is one (see python2.ts). */
+  python2?: string;
 }
 
 export interface CellFacts {
@@ -161,6 +193,10 @@ export interface CellFacts {
   starImport: boolean;
   /** The top-level statements, in order (comments are not statements). */
   statements: TopStatement[];
+  /** `del name` at the top level of the cell. */
+  deletions: Deletion[];
+  /** `%run`, `%store -r`: names from elsewhere. */
+  nameSources: NameSource[];
 }
 
 interface Scope {
@@ -189,9 +225,13 @@ export function analyzeCell(source: string): CellFacts {
     syntaxErrors: [],
     starImport: false,
     statements: [],
+    deletions: [],
+    nameSources: [],
   };
   if (!masked.isPython || !masked.code.trim()) return facts;
-  new CellWalker(masked.code, facts).walkScript();
+  const walker = new CellWalker(adjustForLezer(masked.code), masked.code, facts);
+  walker.walkScript();
+  walker.magicFacts();
   facts.calls.sort((a, b) => a.span.from - b.span.from);
   facts.calls.forEach((call, index) => (call.index = index));
   for (const statement of facts.statements) {
@@ -204,7 +244,13 @@ export function analyzeCell(source: string): CellFacts {
   return facts;
 }
 
-const STATEMENT_CONTAINERS = new Set(['Script', 'Body']);
+const STATEMENT_CONTAINERS = new Set(['Script', 'Body', 'StatementGroup']);
+
+/** Handlers that catch a NameError: `except NameError`, `except Exception`, a bare `except:`. */
+const CATCHES_NAME_ERROR = new Set(['NameError', 'Exception', 'BaseException']);
+
+/** An `if` test that picks code by Python version: `sys.version_info < (3,)`, `six.PY2`. */
+const VERSION_TEST = /\bversion_info\b|\bsys\.version\b|\bPY[23]\b|\bpython_version\b|\bhexversion\b/;
 
 class CellWalker {
   private readonly module: Scope = { kind: 'module', locals: new Set(), globals: new Set(), parent: null };
@@ -214,21 +260,85 @@ class CellWalker {
   private bodyStart: number | null = null;
   /** Inside the body of a `try` that catches ImportError. */
   private importGuarded = false;
+  /** Set while walking code that expects a name may be missing (see NameUse.guard). */
+  private guard: NameUse['guard'] = undefined;
+  /** The module-level loop being walked (see NameUse.loop). */
+  private loop: Span | undefined = undefined;
 
+  /**
+   * `code` is what is parsed (magics masked, adjusted for Lezer: see lezerCompat.ts); `masked`
+   * the same before that adjustment, for the text of number literals.
+   */
   constructor(
     private readonly code: string,
+    private readonly masked: string,
     private readonly facts: CellFacts,
   ) {}
 
   walkScript(): void {
     const tree = parser.parse(this.code);
     this.collectErrorsAndComments(tree.topNode);
-    for (const statement of children(tree.topNode)) {
-      // Comments are not statements; nor is the `pass` a magic was masked into.
-      const masksMagic = this.facts.magics.some((m) => m.from <= statement.from && statement.to <= m.to);
-      if (statement.name !== 'Comment' && !masksMagic) this.facts.statements.push(this.topStatement(statement));
-      this.statement(statement, this.module);
+    for (const node of children(tree.topNode)) {
+      // `a = 1; b = 2` is one node holding both statements.
+      for (const statement of node.name === 'StatementGroup' ? children(node).filter((c) => c.name !== ';') : [node]) {
+        // Comments are not statements; nor is the `pass` a magic was masked into.
+        const masksMagic = this.facts.magics.some((m) => m.from <= statement.from && statement.to <= m.to);
+        if (statement.name !== 'Comment' && !masksMagic) this.facts.statements.push(this.topStatement(statement));
+        if (statement.name === 'DeleteStatement') this.deletions(statement);
+      }
+      this.statement(node, this.module);
     }
+  }
+
+  /** `del a, b` as a statement of the cell: the global names it unbinds. */
+  private deletions(node: SyntaxNode): void {
+    for (const target of children(node)) {
+      if (target.name === 'VariableName') this.facts.deletions.push({ name: this.text(target), span: span(target) });
+    }
+  }
+
+  /**
+   * What magics say about names: `%store -r a b` and `%%capture out` bind names, `%run x.py`
+   * and `%store -r` bring in names from elsewhere, and names bound by `%timeit`'s statement do
+   * not outlive it.
+   */
+  magicFacts(): void {
+    const source = this.facts.source;
+    for (const magic of this.facts.magics) {
+      const words = [...source.slice(magic.commandFrom, magic.to).matchAll(/\S+/g)].map((m) => ({ text: m[0], span: { from: magic.commandFrom + m.index, to: magic.commandFrom + m.index + m[0].length } }));
+      const name = words[0]?.text;
+      if (magic.kind === 'line' && name === 'store' && words.some((w) => w.text === '-r')) {
+        const names = words.slice(1).filter((w) => !w.text.startsWith('-') && /^[A-Za-z_]\w*$/.test(w.text));
+        for (const word of names) this.bindMagic(word.text, word.span, magic.to);
+        if (!names.length) this.facts.nameSources.push({ kind: 'store', target: '', span: { from: magic.from, to: magic.to } });
+      } else if (magic.kind === 'line' && name === 'run') {
+        // `%run -i script.py args`, `%run -m module`: the first word that is not an option.
+        const args = words.slice(1);
+        let i = 0;
+        while (i < args.length && args[i]!.text.startsWith('-') && args[i]!.text !== '-m') i++;
+        const target = args[i]?.text === '-m' ? args[i + 1] : args[i];
+        this.facts.nameSources.push({ kind: 'run', target: args[i]?.text === '-m' ? `-m ${target?.text ?? ''}` : (target?.text ?? ''), span: { from: magic.from, to: magic.to } });
+      } else if (magic.kind === 'line' && name === 'pylab') {
+        this.facts.nameSources.push({ kind: 'pylab', target: '', span: { from: magic.from, to: magic.to } });
+      } else if (magic.kind === 'cell' && name === 'capture') {
+        // `%%capture [--no-stderr] out`: `out` holds the output once the cell ran.
+        const target = words.slice(1).find((w) => !w.text.startsWith('-'));
+        if (target && /^[A-Za-z_]\w*$/.test(target.text)) this.bindMagic(target.text, target.span, source.length);
+      }
+      if (magic.python && !magic.python.bindsNames) {
+        const { from, to } = magic.python;
+        const inside = (s: Span): boolean => s.from >= from && s.to <= to;
+        const local = new Set(this.facts.bindings.filter((b) => inside(b.span)).map((b) => b.name));
+        this.facts.bindings = this.facts.bindings.filter((b) => !inside(b.span));
+        this.facts.uses = this.facts.uses.filter((u) => !(inside(u.span) && local.has(u.name)));
+      }
+    }
+  }
+
+  private bindMagic(name: string, nameSpan: Span, boundAt: number): void {
+    const binding: Binding = { name, kind: 'magic', span: nameSpan, value: null, unpacked: null, dependsOn: [], timing: 'immediate', boundAt };
+    const after = this.facts.bindings.findIndex((b) => b.boundAt > boundAt);
+    this.facts.bindings.splice(after < 0 ? this.facts.bindings.length : after, 0, binding);
   }
 
   private topStatement(node: SyntaxNode): TopStatement {
@@ -279,12 +389,49 @@ class CellWalker {
       } else if (cursor.name === 'Comment') {
         this.facts.comments.push({ text: this.code.slice(cursor.from, cursor.to), span: { from: cursor.from, to: cursor.to } });
       } else if (cursor.name === 'PrintStatement') {
-        this.facts.syntaxErrors.push({
-          span: { from: cursor.from, to: cursor.to },
-          message: 'Python 2 print statement: in Python 3 print is a function, write print(...).',
-        });
+        this.addPython2({ from: cursor.from, to: cursor.to }, PRINT_STATEMENT, 'in Python 3 print is a function, write print(...).');
+      } else {
+        this.python2Node(cursor.node);
       }
     } while (cursor.next());
+  }
+
+  /** Python 2 code that Lezer's grammar accepts (see python2.ts). */
+  private python2Node(node: SyntaxNode): void {
+    switch (node.name) {
+      case 'TryStatement': {
+        // `except ValueError, e:`
+        const parts = children(node);
+        parts.forEach((part, i) => {
+          if (part.name === 'except' && parts[i + 2]?.name === ',' && parts[i + 3]?.name === 'VariableName') {
+            this.addPython2(spanOf([parts[i + 1]!, parts[i + 3]!]), EXCEPT_COMMA, 'write `except X as e:`.');
+          }
+        });
+        return;
+      }
+      case 'CompareOp':
+        if (this.text(node) === '<>') this.addPython2(span(node), NOT_EQUAL, 'write `!=`.');
+        return;
+      case 'Number':
+        if (/^0[0-9_]*[1-9][0-9_]*$/.test(this.text(node))) this.addPython2(span(node), OLD_OCTAL, 'write octal numbers with `0o` (`0o777`).');
+        return;
+      case 'RaiseStatement':
+        if (node.getChild(',')) this.addPython2(span(node), RAISE_COMMA, 'write `raise E("message")`.');
+        return;
+      case 'VariableName': {
+        const next = node.nextSibling;
+        if (/^[uU][rR]$/.test(this.text(node)) && next && next.from === node.to && (next.name === 'String' || next.name === 'FormatString')) {
+          this.addPython2({ from: node.from, to: next.to }, UR_PREFIX, 'drop the `u`: write `r"..."`.');
+        }
+        return;
+      }
+    }
+  }
+
+  private addPython2(at: Span, construct: string, advice: string): void {
+    const previous = this.facts.syntaxErrors.at(-1);
+    if (previous && lineOfOffset(this.code, previous.span.from) === lineOfOffset(this.code, at.from)) return;
+    this.facts.syntaxErrors.push({ span: at, message: `Python 2 ${construct}: ${advice}`, python2: construct });
   }
 
   private addSyntaxError(from: number, to: number): void {
@@ -307,13 +454,17 @@ class CellWalker {
       }
       message = `Invalid syntax at \`${token.length > 30 ? token.slice(0, 30) + '…' : token}\`.`;
     }
-    this.facts.syntaxErrors.push({ span: { from, to }, message });
+    const lineStart = this.code.lastIndexOf('\n', from - 1) + 1;
+    const lineEnd = this.code.indexOf('\n', from);
+    const construct = python2Construct(this.masked.slice(lineStart, lineEnd < 0 ? undefined : lineEnd), from - lineStart);
+    if (construct) this.facts.syntaxErrors.push({ span: { from, to }, message: `Python 2 ${construct}: not valid in Python 3.`, python2: construct });
+    else this.facts.syntaxErrors.push({ span: { from, to }, message });
   }
 
   // ---- statements ------------------------------------------------------------------------
 
   private statement(node: SyntaxNode, scope: Scope): void {
-    if (node.name === 'Body' || node.name === 'Script') return this.statementIn(node, scope);
+    if (STATEMENT_CONTAINERS.has(node.name)) return this.statementIn(node, scope);
     const outer = this.statementEnd;
     this.statementEnd = node.to;
     try {
@@ -337,12 +488,14 @@ class CellWalker {
         return this.classDefinition(node, scope);
       case 'DecoratedStatement':
         for (const child of children(node)) {
-          if (child.name === 'Decorator') {
-            this.facts.decorators.push(span(child));
-            this.expressionsIn(child, scope);
-          } else this.statement(child, scope);
+          if (child.name === 'Decorator') this.decorator(child, scope);
+          else this.statement(child, scope);
         }
         return;
+      case 'IfStatement':
+        return this.ifStatement(node, scope);
+      case 'WhileStatement':
+        return this.inLoop(node, scope, () => this.statementsAndExpressions(node, scope));
       case 'ForStatement':
         return this.forStatement(node, scope);
       case 'WithStatement':
@@ -355,18 +508,73 @@ class CellWalker {
         if (node.firstChild?.name === 'global') for (const name of node.getChildren('VariableName')) scope.globals.add(this.text(name));
         return;
       case 'Body':
-        for (const child of children(node)) this.statement(child, scope);
+      case 'Script':
+      case 'StatementGroup':
+        for (const child of children(node)) if (child.name !== ';') this.statement(child, scope);
         return;
       default:
-        // Expression statements, if/while/return/raise/assert/del/...: their sub-statements are
-        // in Body nodes, everything else is expressions.
-        for (const child of children(node)) {
-          if (STATEMENT_CONTAINERS.has(child.name)) this.statement(child, scope);
-          else this.expression(child, scope);
-        }
+        this.statementsAndExpressions(node, scope);
     }
   }
 
+  /** Expression statements, return/raise/assert/del/...: sub-statements are in Body nodes, the rest expressions. */
+  private statementsAndExpressions(node: SyntaxNode, scope: Scope): void {
+    for (const child of children(node)) {
+      if (STATEMENT_CONTAINERS.has(child.name)) this.statement(child, scope);
+      else this.expression(child, scope);
+    }
+  }
+
+  /** Walks a module-level loop's code with `loop` set (see NameUse.loop). */
+  private inLoop(node: SyntaxNode, scope: Scope, walk: () => void): void {
+    const outer = this.loop;
+    if (scope.kind === 'module' && !outer) this.loop = span(node);
+    try {
+      walk();
+    } finally {
+      this.loop = outer;
+    }
+  }
+
+  private withGuard(guard: NameUse['guard'], walk: () => void): void {
+    const outer = this.guard;
+    this.guard = outer ?? guard;
+    try {
+      walk();
+    } finally {
+      this.guard = outer;
+    }
+  }
+
+  /** `if`/`elif`/`else`; a chain testing the Python version guards all its branches. */
+  private ifStatement(node: SyntaxNode, scope: Scope): void {
+    const parts = children(node);
+    const tests = parts.filter((p, i) => (parts[i - 1]?.name === 'if' || parts[i - 1]?.name === 'elif') && p.name !== 'Body');
+    const byVersion = tests.some((test) => VERSION_TEST.test(this.text(test)));
+    for (const part of parts) {
+      if (part.name === 'Body') this.withGuard(byVersion ? 'python-version' : undefined, () => this.statement(part, scope));
+      else this.expression(part, scope);
+    }
+  }
+
+  /**
+   * A decorator, `@a.b.c(args)`, is one flat node in Lezer's tree: rebuilt as the expression it
+   * is (reading `a`; a call whose callee is `a.b.c`), evaluated in the enclosing scope.
+   */
+  private decorator(node: SyntaxNode, scope: Scope): void {
+    this.facts.decorators.push(span(node));
+    const parts = children(node).filter((p) => p.name !== 'At' && p.name !== '@');
+    const argList = parts.at(-1)?.name === 'ArgList' ? parts.at(-1)! : null;
+    const chain = argList ? parts.slice(0, -1) : parts;
+    const dotted = chain.length % 2 === 1 && chain.every((p, i) => (i % 2 === 0 ? p.name === 'VariableName' : p.name === '.'));
+    if (!dotted) {
+      this.expressionsIn(node, scope);
+      return;
+    }
+    let callee = this.expression(chain[0]!, scope);
+    for (let i = 2; i < chain.length; i += 2) callee = { kind: 'attribute', object: callee, name: this.text(chain[i]!), span: spanOf([chain[0]!, chain[i]!]) };
+    if (argList) this.callWith(callee, argList, spanOf([chain[0]!, argList]), scope);
+  }
   private importStatement(node: SyntaxNode, scope: Scope): void {
     const parts = children(node);
     const statementSpan = span(node);
@@ -551,7 +759,10 @@ class CellWalker {
     for (const part of parts.slice(inAt + 1)) if (part.name !== 'Body' && part.name !== 'else') this.expression(part, scope);
     const bodyAt = parts.find((p) => p.name === 'Body')?.from ?? node.to;
     this.boundFrom(bodyAt, () => this.assignTargets(parts.slice(1, inAt).filter((p) => p.name !== 'async' && p.name !== 'for'), null, this.readsSince(readsBefore), 'for', scope));
-    for (const body of parts.filter((p) => p.name === 'Body')) this.statement(body, scope);
+    const bodies = parts.filter((p) => p.name === 'Body');
+    // The loop body runs again after its end; the `else:` body once.
+    if (bodies[0]) this.inLoop(node, scope, () => this.statement(bodies[0]!, scope));
+    for (const body of bodies.slice(1)) this.statement(body, scope);
   }
 
   private withStatement(node: SyntaxNode, scope: Scope): void {
@@ -572,6 +783,7 @@ class CellWalker {
     const caught = (part: SyntaxNode): string[] =>
       part.name === 'VariableName' ? [this.text(part)] : part.name === 'TupleExpression' || part.name === 'ParenthesizedExpression' ? children(part).flatMap(caught) : [];
     const catchesImportError = parts.some((part, i) => parts[i - 1]?.name === 'except' && caught(part).some((name) => name === 'ImportError' || name === 'ModuleNotFoundError'));
+    const catchesNameError = parts.some((part, i) => part.name === 'except' && (!parts[i + 1] || parts[i + 1]!.name === 'Body' || caught(parts[i + 1]!).some((name) => CATCHES_NAME_ERROR.has(name))));
     let firstBody = true;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -580,7 +792,7 @@ class CellWalker {
         firstBody = false;
         const outer = this.importGuarded;
         this.importGuarded = outer || catchesImportError;
-        this.statement(part, scope);
+        this.withGuard(catchesNameError ? 'name-error' : undefined, () => this.statement(part, scope));
         this.importGuarded = outer;
       } else if (part.name === 'Body') this.statement(part, scope);
       else if (part.name === 'as' && parts[i + 1]?.name === 'VariableName') {
@@ -664,6 +876,10 @@ class CellWalker {
         case 'CapturePattern':
           if (node.firstChild) bound.add(this.text(node.firstChild));
           return;
+        case 'DeleteStatement':
+          // `del x` makes x local, as an assignment would.
+          for (const part of children(node)) this.targetNames(part, bound);
+          return;
       }
       // with ... as x, except E as x
       const parts = children(node);
@@ -736,7 +952,8 @@ class CellWalker {
         this.expressionsIn(node, scope);
         return { kind: 'other', span: nodeSpan };
       case 'Number':
-        return { kind: 'number', text: this.text(node), span: nodeSpan };
+        // As written: `2.` was adjusted to `20` for the parser (lezerCompat.ts).
+        return { kind: 'number', text: this.masked.slice(node.from, node.to), span: nodeSpan };
       case 'Boolean':
       case 'None':
         return { kind: 'constant', value: this.text(node) as 'True' | 'False' | 'None', span: nodeSpan };
@@ -820,14 +1037,17 @@ class CellWalker {
   }
 
   private call(node: SyntaxNode, scope: Scope): CallFact {
-    const calleeNode = node.firstChild!;
-    const argList = node.getChild('ArgList');
+    const callee = this.expression(node.firstChild!, scope);
+    return this.callWith(callee, node.getChild('ArgList'), span(node), scope);
+  }
+
+  private callWith(callee: Expr, argList: SyntaxNode | null, callSpan: Span, scope: Scope): CallFact {
     const call: CallFact = {
       index: this.facts.calls.length,
-      callee: this.expression(calleeNode, scope),
+      callee,
       args: [],
-      span: span(node),
-      argsSpan: argList ? span(argList) : { from: node.to, to: node.to },
+      span: callSpan,
+      argsSpan: argList ? span(argList) : { from: callSpan.to, to: callSpan.to },
       timing: timingOf(scope),
     };
     this.facts.calls.push(call);
@@ -895,7 +1115,10 @@ class CellWalker {
       if (s.globals.has(name)) break;
       if (s.locals.has(name)) return;
     }
-    this.facts.uses.push({ name, span: span(node), timing: timingOf(scope) });
+    const use: NameUse = { name, span: span(node), timing: timingOf(scope) };
+    if (this.guard) use.guard = this.guard;
+    if (this.loop) use.loop = this.loop;
+    this.facts.uses.push(use);
   }
 
   private bind(name: string, kind: BindingKind, nameSpan: Span, value: Expr | null, unpacked: Binding['unpacked'], dependsOn: string[], scope: Scope): void {
