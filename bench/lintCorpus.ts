@@ -14,6 +14,10 @@ import path from 'node:path';
 import { cellsOf, targetKind } from '../src/core/lint/engine';
 import { displayPath } from '../src/core/lint/format';
 import { type FileReport, LintSession, type ReportedFinding } from '../src/core/lint/lintFiles';
+import { PythonOracle } from '../src/core/lint/pythonOracle';
+
+/** The Python companion's sources (the CLI uses its copy in dist/python). */
+const PYTHON_DIR = path.resolve(__dirname, '../src/core/capture/python');
 import type { Rule, Severity } from '../src/core/lint/rule';
 import { cellLabel } from '../src/core/notebook/cellLabel';
 
@@ -24,6 +28,8 @@ export interface CorpusOptions {
   seed: number;
   /** Only this rule's findings are counted and sampled (every rule still runs). */
   rule: string | null;
+  /** The interpreter that confirms syntax and lists star-imported names, as `nb2prod lint --python`; null: none. */
+  python?: string | null;
 }
 
 export interface TimedReport {
@@ -222,17 +228,23 @@ export function formatCorpusReport(report: CorpusReport): string {
 /** Lints every notebook and Python file under `root` as `nb2prod lint` would. */
 export async function lintCorpus(root: string, rules: readonly Rule[], options: CorpusOptions, onFile?: (done: number, total: number) => void): Promise<CorpusReport> {
   const folder = path.resolve(root);
-  const session = new LintSession(folder, { rules, useGit: true });
+  const python = options.python ? new PythonOracle({ python: options.python, pythonDir: PYTHON_DIR, importModules: true }) : null;
+  const session = new LintSession(folder, { rules, useGit: true, python });
   const { files, missing } = await session.collect([folder]);
   if (missing.length) throw new Error(`no such folder: ${missing.join(', ')}`);
   const timed: TimedReport[] = [];
   const started = performance.now();
-  for (const file of files) {
-    const fileStarted = performance.now();
-    const report = await session.lint(file);
-    timed.push({ report, ms: performance.now() - fileStarted });
-    onFile?.(timed.length, files.length);
+  try {
+    for (const file of files) {
+      const fileStarted = performance.now();
+      const report = await session.lint(file);
+      timed.push({ report, ms: performance.now() - fileStarted });
+      onFile?.(timed.length, files.length);
+    }
+  } finally {
+    python?.dispose();
   }
+  if (python?.unavailable) throw new Error(`--python ${options.python}: ${python.unavailable}`);
   const totalMs = performance.now() - started;
   // Cell sources are read back, through the same parser, only for the files the sample picked.
   const selected = selectedFindings(timed.map((t) => t.report), options.rule);

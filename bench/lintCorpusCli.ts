@@ -7,7 +7,7 @@ import { isRuleId } from '../src/core/lint/rule';
 import { ALL_RULES } from '../src/core/lint/rules';
 import { formatCorpusReport, lintCorpus } from './lintCorpus';
 
-const USAGE = 'usage: npm run lint-corpus -- DIR [--sample N] [--seed S] [--rule RULE] [--json]';
+const USAGE = 'usage: npm run lint-corpus -- DIR [--sample N] [--seed S] [--rule RULE] [--python PATH|none] [--json]';
 
 function integer(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -19,7 +19,7 @@ function integer(value: string | undefined, name: string, fallback: number): num
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { sample: { type: 'string' }, seed: { type: 'string' }, rule: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { sample: { type: 'string' }, seed: { type: 'string' }, rule: { type: 'string' }, python: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || positionals.length !== 1) {
     process.stderr.write(`${USAGE}\n`);
@@ -27,7 +27,8 @@ async function main(): Promise<number> {
   }
   const rule = values.rule ?? null;
   if (rule !== null && !isRuleId(rule)) throw new Error(`--rule: unknown rule "${rule}" (nb2prod lint --list-rules lists them)`);
-  const options = { sample: integer(values.sample, 'sample', 20), seed: integer(values.seed, 'seed', 1), rule };
+  const python = values.python === 'none' ? null : (values.python ?? process.env.NB2PROD_PYTHON ?? 'python3');
+  const options = { sample: integer(values.sample, 'sample', 20), seed: integer(values.seed, 'seed', 1), rule, python };
   const progress = process.stderr.isTTY ? (done: number, total: number) => process.stderr.write(`\r${done}/${total} files`) : undefined;
   const report = await lintCorpus(positionals[0]!, ALL_RULES, options, progress);
   if (progress) process.stderr.write('\r\x1b[2K');

@@ -51,7 +51,7 @@ describe('nb2prod lint --python', () => {
   it('confirms syntax with the interpreter: no finding where Python compiles, an error where it does not', async () => {
     const { code, report, stderr } = await lint(['floats.ipynb', 'broken.ipynb', '--python', '/usr/bin/python3']);
     expect(stderr).toBe('');
-    expect(findings(report, 'syntax-error')).toEqual(['broken.ipynb cell 1 3:1 error']);
+    expect(findings(report, 'syntax-error')).toEqual(['broken.ipynb cell 2 3:1 error']);
     const [finding] = report.files.flatMap((f) => f.findings.filter((x) => x.rule === 'syntax-error'));
     expect(finding!.message).toMatch(/^Python 3\.\d+ cannot compile this cell: 'return' outside function\.$/);
     expect(code).toBe(1);
@@ -76,7 +76,7 @@ describe('nb2prod lint without an interpreter', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^nb2prod lint: syntax was checked without Python \(.*missing\/python3 was not found\)/);
     // The relaxed decorator is beyond nb2prod's parser: a warning, not an error.
-    expect(findings(report, 'syntax-error')).toEqual(['floats.ipynb cell 1 2:9 warning']);
+    expect(findings(report, 'syntax-error')).toEqual(['floats.ipynb cell 2 2:9 warning']);
     // Without the interpreter, names after `from json import *` cannot be known: quiet.
     expect(findings(report, 'undefined-name')).toEqual([]);
     expect(report.summary.errors).toBe(0);

@@ -8,6 +8,7 @@
  * untrusted workspace, or not answered yet) nb2prod's parser's finding stands, as a warning
  * that says it was not confirmed. Python 2 code is one finding per notebook, not one per cell.
  */
+import { cellNumber } from '../../notebook/cellLabel';
 import { offsetAt } from '../positions';
 import type { CellFacts, Span } from '../python/analyze';
 import { listPlaces, python2Construct } from '../python/python2';
@@ -102,7 +103,7 @@ function reportPython2({ target, model, report }: RuleContext, problems: Problem
   }
   let places: string;
   if (target.kind === 'notebook') {
-    places = listPlaces('cell', [...new Set(problems.map((p) => p.cell + 1))]);
+    places = listPlaces('cell', [...new Set(problems.map((p) => cellNumber(p.cell)))]);
   } else {
     const source = model.cells[first.cell]!.cell.source;
     places = listPlaces('line', [...new Set(offsets.map((o) => source.slice(0, o.offset).split('\n').length))].sort((a, b) => a - b));

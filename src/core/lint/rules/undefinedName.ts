@@ -14,6 +14,7 @@
  * Reads inside function bodies happen when the function is called, so they only need a
  * definition somewhere in the notebook; module-level reads need one above.
  */
+import { cellNumber } from '../../notebook/cellLabel';
 import path from 'node:path';
 import { BUILTIN_NAMES, type Located, type Position } from '../model';
 import { type NameProvider, nameProviders } from '../externalNames';
@@ -86,7 +87,7 @@ function checkUse({ model, target, report }: RuleContext, providers: readonly Na
   if (first && (!laterProvider || comparePlaces({ cell: first.cell, offset: first.item.boundAt }, { cell: laterProvider.cell, offset: laterProvider.at }) <= 0)) {
     message = definedBelow(model, target.kind, name, cell, first);
   } else if (laterProvider) {
-    const where = notebook ? `in cell ${laterProvider.cell + 1}, below this one` : 'further down';
+    const where = notebook ? `in cell ${cellNumber(laterProvider.cell)}, below this one` : 'further down';
     if (laterProvider.names) {
       message = `\`${name}\` only comes from ${laterProvider.label} ${where}: Run All reaches this line first. Move it above.`;
     } else {
@@ -108,7 +109,7 @@ function definedBelow(model: RuleContext['model'], kind: string, name: string, c
   }
   return later.cell === cell
     ? `\`${name}\` is used before it is defined further down in this cell: move the definition above this line.`
-    : `\`${name}\` is only defined in cell ${later.cell + 1}, below this one: the notebook only worked because that cell ran first. Move the definition above this cell.`;
+    : `\`${name}\` is only defined in cell ${cellNumber(later.cell)}, below this one: the notebook only worked because that cell ran first. Move the definition above this cell.`;
 }
 
 /**
@@ -133,7 +134,7 @@ function deletedAbove(
     definitions.some((d) => !before({ cell: d.cell, offset: d.item.boundAt }, deletion!, true) && before({ cell: d.cell, offset: d.item.boundAt }, at, true)) ||
     supplying.some((p) => !before({ cell: p.cell, offset: p.at }, deletion!, true) && before({ cell: p.cell, offset: p.at }, at, true));
   if (rebound) return false;
-  const where = notebook ? (deletion.cell === cell ? 'above in this cell' : `in cell ${deletion.cell + 1}`) : 'above';
+  const where = notebook ? (deletion.cell === cell ? 'above in this cell' : `in cell ${cellNumber(deletion.cell)}`) : 'above';
   report({ cell, span: use.span, message: `\`${name}\` was deleted (\`del ${name}\` ${where}) and nothing defines it again before this line: Run All fails here.` });
   return true;
 }
