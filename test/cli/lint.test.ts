@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from './inProcess';
 import { notebookJson } from '../unit/lint/lintHelpers';
+import { ALL_RULES } from '../../src/core/lint/rules';
 
 const exec = promisify(execFile);
 let root: string;
@@ -107,7 +108,7 @@ describe('nb2prod lint', () => {
     expect(sarif.$schema).toContain('sarif-2.1.0');
     const run = sarif.runs[0]!;
     expect(run.tool.driver.name).toBe('nb2prod');
-    expect(run.tool.driver.rules).toHaveLength(12);
+    expect(run.tool.driver.rules).toHaveLength(ALL_RULES.length);
     for (const result of run.results) {
       expect(run.tool.driver.rules[result.ruleIndex]!.id).toBe(result.ruleId);
       expect(['error', 'warning', 'note']).toContain(result.level);
@@ -175,6 +176,6 @@ describe('nb2prod lint', () => {
     expect(await cli(['lint', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be one of text, json, sarif/) });
     const list = await cli(['lint', '--list-rules']);
     expect(list.code).toBe(0);
-    expect(list.stdout.trim().split('\n')).toHaveLength(12);
+    expect(list.stdout.trim().split('\n')).toHaveLength(ALL_RULES.length);
   });
 });
