@@ -7,6 +7,7 @@ import { formatJson, formatSarif, formatText, type LintFormat } from '../core/li
 import { collectFiles, type FileReport, lintFile, summarize } from '../core/lint/lintFiles';
 import { findProjectRoot, ProjectScanner } from '../core/lint/project/scan';
 import { ALL_RULES } from '../core/lint/rules';
+import { type InstalledPackages, queryInstalledPackages } from '../core/project/installedPackages';
 import type { Command } from './command';
 
 const FORMATS: readonly LintFormat[] = ['text', 'json', 'sarif'];
@@ -14,7 +15,7 @@ const FORMATS: readonly LintFormat[] = ['text', 'json', 'sarif'];
 export const lintCommands: Record<string, Command> = {
   lint: {
     summary: 'check notebooks and scripts for what stops them from reproducing',
-    usage: 'nb2prod lint [PATH...] [--format text|json|sarif] [--output FILE] [--list-rules]',
+    usage: 'nb2prod lint [PATH...] [--format text|json|sarif] [--output FILE] [--python PATH] [--list-rules]',
     details: `Lints notebooks (.ipynb) and Python files (.py); folders are searched recursively
 (skipping hidden folders, virtual environments and node_modules). PATH defaults to ".".
 
@@ -28,12 +29,16 @@ finding has severity error or a file could not be linted, 2 for a usage error.
 Options:
   --format F         text (default), json, or sarif (SARIF 2.1.0, for code scanning)
   --output FILE      write the report to FILE instead of standard output
+  --python PATH      the project's interpreter (default: $NB2PROD_PYTHON, else none): its
+                     installed packages name the distribution behind each import and the
+                     versions to pin; without it Python is not run
   --list-rules       list the rules with their default severity, then exit`,
     options: {
       help: { type: 'boolean', short: 'h' },
       store: { type: 'string' },
       format: { type: 'string', short: 'f' },
       output: { type: 'string', short: 'o' },
+      python: { type: 'string' },
       'list-rules': { type: 'boolean' },
     },
     async run({ values, positionals }, _store, io) {
@@ -59,13 +64,23 @@ Options:
       const { files, missing } = await collectFiles(paths, io.cwd, configFor);
       if (missing.length) throw new UserError('usage', `no such file or folder: ${missing.join(', ')}`);
 
+      // The interpreter's packages, asked once when one is named.
+      const python = (values.python as string | undefined) ?? io.env.NB2PROD_PYTHON;
+      let installed: InstalledPackages | undefined;
+      if (python) {
+        try {
+          installed = await queryInstalledPackages(python);
+        } catch (error) {
+          io.stderr(`nb2prod lint: ${(error as Error).message}; linting without the installed packages\n`);
+        }
+      }
       const scanners = new Map<string, ProjectScanner>();
       const reports: FileReport[] = [];
       for (const file of files) {
         const root = findProjectRoot(path.dirname(file), io.cwd);
         let scanner = scanners.get(root);
         if (!scanner) {
-          scanner = new ProjectScanner(root, { useGit: true });
+          scanner = new ProjectScanner(root, { useGit: true, installed: installed?.versions, modules: installed?.modules });
           scanners.set(root, scanner);
         }
         const report = await lintFile(file, { config: configFor(file), rules: ALL_RULES, scanner });

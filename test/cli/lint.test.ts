@@ -171,6 +171,23 @@ describe('nb2prod lint', () => {
     expect(report.summary.fileErrors).toBe(3);
   }, 60_000);
 
+  it('asks the interpreter given with --python which distribution provides an import, and goes on without one that fails', async () => {
+    const dir = 'with-python';
+    await write(`${dir}/requirements.txt`, 'numpy==1.26.4\n');
+    await write(`${dir}/uses.py`, 'import numpy\nimport fancylib\n');
+    // A stand-in interpreter: prints what the real one's importlib.metadata query prints.
+    const fake = await write(`${dir}/fake-python`, `#!/bin/sh\necho '{"versions": {"Fancy-Lib-Dist": "0.4.2"}, "modules": {"Fancy-Lib-Dist": ["fancylib"]}}'\n`);
+    await fs.chmod(fake, 0o755);
+    const { stdout } = await cli(['lint', `${dir}/uses.py`, '--format', 'json', '--python', fake]);
+    const report = JSON.parse(stdout) as { files: Array<{ findings: Array<{ rule: string; message: string }> }> };
+    expect(report.files[0]!.findings.filter((f) => f.rule === 'missing-requirements').map((f) => f.message)).toEqual([
+      '`fancylib` (fancy-lib-dist) is imported but not declared in with-python/requirements.txt or requirements.txt: add `fancy-lib-dist==0.4.2`',
+    ]);
+    const broken = await cli(['lint', `${dir}/uses.py`, '--python', path.join(root, dir, 'no-such-python')]);
+    expect(broken.stderr).toMatch(/no-such-python could not list its packages: .*; linting without the installed packages/);
+    expect(broken.stdout).toContain('`fancylib` is imported but not declared');
+  });
+
   it('says what is wrong with its arguments', async () => {
     expect(await cli(['lint', 'no/such/place'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no such file or folder: no\/such\/place/) });
     expect(await cli(['lint', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be one of text, json, sarif/) });

@@ -25,6 +25,11 @@ export interface ProjectInfo {
   isLocalModule(name: string, fromDir: string): boolean;
   /** Version of an installed distribution in the project's interpreter, when known. */
   installedVersion(distribution: string): string | undefined;
+  /**
+   * The installed distributions that provide a top-level module (from their `top_level.txt` or
+   * RECORD), when the interpreter was asked; undefined when unknown.
+   */
+  distributionsProviding?(topLevelModule: string): readonly string[] | undefined;
 }
 
 export function normalizeDistributionName(name: string): string {
@@ -38,6 +43,8 @@ export interface StaticProjectFacts {
   requirements?: DeclaredRequirements | null;
   localModules?: string[];
   installed?: Record<string, string>;
+  /** Top-level module → installed distributions providing it. */
+  providedBy?: Record<string, string[]>;
 }
 
 export class StaticProjectInfo implements ProjectInfo {
@@ -59,5 +66,8 @@ export class StaticProjectInfo implements ProjectInfo {
     const wanted = normalizeDistributionName(distribution);
     for (const [name, version] of Object.entries(installed)) if (normalizeDistributionName(name) === wanted) return version;
     return undefined;
+  }
+  distributionsProviding(topLevelModule: string): readonly string[] | undefined {
+    return this.facts.providedBy?.[topLevelModule];
   }
 }
