@@ -224,6 +224,11 @@ describe('unseeded-random: random_state', () => {
     expect(result.findings[2]!.message).toMatch(/^`LogisticRegression` with solver 'saga' is random/);
   });
 
+  it('does not flag an estimator only built to show its parameters', () => {
+    const result = lintNotebook(rules, ['from sklearn.linear_model import LogisticRegression', 'LogisticRegression(penalty="l1", solver="liblinear")', 'lr = LogisticRegression(solver="liblinear")']);
+    expect(flaggedTexts(result)).toEqual(['LogisticRegression(solver="liblinear")']);
+  });
+
   it('takes KMeans from given starting centres, PCA with the default solver and lbfgs for deterministic', () => {
     const result = lintNotebook(rules, [
       'import numpy as np\nfrom sklearn.cluster import KMeans\nfrom sklearn.decomposition import PCA\nfrom sklearn.linear_model import Ridge, Lasso\nfrom sklearn.svm import LinearSVC',

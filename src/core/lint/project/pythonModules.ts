@@ -124,6 +124,11 @@ const DISTRIBUTIONS_BY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   pylab: ['matplotlib'],
   // Jupyter's metapackages depend on IPython, so declaring them declares it.
   IPython: ['ipython', 'ipykernel', 'jupyter', 'notebook', 'jupyterlab'],
+  ipykernel: ['ipykernel', 'jupyter', 'notebook', 'jupyterlab'],
+  nbformat: ['nbformat', 'jupyter', 'notebook', 'jupyterlab', 'nbconvert', 'nbclient'],
+  nbconvert: ['nbconvert', 'jupyter', 'notebook', 'jupyterlab'],
+  nbclient: ['nbclient', 'nbconvert', 'jupyter', 'notebook', 'jupyterlab'],
+  jupyter_client: ['jupyter-client', 'ipykernel', 'jupyter', 'notebook', 'jupyterlab'],
   ipywidgets: ['ipywidgets', 'jupyter'],
   torch: ['torch', 'pytorch'],
   tensorflow: ['tensorflow', 'tensorflow-cpu', 'tensorflow-gpu', 'tensorflow-macos', 'tensorflow-intel', 'tf-nightly'],

@@ -63,7 +63,7 @@ export const unseededRandom: Rule = {
         continue;
       }
       const randomState = randomStateUse(model, call, path, at, source);
-      if (randomState && !seeds.seeded('numpy', cell, call)) {
+      if (randomState && !seeds.seeded('numpy', cell, call) && !shownOnly(model, cell, call, path)) {
         const fix = randomStateFix(cell, call, randomState.explicitNone, source);
         context.report({ cell, span: call.span, message: randomState.message, fixes: fix ? [fix] : [] });
       }
@@ -240,6 +240,17 @@ function kmeansInitIsRandom(model: NotebookModel, call: CallFact, at: Position):
   }
   if (init.value.kind === 'attribute' && model.resolve(init.value, at)) return true;
   return false;
+}
+
+/**
+ * An estimator or splitter built only to be shown (`LogisticRegression(solver="liblinear")` as
+ * a cell's whole statement, displaying its parameters): nothing is fit or split with it, so
+ * nothing is drawn.
+ */
+function shownOnly(model: NotebookModel, cell: number, call: CallFact, path: string | null): boolean {
+  const name = path?.slice(path.lastIndexOf('.') + 1) ?? '';
+  if (!/^[A-Z]/.test(name)) return false;
+  return model.cells[cell]!.facts!.statements.some((s) => s.kind === 'expression' && s.call === call.index);
 }
 
 /** Libraries whose objects have a `.sample` that is not pandas'. */
