@@ -119,10 +119,11 @@ describe('runtime-download: readers and fetchers', () => {
     expect(where(result)).toEqual([]);
   });
 
-  it('does not report pinned URLs, local files, or bundled datasets', () => {
+  it('does not report pinned URLs, local files and servers, or bundled datasets', () => {
     const result = lintNotebook(rules, [
       'import pandas as pd\nfrom urllib.request import urlopen\nfrom sklearn.datasets import load_digits',
       'a = pd.read_csv("https://raw.githubusercontent.com/acme/data/9f3c2ab/iris.csv")\nb = pd.read_csv("data/local.csv")\nc = urlopen("file:///tmp/x.txt")\nd = load_digits()',
+      'e = pd.read_json("http://localhost:8000/api/rows")\nf = urlopen("http://127.0.0.1:5000/predict").read()\n!curl -o out.json http://localhost:8501/health',
     ]);
     expect(where(result)).toEqual([]);
   });

@@ -21,7 +21,7 @@ import type { NotebookModel, Position } from '../model';
 import type { Rule } from '../rule';
 import { argumentAt, partialString, pathUses, shorten } from './dataPaths';
 import { downloadOf, expand, program, type ShellCommand, shellCommands, type ShellWord } from './shellCommands';
-import { displayUrl, REMOTE, urlAdvice, urlIsPinned } from './urls';
+import { displayUrl, isLocalUrl, REMOTE, urlAdvice, urlIsPinned } from './urls';
 
 interface ArgSpec {
   position: number;
@@ -144,7 +144,7 @@ export const runtimeDownload: Rule = {
     for (const use of pathUses(model)) {
       if (use.kind !== 'read' || checksummed.has(use.cell)) continue;
       const value = partialString(model, use.path, use.at);
-      if (value === null || !REMOTE.test(value) || (!value.includes('{}') && urlIsPinned(value))) continue;
+      if (value === null || !REMOTE.test(value) || isLocalUrl(value) || (!value.includes('{}') && urlIsPinned(value))) continue;
       report(use.cell, use.span, `\`${shorten(displayUrl(value))}\` is ${readVerb(value)} at run time by \`${shortCallee(use.callee)}\`, and the URL names no version: the data behind it can change or vanish between runs. ${urlAdvice(value)}`);
     }
 
@@ -174,6 +174,7 @@ function fetchFinding(model: NotebookModel, call: CallFact, at: Position, path: 
       const value = partialString(model, arg.value, at);
       // A value that is known and not a URL (a local path given to `urlopen`, say): not a download.
       if (value !== null && !value.includes('{}') && !REMOTE.test(value)) return null;
+      if (value !== null && isLocalUrl(value)) return null;
       if (value !== null && !value.includes('{}') && urlIsPinned(value)) return null;
       const shown = value !== null && !value.startsWith('{}') ? `\`${shorten(displayUrl(value))}\`` : `the URL in \`${shorten(written(arg.value), 60)}\``;
       const hashHint = fetcher.checksum ? ` (or pass \`${fetcher.checksum[0]}=\` so the download is checked)` : '';
@@ -301,7 +302,7 @@ function shellFindings(model: NotebookModel, command: ShellCommand): Found[] {
     const value = expanded(word);
     const known = !value.includes('{}');
     if (known && !REMOTE.test(value)) return null;
-    if (SETUP_FILE.test(value.split(/[?#]/)[0]!)) return null;
+    if (isLocalUrl(value) || SETUP_FILE.test(value.split(/[?#]/)[0]!)) return null;
     if (known && urlIsPinned(value)) return null;
     const shown = known || !value.startsWith('{}') ? `\`${shorten(displayUrl(value))}\`` : `\`${shorten(word.text, 60)}\``;
     const advice = REMOTE.test(value) ? urlAdvice(value) : 'Use a URL that names a fixed version, or download it once and keep the copy under version control.';

@@ -7,6 +7,12 @@
 /** Schemes of remote data: read at run time from somewhere else. */
 export const REMOTE = /^(https?|s3|s3a|s3n|gs|gcs|az|abfs|abfss|adl|hf|ftp):\/\//i;
 
+/** A URL on this machine (a local server, a notebook's own service): not data from elsewhere. */
+export function isLocalUrl(url: string): boolean {
+  const host = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?(\[[^\]]*\]|[^/:?#]*)/i.exec(url)?.[1]?.toLowerCase() ?? '';
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '0.0.0.0' || host === '[::1]';
+}
+
 /** Names that move: a URL naming one of these is not pinned. */
 const BRANCHES: ReadonlySet<string> = new Set(['main', 'master', 'develop', 'development', 'dev', 'head', 'trunk', 'latest', 'stable', 'default', 'gh-pages', 'nightly', 'current']);
 
