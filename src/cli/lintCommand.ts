@@ -6,6 +6,7 @@ import { formatJson, formatSarif, formatText, type LintFormat } from '../core/li
 import { type FileReport, LintSession, summarize } from '../core/lint/lintFiles';
 import { PythonOracle } from '../core/lint/pythonOracle';
 import { ALL_RULES } from '../core/lint/rules';
+import { type InstalledPackages, queryInstalledPackages } from '../core/project/installedPackages';
 import type { Command } from './command';
 
 const FORMATS: readonly LintFormat[] = ['text', 'json', 'sarif'];
@@ -39,7 +40,9 @@ Options:
   --format F         text (default), json, or sarif (SARIF 2.1.0, for code scanning)
   --output FILE      write the report to FILE instead of standard output
   --python PATH      the interpreter to check syntax with (default: $NB2PROD_PYTHON,
-                     else python3 on the PATH)
+                     else python3 on the PATH); when named (option or variable), its
+                     installed packages also name the distribution behind each import and
+                     the versions to pin
   --list-rules       list the rules with their default severity, then exit`,
     options: {
       help: { type: 'boolean', short: 'h' },
@@ -59,10 +62,20 @@ Options:
       if (!FORMATS.includes(format)) throw new UserError('usage', `--format must be one of ${FORMATS.join(', ')}`);
       const paths = positionals.length ? positionals : ['.'];
 
+      // The project's interpreter, when named: its installed packages, asked once.
+      const named = (values.python as string | undefined) ?? io.env.NB2PROD_PYTHON;
+      let installed: InstalledPackages | undefined;
+      let installedProblem: string | null = null;
+      if (named) {
+        try {
+          installed = await queryInstalledPackages(named);
+        } catch (error) {
+          installedProblem = (error as Error).message;
+        }
+      }
       // One interpreter process for the whole run; it compiles cells, never runs them.
-      const pythonPath = (values.python as string | undefined) ?? io.env.NB2PROD_PYTHON ?? 'python3';
-      const python = new PythonOracle({ python: pythonPath, pythonDir: io.pythonDir, importModules: true });
-      const session = new LintSession(io.cwd, { rules: ALL_RULES, useGit: true, python });
+      const python = new PythonOracle({ python: named ?? 'python3', pythonDir: io.pythonDir, importModules: true });
+      const session = new LintSession(io.cwd, { rules: ALL_RULES, useGit: true, python, installed });
       const { files, missing } = await session.collect(paths);
       if (missing.length) throw new UserError('usage', `no such file or folder: ${missing.join(', ')}`);
 
@@ -76,6 +89,8 @@ Options:
       } finally {
         python.dispose();
       }
+      // One note per problem: an interpreter that cannot run at all is said once, below.
+      if (installedProblem && !python.unavailable) io.stderr(`nb2prod lint: ${installedProblem}; linting without the installed packages\n`);
       if (python.unavailable) io.stderr(`nb2prod lint: syntax was checked without Python (${python.unavailable}); what nb2prod's parser finds is reported as warnings. Use --python PATH to name an interpreter.\n`);
       const summary = summarize(reports);
       const output =

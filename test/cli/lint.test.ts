@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from './inProcess';
 import { notebookJson } from '../unit/lint/lintHelpers';
+import { ALL_RULES } from '../../src/core/lint/rules';
 
 const exec = promisify(execFile);
 let root: string;
@@ -115,7 +116,7 @@ describe('nb2prod lint', () => {
     expect(sarif.$schema).toContain('sarif-2.1.0');
     const run = sarif.runs[0]!;
     expect(run.tool.driver.name).toBe('nb2prod');
-    expect(run.tool.driver.rules).toHaveLength(12);
+    expect(run.tool.driver.rules).toHaveLength(ALL_RULES.length);
     for (const result of run.results) {
       expect(run.tool.driver.rules[result.ruleIndex]!.id).toBe(result.ruleId);
       expect(['error', 'warning', 'note']).toContain(result.level);
@@ -252,11 +253,29 @@ describe('nb2prod lint', () => {
     expect(fileLines[related[0]!.physicalLocation.region.startLine - 1]).toContain('b = 2');
   });
 
+  it('asks the interpreter given with --python which distribution provides an import, and goes on without one that fails', async () => {
+    const dir = 'with-python';
+    await write(`${dir}/requirements.txt`, 'numpy==1.26.4\n');
+    await write(`${dir}/uses.py`, 'import numpy\nimport fancylib\n');
+    // A stand-in interpreter: prints what the real one's importlib.metadata query prints.
+    const fake = await write(`${dir}/fake-python`, `#!/bin/sh\necho '{"versions": {"Fancy-Lib-Dist": "0.4.2"}, "modules": {"Fancy-Lib-Dist": ["fancylib"]}}'\n`);
+    await fs.chmod(fake, 0o755);
+    const { stdout } = await cli(['lint', `${dir}/uses.py`, '--format', 'json', '--python', fake]);
+    const report = JSON.parse(stdout) as { files: Array<{ findings: Array<{ rule: string; message: string }> }> };
+    expect(report.files[0]!.findings.filter((f) => f.rule === 'missing-requirements').map((f) => f.message)).toEqual([
+      '`fancylib` (fancy-lib-dist) is imported but not declared in with-python/requirements.txt or requirements.txt: add `fancy-lib-dist==0.4.2`',
+    ]);
+    const broken = await cli(['lint', `${dir}/uses.py`, '--python', path.join(root, dir, 'no-such-python')]);
+    expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(broken.stderr).toMatch(/syntax was checked without Python \(.*no-such-python was not found\)/);
+    expect(broken.stdout).toContain('`fancylib` is imported but not declared');
+  });
+
   it('says what is wrong with its arguments', async () => {
     expect(await cli(['lint', 'no/such/place'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no such file or folder: no\/such\/place/) });
     expect(await cli(['lint', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be one of text, json, sarif/) });
     const list = await cli(['lint', '--list-rules']);
     expect(list.code).toBe(0);
-    expect(list.stdout.trim().split('\n')).toHaveLength(12);
+    expect(list.stdout.trim().split('\n')).toHaveLength(ALL_RULES.length);
   });
 });

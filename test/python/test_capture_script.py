@@ -471,3 +471,29 @@ def test_fake_tensorflow_and_keras_seeds(run_script, tmp_path):
     # set_random_seed calls tf.random.set_seed: one seed event, at the user's line
     assert [(s["library"], s["value"], s["location"]) for s in r.of_type("seed")] == [
         ("tensorflow", 1, "train.py:3"), ("tensorflow", 2, "train.py:4")]
+
+
+def test_unseeded_estimators_follow_the_linters_conditions(run_script):
+    # Deterministic as fitted: KMeans from given centres, PCA on small data (full SVD), lbfgs,
+    # SVC without probability. Random: PCA on data large enough for randomized SVD, liblinear.
+    r = run_script("""\
+        import numpy as np
+        from sklearn.cluster import KMeans
+        from sklearn.decomposition import PCA
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import SVC
+        X = np.random.RandomState(0).rand(40, 3); y = np.arange(40) % 2
+        KMeans(n_clusters=3, init=X[:3], n_init=1).fit(X)
+        PCA(n_components=2).fit(X)
+        PCA(0.99).fit(X)
+        LogisticRegression().fit(X, y)
+        SVC().fit(X, y)
+        big = np.random.RandomState(1).rand(600, 520)
+        PCA(n_components=2).fit(big)
+        LogisticRegression(solver="liblinear").fit(X, y)
+        """)
+    un = [(u["call"], u["location"]) for u in r.of_type("unseeded")]
+    assert un == [
+        ("sklearn.decomposition.PCA.fit(random_state=None)", "train.py:13"),
+        ("sklearn.linear_model.LogisticRegression.fit(random_state=None)", "train.py:14"),
+    ]

@@ -11,6 +11,7 @@ import { type LintConfig, isExcluded, loadLintConfig } from './config';
 import { cellsOf, lintCells, targetKind } from './engine';
 import { type LineCharacter, positionAt } from './positions';
 import { findProjectRoot, ProjectScanner } from './project/scan';
+import type { InstalledPackages } from '../project/installedPackages';
 import type { PythonOracle } from './pythonOracle';
 import type { Finding, LintTarget, RelatedLocation, Rule, Severity } from './rule';
 
@@ -149,7 +150,7 @@ export class LintSession {
 
   constructor(
     private readonly cwd: string,
-    private readonly options: { rules: readonly Rule[]; useGit: boolean; python?: PythonOracle | null },
+    private readonly options: { rules: readonly Rule[]; useGit: boolean; python?: PythonOracle | null; installed?: InstalledPackages },
   ) {}
 
   /** The config for a file: the nearest nb2prod.toml / pyproject.toml; throws a UserError when invalid. */
@@ -171,7 +172,7 @@ export class LintSession {
     const root = findProjectRoot(path.dirname(file), this.cwd);
     let scanner = this.scanners.get(root);
     if (!scanner) {
-      scanner = new ProjectScanner(root, { useGit: this.options.useGit });
+      scanner = new ProjectScanner(root, { useGit: this.options.useGit, installed: this.options.installed?.versions, modules: this.options.installed?.modules });
       this.scanners.set(root, scanner);
     }
     return lintFile(file, { config: this.configFor(file), rules: this.options.rules, scanner, python: this.options.python ?? null });

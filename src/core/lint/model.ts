@@ -98,6 +98,8 @@ export class NotebookModel {
   /** Callee paths by `cell:callIndex`: several rules ask for the same calls. */
   private readonly calleePaths = new WeakMap<CallFact, { cell: number; path: string | null }>();
   private readonly immediateBindings = new Map<string, Array<Located<Binding>>>();
+  /** Offsets of the global reads of each cell (see `isLocalRead`). */
+  private readonly globalReads = new WeakMap<CellFacts, Set<number>>();
 
   constructor(cells: readonly SourceCell[], analyze: (source: string) => CellFacts = cachedAnalyze) {
     this.cells = cells.map((cell) => ({ cell, facts: cell.kind === 'code' ? analyze(cell.source) : null }));
@@ -200,14 +202,18 @@ export class NotebookModel {
   /**
    * The string an expression evaluates to when that is known without running anything: a
    * literal, a name assigned a literal, `os.path.join(...)` or `Path(...) / ...` of those.
-   * Format strings give their text with `{}` for each field.
+   * Format strings fill in the fields whose value is known (a name holding a string or a
+   * number literal) and keep `{}` for the others.
    */
   stringValue(expr: Expr, at: Position, depth = 0): string | null {
     if (depth > 8) return null;
     switch (expr.kind) {
       case 'string':
-        return expr.bytes ? null : expr.value;
+        if (expr.bytes) return null;
+        return expr.fields?.length ? this.formatValue(expr.value, expr.fields, at, depth) : expr.value;
       case 'name': {
+        // A function's parameter or local of the same name is not the global.
+        if (this.isLocalRead(expr, at)) return null;
         const binding = this.bindingAt(expr.name, at);
         if (!binding?.item.value) return null;
         return this.stringValue(binding.item.value, { cell: binding.cell, offset: binding.item.span.from }, depth + 1);
@@ -233,6 +239,41 @@ export class NotebookModel {
       default:
         return null;
     }
+  }
+
+  /**
+   * Whether a name read in the cell at `at` reads a local (a parameter, a name assigned in the
+   * function): the analyzer records reads of globals only. Names not written at their span (made
+   * up by a rule) are taken for globals.
+   */
+  private isLocalRead(expr: Extract<Expr, { kind: 'name' }>, at: Position): boolean {
+    const facts = this.cells[at.cell]?.facts;
+    if (!facts || facts.source.slice(expr.span.from, expr.span.to) !== expr.name) return false;
+    let reads = this.globalReads.get(facts);
+    if (!reads) {
+      reads = new Set(facts.uses.map((u) => u.span.from));
+      this.globalReads.set(facts, reads);
+    }
+    return !reads.has(expr.span.from);
+  }
+
+  /** An f-string's text with the known fields filled in (`{}` stays for the others). */
+  private formatValue(value: string, fields: readonly Expr[], at: Position, depth: number): string {
+    const literal = value.split('{}');
+    // A literal `{{}}` in the text makes the placeholders ambiguous: keep the text as it is.
+    if (literal.length !== fields.length + 1) return value;
+    let out = literal[0]!;
+    fields.forEach((field, i) => {
+      let known: string | null;
+      if (field.kind === 'number') known = field.text;
+      else {
+        // A name holding a number (`VERSION = 2`) formats as the number's text.
+        const bound = field.kind === 'name' ? this.bindingAt(field.name, at)?.item.value : undefined;
+        known = bound?.kind === 'number' ? bound.text : this.stringValue(field, at, depth + 1);
+      }
+      out += (known ?? '{}') + literal[i + 1]!;
+    });
+    return out;
   }
 
   /**

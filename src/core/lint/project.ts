@@ -33,6 +33,11 @@ export interface ProjectInfo {
    * `%run setup.py` bring into a notebook.
    */
   readPython?(request: PythonFileRequest, fromDir: string): PythonFile | null;
+  /**
+   * The installed distributions that provide a top-level module (from their `top_level.txt` or
+   * RECORD), when the interpreter was asked; undefined when unknown.
+   */
+  distributionsProviding?(topLevelModule: string): readonly string[] | undefined;
 }
 
 export type PythonFileRequest = { module: string } | { file: string };
@@ -65,6 +70,8 @@ export interface StaticProjectFacts {
   installed?: Record<string, string>;
   /** Python files of the project, by path relative to the root (for `readPython`). */
   files?: Record<string, string>;
+  /** Top-level module → installed distributions providing it. */
+  providedBy?: Record<string, string[]>;
 }
 
 export class StaticProjectInfo implements ProjectInfo {
@@ -95,6 +102,9 @@ export class StaticProjectInfo implements ProjectInfo {
     const candidates = 'module' in request ? moduleFileCandidates(request.module).flatMap((c) => [relative(`${fromDir}/${c}`), c]) : [relative(normalizePosix(request.file.startsWith('/') ? request.file : `${fromDir}/${request.file}`))];
     for (const candidate of candidates) if (candidate in files) return { path: `${root}/${candidate}`, text: files[candidate]! };
     return null;
+  }
+  distributionsProviding(topLevelModule: string): readonly string[] | undefined {
+    return this.facts.providedBy?.[topLevelModule];
   }
 }
 

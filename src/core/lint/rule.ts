@@ -23,6 +23,7 @@ export const RULE_IDS = [
   'missing-requirements',
   'data-leakage',
   'hardcoded-secret',
+  'runtime-download',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

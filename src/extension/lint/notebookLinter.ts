@@ -26,7 +26,7 @@ import type { Finding, LintTarget, Severity } from '../../core/lint/rule';
 import { ALL_RULES } from '../../core/lint/rules';
 import { ExecutionObserver } from '../executionObserver';
 import { resolveInterpreter } from '../interpreter';
-import { queryInstalledDistributions } from '../../core/project/installedPackages';
+import { type InstalledPackages, queryInstalledPackages } from '../../core/project/installedPackages';
 
 const NOTEBOOK_TYPE = 'jupyter-notebook';
 /** Wait for a pause in typing before re-linting. */
@@ -58,8 +58,8 @@ export class NotebookLinter implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.changed];
   private installedQueried = false;
-  /** Installed distributions of the interpreter, once asked (see loadInstalled). */
-  private installed: ReadonlyMap<string, string> | undefined;
+  /** Installed distributions of the interpreter and the modules they provide, once asked (see loadInstalled). */
+  private installed: InstalledPackages | undefined;
   /** The interpreter that confirms syntax, per interpreter path (trusted workspaces only). */
   private oracle: { python: string; oracle: PythonOracle } | undefined;
   /** The interpreter path, resolved once per window (and again when the setting changes). */
@@ -221,8 +221,9 @@ export class NotebookLinter implements vscode.Disposable {
       }
     }
     for (const failure of result.ruleFailures) this.log.error(`Rule ${failure.rule} failed on ${target.path}: ${failure.message}`);
-    // Only an unpinned install needs installed versions (for its "pin" fix): ask Python then, once.
-    if (result.findings.some((f) => f.rule === 'unpinned-install')) void this.loadInstalled(resource);
+    // Only an unpinned install (its "pin" fix) and a missing requirement (which distribution, which
+    // version) need the installed packages: ask Python then, once.
+    if (result.findings.some((f) => f.rule === 'unpinned-install' || f.rule === 'missing-requirements')) void this.loadInstalled(resource);
     return result.findings;
   }
 
@@ -259,26 +260,27 @@ export class NotebookLinter implements vscode.Disposable {
     let scanner = this.scanners.get(root);
     if (!scanner) {
       // Running git in an untrusted repository could run its configured programs.
-      scanner = new ProjectScanner(root, { useGit: vscode.workspace.isTrusted, installed: this.installed });
+      scanner = new ProjectScanner(root, { useGit: vscode.workspace.isTrusted, installed: this.installed?.versions, modules: this.installed?.modules });
       this.scanners.set(root, scanner);
     }
     return scanner;
   }
 
   /**
-   * Installed versions make the "pin to the installed version" fix possible. Trusted only: it
-   * runs Python. Asked once per window, when an unpinned install is first found, so a workspace
-   * without one never starts an interpreter for the linter.
+   * Installed versions make the "pin to the installed version" fix possible, and the modules each
+   * distribution provides name the package behind an import. Trusted only: it runs Python. Asked
+   * once per window, when an unpinned install or a missing requirement is first found, so a
+   * workspace without one never starts an interpreter for the linter.
    */
   private async loadInstalled(resource: vscode.Uri): Promise<void> {
     if (!vscode.workspace.isTrusted || this.installedQueried) return;
     this.installedQueried = true;
     try {
       const interpreter = await resolveInterpreter(resource, this.log);
-      const installed = await queryInstalledDistributions(interpreter.path);
+      const installed = await queryInstalledPackages(interpreter.path);
       this.installed = installed;
-      for (const each of this.scanners.values()) each.setInstalled(installed);
-      this.log.debug(`Linter: ${installed.size} installed distributions from ${interpreter.path}`);
+      for (const each of this.scanners.values()) each.setInstalled(installed.versions, installed.modules);
+      this.log.debug(`Linter: ${installed.versions.size} installed distributions from ${interpreter.path}`);
       this.relintAll();
     } catch (error) {
       this.installedQueried = false;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULE_IDS } from '../../../src/core/lint/rule';
 import { ALL_RULES } from '../../../src/core/lint/rules';
+import { SKLEARN_RANDOM_STATE } from '../../../src/core/lint/rules/randomnessCatalog';
 
 const repo = path.join(__dirname, '..', '..', '..');
 const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
@@ -32,5 +33,16 @@ describe('the rule catalogue', () => {
     expect(Object.keys(setting.properties ?? {}).sort()).toEqual([...RULE_IDS].sort());
     for (const value of Object.values(setting.properties ?? {})) expect(value.enum).toEqual(['error', 'warning', 'info', 'off']);
     expect(manifest.activationEvents).toEqual(expect.arrayContaining(['onNotebook:jupyter-notebook', 'onLanguage:python']));
+  });
+
+  it('gives the run tracker the same conditions for random scikit-learn estimators as the linter', () => {
+    // The capture reports an unseeded fit only when the linter's table says the estimator draws.
+    const patches = readFileSync(path.join(repo, 'src', 'core', 'capture', 'python', 'nb2prod', '_patches.py'), 'utf8');
+    const table = /_RANDOM_WHEN = \{([^}]*)\}/.exec(patches)?.[1] ?? '';
+    const python = new Map([...table.matchAll(/"(\w+)": "([\w-]+)"/g)].map((m) => [m[1]!, m[2]!]));
+    // Estimators only: functions (lower case) and splitters are checked at call and split time.
+    const estimators = [...SKLEARN_RANDOM_STATE].filter(([name]) => /^[A-Z]/.test(name) && !/(Split|Fold)$/.test(name));
+    expect(python.size).toBeGreaterThan(40);
+    expect(new Map(estimators)).toEqual(python);
   });
 });

@@ -73,6 +73,64 @@ describe('data-leakage: fit before the split', () => {
   });
 });
 
+describe('data-leakage: preprocessing outside cross-validation', () => {
+  const SEARCH = IMPORTS + '\nfrom sklearn.model_selection import GridSearchCV, RandomizedSearchCV\nfrom sklearn.svm import SVC';
+
+  it('flags a scaler fit on the training split whose output a grid search cross-validates, with the Pipeline advice', () => {
+    const result = lintNotebook(rules, [
+      SEARCH,
+      'X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)',
+      'scaler = MinMaxScaler().fit(X_train)\nX_train_scaled = scaler.transform(X_train)',
+      'grid = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, cv=5)\ngrid.fit(X_train_scaled, y_train)',
+    ]);
+    expect(result.findings.map((f) => flagged(result, f))).toEqual(['MinMaxScaler().fit(X_train)']);
+    expect(result.findings[0]!.message).toBe(
+      '`MinMaxScaler` is fit on `X_train` before `GridSearchCV.fit` splits it into folds (cell 4): every fold\'s test part was seen by the fit. Put the MinMaxScaler in a Pipeline (make_pipeline(MinMaxScaler(), model)) and cross-validate the pipeline.',
+    );
+  });
+
+  it('flags fit_transform on the training split fed to cross_val_score and a chained RandomizedSearchCV(...).fit', () => {
+    const result = lintNotebook(rules, [
+      SEARCH,
+      'X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)',
+      'X_train_s = StandardScaler().fit_transform(X_train)\nscores = cross_val_score(SVC(), X_train_s, y_train, cv=3)',
+      'X_train_p = PCA(10).fit_transform(X_train)\nRandomizedSearchCV(SVC(), {"C": [1, 10]}, random_state=0).fit(X_train_p, y_train)',
+    ]);
+    expect(result.findings.map((f) => flagged(result, f))).toEqual(['StandardScaler().fit_transform(X_train)', 'PCA(10).fit_transform(X_train)']);
+  });
+
+  it('accepts a search over a pipeline given the raw training split, even after a separate scaler was fit', () => {
+    const result = lintNotebook(rules, [
+      SEARCH,
+      'X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)',
+      'scaler = StandardScaler().fit(X_train)\nX_test_s = scaler.transform(X_test)',
+      'grid = GridSearchCV(make_pipeline(StandardScaler(), SVC()), {"svc__C": [1, 10]})\ngrid.fit(X_train, y_train)\nprint(scaler.mean_)',
+    ]);
+    expect(where(result)).toEqual([]);
+  });
+});
+
+describe('data-leakage: values, not names', () => {
+  it('does not tie a fit on a toy X to the split of a later, reassigned X', () => {
+    const result = lintNotebook(rules, [
+      IMPORTS + '\nfrom sklearn.preprocessing import OneHotEncoder',
+      'X = toy[["color", "size", "price"]].values\nencoder = OneHotEncoder()\nencoder.fit_transform(X[:, 0].reshape(-1, 1)).toarray()',
+      'X, y = wine.iloc[:, 1:].values, wine.iloc[:, 0].values\nX_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)',
+    ]);
+    expect(where(result)).toEqual([]);
+  });
+
+  it('still ties a fit to the split of a value derived from the same X', () => {
+    const result = lintNotebook(rules, [
+      IMPORTS,
+      'X = raw.values\nX_s = StandardScaler().fit_transform(X)',
+      'X_more = np.hstack([X_s, extra])\nX_train, X_test = train_test_split(X_more)',
+      'X = other.values',
+    ]);
+    expect(result.findings.map((f) => flagged(result, f))).toEqual(['StandardScaler().fit_transform(X)']);
+  });
+});
+
 describe('data-leakage: fit on test data', () => {
   it('flags a scaler fit on the test split', () => {
     const result = lintNotebook(rules, [

@@ -101,6 +101,55 @@ describe('missing-requirements', () => {
     expect(result.findings[0]!.message).toContain('`pyarrow` is imported but not declared');
   });
 
+  it('takes modules the notebook writes itself for its own: %%file, %%writefile, open(..., "w")', () => {
+    const result = lintNotebook(
+      [missingRequirements],
+      [
+        '%%file mprun_demo.py\ndef sum_of_lists(n):\n    return n',
+        '%%writefile movieclassifier/vectorizer.py\nfrom sklearn.feature_extraction.text import HashingVectorizer',
+        '%%writefile -a pkg/__init__.py\nVALUE = 1',
+        'with open("helpers_gen.py", "w") as f:\n    f.write("X = 1")',
+        'from mprun_demo import sum_of_lists\nfrom vectorizer import vect\nimport pkg\nimport helpers_gen\nimport lightgbm',
+      ],
+      { project: { requirements: declared() } },
+    );
+    expect(result.findings.map((f) => flagged(result, f))).toEqual(['lightgbm']);
+  });
+
+  it('takes protoc output for the notebook\'s own when it writes the .proto or runs protoc, and says what an ungenerated one is', () => {
+    const generated = lintNotebook(
+      [missingRequirements],
+      ['%%writefile person.proto\nsyntax = "proto3";', '!protoc person.proto --python_out=. --descriptor_set_out=person.desc', 'from person_pb2 import Person\nimport person_pb2_grpc'],
+      { project: { requirements: declared('protobuf') } },
+    );
+    expect(where(generated)).toEqual([]);
+    const viaModule = lintNotebook([missingRequirements], ['!python -m grpc_tools.protoc -I. --python_out=. $PROTO', 'import service_pb2'], { project: { requirements: declared() } });
+    expect(where(viaModule)).toEqual([]);
+    const missing = lintNotebook([missingRequirements], ['from person_pb2 import Person'], { project: { requirements: declared() } });
+    expect(missing.findings.map((f) => f.message)).toEqual([
+      '`person_pb2` is code protoc generates from person.proto, and neither the project nor the notebook has it: commit the generated person_pb2.py, or generate it in the notebook (`!protoc --python_out=. person.proto`); it is not a package to install.',
+    ]);
+    // A package's own generated modules are the package's: tensorflow_serving is tensorflow-serving-api.
+    const packaged = lintNotebook([missingRequirements], ['from tensorflow_serving.apis.predict_pb2 import PredictRequest'], { project: { requirements: declared('tensorflow-serving-api') } });
+    expect(where(packaged)).toEqual([]);
+  });
+
+  it('stays quiet about Python 2 standard library modules, listing them nowhere', () => {
+    const result = lintNotebook([missingRequirements], ['import urllib2\nimport cPickle as pickle\nfrom StringIO import StringIO\nimport ConfigParser, Queue, SocketServer\nimport numpy'], { project: {} });
+    expect(result.findings.map((f) => f.message)).toEqual([
+      "No requirements.txt, pyproject.toml or lock file declares this project's packages: add one listing numpy (`pip freeze > requirements.txt` pins what is installed)",
+    ]);
+  });
+
+  it('names the distribution the interpreter says provides a module, before the usual spellings', () => {
+    const result = lintNotebook([missingRequirements], ['import ignite\nimport somepkg'], {
+      project: { requirements: declared(), providedBy: { somepkg: ['Some-Package'] }, installed: { 'Some-Package': '1.2.3' } },
+    });
+    expect(result.findings.map((f) => f.message.split(': ')[1])).toEqual(['add `pytorch-ignite` with an exact version (`pytorch-ignite==<version>`)', 'add `some-package==1.2.3`']);
+    const declaredByProvider = lintNotebook([missingRequirements], ['import somepkg'], { project: { requirements: declared('some-package'), providedBy: { somepkg: ['Some-Package'] } } });
+    expect(where(declaredByProvider)).toEqual([]);
+  });
+
   it('reports nothing for a notebook with no third-party imports, requirements file or not', () => {
     expect(lintNotebook([missingRequirements], ['import os\nprint(os.getcwd())', '%pip install pandas==2.2.2']).findings).toEqual([]);
   });

@@ -57,9 +57,45 @@ describe('unseeded-random: global generators', () => {
     expect(applyFix(result, result.findings[0]!.fixes[0]!)[0]).toBe('import torch\nimport tensorflow as tf\n\ntorch.manual_seed(0)\ntf.random.set_seed(0)');
   });
 
-  it('still flags calls inside function bodies', () => {
+  it('still flags calls inside function bodies: a notebook function never called is judged at its def', () => {
     const result = lintNotebook(rules, ['import random', 'def pick(xs):\n    return random.choice(xs)']);
     expect(flaggedTexts(result)).toEqual(['random.choice(xs)']);
+  });
+
+  it('judges a draw in a function where the function first runs', () => {
+    const result = lintNotebook(rules, [
+      'import numpy as np\nimport tensorflow as tf',
+      'def noise(n):\n    return tf.random.uniform((n,))\ndef walk(n):\n    return np.random.randn(n).cumsum()',
+      'first = walk(3)',
+      'tf.random.set_seed(1)\nnp.random.seed(1)\nz = noise(4)\nsecond = walk(3)',
+    ]);
+    // walk ran once before the seed (cell 2); noise only after it.
+    expect(flaggedTexts(result)).toEqual(['np.random.randn(n)']);
+  });
+
+  it('covers a function called through another function, a class used after the seed, and a lambda handed over after it', () => {
+    const result = lintNotebook(rules, [
+      'import numpy as np\nimport random',
+      'class Agent:\n    def act(self):\n        return np.random.choice(4)\ndef episode(agent):\n    return agent.act()\ndef main():\n    random.seed(0)\n    return random.random()',
+      'np.random.seed(0)\nresults = [episode(Agent()) for _ in range(3)]\ndata = list(map(lambda x: x + np.random.rand(), range(3)))\nmain()',
+    ]);
+    expect(where(result)).toEqual([]);
+  });
+
+  it('flags a function first run before the seed even when it is run again after it, through the caller chain', () => {
+    const result = lintNotebook(rules, [
+      'import random',
+      'def roll():\n    return random.randint(1, 6)\ndef game():\n    return roll() + roll()',
+      'game()\nrandom.seed(3)\ngame()',
+    ]);
+    expect(flaggedTexts(result)).toEqual(['random.randint(1, 6)']);
+  });
+
+  it('leaves a script module alone whose functions nothing in it calls (its importer seeds)', () => {
+    const library = lintScript(rules, 'import numpy as np\n\nclass Agent:\n    def act(self):\n        return np.random.choice(4)\n');
+    expect(where(library)).toEqual([]);
+    const program = lintScript(rules, 'import numpy as np\n\ndef act():\n    return np.random.choice(4)\n\nif __name__ == "__main__":\n    act()\n');
+    expect(flagged(program, program.findings[0]!)).toBe('np.random.choice(4)');
   });
 
   it('does not count a seed that comes later in the notebook', () => {
@@ -186,6 +222,29 @@ describe('unseeded-random: random_state', () => {
     expect(result.findings.every((f) => f.cell === 1)).toBe(true);
     expect(flaggedTexts(result)).toEqual(['KFold(5, shuffle=True)', 'RepeatedKFold(n_splits=5)', 'LogisticRegression(solver="saga")', 'SVC(probability=True)', 'PCA(2, svd_solver="randomized")']);
     expect(result.findings[2]!.message).toMatch(/^`LogisticRegression` with solver 'saga' is random/);
+  });
+
+  it('does not flag an estimator only built to show its parameters', () => {
+    const result = lintNotebook(rules, ['from sklearn.linear_model import LogisticRegression', 'LogisticRegression(penalty="l1", solver="liblinear")', 'lr = LogisticRegression(solver="liblinear")']);
+    expect(flaggedTexts(result)).toEqual(['LogisticRegression(solver="liblinear")']);
+  });
+
+  it('takes KMeans from given starting centres, PCA with the default solver and lbfgs for deterministic', () => {
+    const result = lintNotebook(rules, [
+      'import numpy as np\nfrom sklearn.cluster import KMeans\nfrom sklearn.decomposition import PCA\nfrom sklearn.linear_model import Ridge, Lasso\nfrom sklearn.svm import LinearSVC',
+      'centres = X[:3]\na = KMeans(n_clusters=3, init=centres, n_init=1)\nb = KMeans(3, init=np.array([[0, 0], [1, 1], [2, 2]]))\nc = PCA(n_components=2)\nd = PCA(0.99)\ne = PCA("mle")\nf = Ridge()\ng = Lasso(alpha=0.1)\nh = LinearSVC()',
+      'def fit_from(X):\n    init = X[:3, :]\n    return KMeans(n_clusters=3, init=init, max_iter=1, n_init=1).fit(X)\nfit_from(X)',
+    ]);
+    expect(where(result)).toEqual([]);
+  });
+
+  it('flags KMeans drawing its centres, and the solver and selection variants that draw', () => {
+    const result = lintNotebook(rules, [
+      'from sklearn.cluster import KMeans\nfrom sklearn.decomposition import PCA\nfrom sklearn.linear_model import Ridge, Lasso\nfrom sklearn.svm import LinearSVC\ndef my_init(X, k, random_state):\n    return X[:k]',
+      'a = KMeans(3)\nb = KMeans(3, init="random")\nc = KMeans(3, init=my_init)\nd = PCA(5, svd_solver="arpack")\ne = Ridge(solver="sag")\nf = Lasso(selection="random")\ng = LinearSVC(dual=True)',
+    ]);
+    expect(flaggedTexts(result)).toEqual(['KMeans(3)', 'KMeans(3, init="random")', 'KMeans(3, init=my_init)', 'PCA(5, svd_solver="arpack")', 'Ridge(solver="sag")', 'Lasso(selection="random")', 'LinearSVC(dual=True)']);
+    expect(result.findings[5]!.message).toMatch(/^`Lasso`\(selection='random'\) is random/);
   });
 
   it('flags sklearn.utils.shuffle but not the stdlib shuffle as a random_state call', () => {

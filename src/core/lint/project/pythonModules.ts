@@ -124,6 +124,11 @@ const DISTRIBUTIONS_BY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   pylab: ['matplotlib'],
   // Jupyter's metapackages depend on IPython, so declaring them declares it.
   IPython: ['ipython', 'ipykernel', 'jupyter', 'notebook', 'jupyterlab'],
+  ipykernel: ['ipykernel', 'jupyter', 'notebook', 'jupyterlab'],
+  nbformat: ['nbformat', 'jupyter', 'notebook', 'jupyterlab', 'nbconvert', 'nbclient'],
+  nbconvert: ['nbconvert', 'jupyter', 'notebook', 'jupyterlab'],
+  nbclient: ['nbclient', 'nbconvert', 'jupyter', 'notebook', 'jupyterlab'],
+  jupyter_client: ['jupyter-client', 'ipykernel', 'jupyter', 'notebook', 'jupyterlab'],
   ipywidgets: ['ipywidgets', 'jupyter'],
   torch: ['torch', 'pytorch'],
   tensorflow: ['tensorflow', 'tensorflow-cpu', 'tensorflow-gpu', 'tensorflow-macos', 'tensorflow-intel', 'tf-nightly'],
@@ -132,6 +137,32 @@ const DISTRIBUTIONS_BY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   sqlalchemy: ['sqlalchemy'],
   unidecode: ['unidecode', 'text-unidecode'],
   markdown: ['markdown'],
+  // Packages whose import name is not their distribution's.
+  tensorflow_serving: ['tensorflow-serving-api', 'tensorflow-serving-api-gpu'],
+  grpc_tools: ['grpcio-tools'],
+  grpc_status: ['grpcio-status'],
+  ignite: ['pytorch-ignite'],
+  skopt: ['scikit-optimize'],
+  surprise: ['scikit-surprise'],
+  pycrfsuite: ['python-crfsuite'],
+  pdfminer: ['pdfminer-six', 'pdfminer'],
+  newspaper: ['newspaper3k', 'newspaper4k'],
+  apiclient: ['google-api-python-client'],
+  paddle: ['paddlepaddle', 'paddlepaddle-gpu'],
+  haiku: ['dm-haiku'],
+  sonnet: ['dm-sonnet'],
+  tree: ['dm-tree'],
+  gin: ['gin-config'],
+  OpenGL: ['pyopengl'],
+  snappy: ['python-snappy'],
+  Image: ['pillow'],
+  cupy: ['cupy', 'cupy-cuda12x', 'cupy-cuda11x'],
+  onnxruntime: ['onnxruntime', 'onnxruntime-gpu'],
+  fasttext: ['fasttext', 'fasttext-wheel'],
+  sentencepiece: ['sentencepiece'],
+  pyximport: ['cython'],
+  memory_profiler: ['memory-profiler'],
+  line_profiler: ['line-profiler'],
 };
 
 /**
@@ -149,6 +180,10 @@ const NAMESPACE_MODULES: Readonly<Record<string, readonly string[]>> = {
   'google.auth': ['google-auth'],
   'google.oauth2': ['google-auth'],
   'google.api_core': ['google-api-core'],
+  'google.rpc': ['googleapis-common-protos'],
+  'google.type': ['googleapis-common-protos'],
+  'google.api': ['googleapis-common-protos'],
+  'google.longrunning': ['googleapis-common-protos'],
   // Parts of google-cloud-core that the other google-cloud distributions bring along.
   'google.cloud.exceptions': ['google-cloud-core'],
   'google.cloud.client': ['google-cloud-core'],
@@ -165,6 +200,27 @@ const ENVIRONMENT_MODULES: ReadonlySet<string> = new Set(['google.colab', 'kaggl
 
 export function isStdlibModule(topLevel: string): boolean {
   return STDLIB_MODULES.has(topLevel);
+}
+
+/**
+ * Python 2's standard library modules that Python 3 renamed or removed (`urllib2`, `cPickle`,
+ * `StringIO`, `ConfigParser`, ...). Importing one means the code is Python 2: that is one finding
+ * about the notebook (another rule's), not a missing requirement.
+ */
+// prettier-ignore
+export const PYTHON2_STDLIB_MODULES: ReadonlySet<string> = new Set([
+  '__builtin__', '_winreg', 'anydbm', 'BaseHTTPServer', 'Bastion', 'CGIHTTPServer', 'commands', 'compiler', 'ConfigParser',
+  'Cookie', 'cookielib', 'copy_reg', 'cPickle', 'cStringIO', 'dbhash', 'Dialog', 'dircache', 'DocXMLRPCServer', 'dumbdbm',
+  'dummy_thread', 'exceptions', 'FileDialog', 'fpformat', 'future_builtins', 'gdbm', 'htmlentitydefs', 'htmllib', 'HTMLParser',
+  'httplib', 'imputil', 'markupbase', 'md5', 'mhlib', 'mimetools', 'MimeWriter', 'mimify', 'multifile', 'mutex', 'new', 'popen2',
+  'posixfile', 'Queue', 'repr', 'rexec', 'rfc822', 'robotparser', 'ScrolledText', 'sets', 'sgmllib', 'sha', 'SimpleDialog',
+  'SimpleHTTPServer', 'SimpleXMLRPCServer', 'SocketServer', 'statvfs', 'StringIO', 'thread', 'Tix', 'tkColorChooser',
+  'tkCommonDialog', 'Tkconstants', 'Tkdnd', 'tkFileDialog', 'tkFont', 'Tkinter', 'tkMessageBox', 'tkSimpleDialog', 'ttk',
+  'urllib2', 'urlparse', 'UserDict', 'UserList', 'UserString', 'whichdb', 'xmlrpclib',
+]);
+
+export function isPython2StdlibModule(topLevel: string): boolean {
+  return PYTHON2_STDLIB_MODULES.has(topLevel);
 }
 
 /** Whether a module comes with the environment (Colab, Kaggle, Pyodide), never from a requirement. */

@@ -20,6 +20,8 @@ export interface ProjectScannerOptions {
   useGit: boolean;
   /** Installed distributions (name → version) of the project's interpreter, when known. */
   installed?: ReadonlyMap<string, string>;
+  /** Top-level module → installed distributions providing it, when known. */
+  modules?: ReadonlyMap<string, readonly string[]>;
 }
 
 export class ProjectScanner {
@@ -43,8 +45,8 @@ export class ProjectScanner {
     this.pythonFiles.clear();
   }
 
-  setInstalled(installed: ReadonlyMap<string, string> | undefined): void {
-    this.options = { ...this.options, installed };
+  setInstalled(installed: ReadonlyMap<string, string> | undefined, modules?: ReadonlyMap<string, readonly string[]>): void {
+    this.options = { ...this.options, installed, modules };
   }
 
   /** Project facts as seen from `file` (requirement files are looked up from its folder). */
@@ -58,6 +60,7 @@ export class ProjectScanner {
     }
     const [index, declared] = await Promise.all([this.versionIndex, requirements]);
     const installed = this.options.installed;
+    const modules = this.options.modules;
     const root = this.root;
     return {
       root,
@@ -86,6 +89,7 @@ export class ProjectScanner {
         }
         return null;
       },
+      distributionsProviding: (topLevelModule: string) => modules?.get(topLevelModule),
     };
   }
 

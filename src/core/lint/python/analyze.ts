@@ -26,7 +26,15 @@ export interface Span {
 /** An expression as far as the rules need it; anything else is `other` with the names it reads. */
 export type Expr =
   | { kind: 'name'; name: string; span: Span }
-  | { kind: 'string'; value: string; bytes: boolean; formatted: boolean; span: Span }
+  | {
+      kind: 'string';
+      value: string;
+      bytes: boolean;
+      formatted: boolean;
+      span: Span;
+      /** Format strings: the expression of each replacement field, in the order of the `{}` in `value`. */
+      fields?: Expr[];
+    }
   | { kind: 'number'; text: string; span: Span }
   | { kind: 'constant'; value: 'True' | 'False' | 'None'; span: Span }
   | { kind: 'attribute'; object: Expr; name: string; span: Span }
@@ -933,19 +941,37 @@ class CellWalker {
       case 'String':
       case 'FormatString':
       case 'ContinuedString': {
-        const parts = node.name === 'ContinuedString' ? children(node) : [node];
+        // Implicitly joined literals; a comment between two of them is not part of the value.
+        const parts = node.name === 'ContinuedString' ? children(node).filter((c) => c.name === 'String' || c.name === 'FormatString') : [node];
         let value = '';
         let bytes = false;
         let formatted = false;
+        const fields: Expr[] = [];
         for (const part of parts) {
           const token = stringTokenValue(this.text(part));
           value += token.value;
           bytes ||= token.bytes;
           formatted ||= token.formatted;
-          if (part.name === 'FormatString') this.expressionsIn(part, scope);
+          if (part.name !== 'FormatString') continue;
+          for (const child of children(part)) {
+            if (child.name !== 'FormatReplacement') {
+              this.expression(child, scope);
+              continue;
+            }
+            // `{expr!r:spec}`: the expression is the first child after the brace.
+            let field: Expr | null = null;
+            for (const inner of children(child)) {
+              if (inner.name === '{' || inner.name === '}') continue;
+              const expr = this.expression(inner, scope);
+              field ??= expr;
+            }
+            // A conversion or format spec (`{x!r}`, `{i:03d}`) changes the text: not foldable.
+            const plain = !child.getChild('FormatConversion') && !child.getChild('FormatSpec');
+            fields.push(plain && field ? field : { kind: 'other', span: span(child) });
+          }
         }
         this.facts.strings.push({ value, bytes, formatted, span: nodeSpan });
-        return { kind: 'string', value, bytes, formatted, span: nodeSpan };
+        return formatted ? { kind: 'string', value, bytes, formatted, span: nodeSpan, fields } : { kind: 'string', value, bytes, formatted, span: nodeSpan };
       }
       case 'FormatReplacement':
       case 'FormatSpec':

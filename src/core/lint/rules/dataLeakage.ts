@@ -6,13 +6,21 @@
  *
  * Two shapes:
  * 1. fit before the split: `scaler.fit_transform(X)` and later `train_test_split(...)` (or a
- *    splitter's `.split`, or `cross_val_score`) on data derived from `X`, where the fitted step
- *    reaches the split data (it was transformed with it, or the step is used after the split, or
- *    the columns were replaced in place). Fitting for a plot only does not count.
+ *    splitter's `.split`, `cross_val_score`, or a search's `GridSearchCV(...).fit`) on data
+ *    derived from the same value of `X`, where the fitted step reaches the split data (it was
+ *    transformed with it, or — for a train/test split — the step is used after the split, or the
+ *    columns were replaced in place). A fit on the training split whose output is then
+ *    cross-validated is this shape too: preprocessing outside the cross-validation loop sees
+ *    every fold's validation rows. Fitting for a plot only does not count.
  * 2. fit on test data: the data is (derived from) a test part of a `train_test_split` unpacking.
+ *
+ * Values, not names: `X` reassigned between the fit and the split (a toy `X` for a demo, then
+ * the real data) is another value, so the fit on the first says nothing about the split of the
+ * second. Bindings are followed in notebook order.
  *
  * Only module-level code is considered: inside a function, names are its locals.
  */
+import { cellNumber } from '../../notebook/cellLabel';
 import type { ArgFact, Binding, CallFact, Expr } from '../python/analyze';
 import { comparePositions, type Located, type NotebookModel, type Position } from '../model';
 import { lineOfOffset } from '../positions';
@@ -20,7 +28,9 @@ import type { Rule, RuleContext } from '../rule';
 import { STATEFUL_PREPROCESSORS } from './randomnessCatalog';
 
 const FIT_METHODS = new Set(['fit', 'fit_transform']);
-const CROSS_VALIDATION = new Set(['cross_val_score', 'cross_validate', 'cross_val_predict']);
+const CROSS_VALIDATION = new Set(['cross_val_score', 'cross_validate', 'cross_val_predict', 'learning_curve', 'validation_curve', 'permutation_test_score']);
+/** Hyper-parameter searches: their `fit(X, y)` cross-validates on X. */
+const SEARCHES = new Set(['GridSearchCV', 'RandomizedSearchCV', 'HalvingGridSearchCV', 'HalvingRandomSearchCV']);
 
 interface Fit {
   cell: number;
@@ -31,6 +41,8 @@ interface Fit {
   data: ArgFact;
   /** Global names the data is read from. */
   names: Set<string>;
+  /** The values (bindings) of those names at the fit; a name with none stands for itself. */
+  values: Set<Binding | string>;
   /** The name holding the fitted step, when it is one. */
   step: string | null;
 }
@@ -95,7 +107,8 @@ function fitOf(model: NotebookModel, cell: number, call: CallFact, at: Position)
   const before = statementStart(model, cell, call);
   const names = namesIn(model, data.value, before);
   if (!names.size) return null;
-  return { cell, call, at: before, estimator, data, names, step: receiver.kind === 'name' ? receiver.name : null };
+  const values = new Set<Binding | string>([...names].map((name) => model.bindingAt(name, before)?.item ?? name));
+  return { cell, call, at: before, estimator, data, names, values, step: receiver.kind === 'name' ? receiver.name : null };
 }
 
 /** `StandardScaler` for a path to a stateful sklearn preprocessor, else null. */
@@ -109,8 +122,8 @@ function preprocessorName(path: string | null): string | null {
 
 function splitOf(model: NotebookModel, cell: number, call: CallFact, at: Position): Split | null {
   const path = model.calleePath(call, at);
-  const isSplitMethod = call.callee.kind === 'attribute' && call.callee.name === 'split';
-  if (!path?.startsWith('sklearn.') && !isSplitMethod) return null;
+  const isMethod = call.callee.kind === 'attribute' && (call.callee.name === 'split' || call.callee.name === 'fit');
+  if (!path?.startsWith('sklearn.') && !isMethod) return null;
   const positional = call.args.filter((a) => !a.keyword && !a.star);
   const before = statementStart(model, cell, call);
   if (path?.startsWith('sklearn.')) {
@@ -121,6 +134,14 @@ function splitOf(model: NotebookModel, cell: number, call: CallFact, at: Positio
       return data ? { cell, call, at: before, label: name, crossValidation: true, data: [data] } : null;
     }
     return null;
+  }
+  // `search.fit(X, y)` on a GridSearchCV and friends: cross-validation on X.
+  if (call.callee.kind === 'attribute' && call.callee.name === 'fit') {
+    const search = model.constructedBy(call.callee.object, at);
+    const name = search?.startsWith('sklearn.') ? search.slice(search.lastIndexOf('.') + 1) : '';
+    if (!SEARCHES.has(name)) return null;
+    const data = positional[0] ?? call.args.find((a) => a.keyword === 'X');
+    return data ? { cell, call, at: before, label: `${name}.fit`, crossValidation: true, data: [data] } : null;
   }
   // `kf.split(X, y)` on a scikit-learn splitter.
   if (call.callee.kind === 'attribute') {
@@ -141,28 +162,61 @@ function splitOf(model: NotebookModel, cell: number, call: CallFact, at: Positio
  */
 function laterSplitOf(model: NotebookModel, fit: Fit, splits: Split[]): Split | null {
   const fitEnd = { cell: fit.cell, offset: fit.call.span.to };
-  const outputs = outputNames(model, fit);
-  const inPlace = fit.call.callee.kind === 'attribute' && fit.call.callee.name === 'fit_transform' && !outputs.size && !nestedInCall(model, fit);
-  const marks = new Set(outputs);
-  if (fit.step) marks.add(fit.step);
+  const outputs = outputBindings(model, fit);
+  const inPlace = fit.call.callee.kind === 'attribute' && fit.call.callee.name === 'fit_transform' && !outputs.size && !nestedInCall(model, fit) && inAssignment(model, fit);
+  // What carries the fitted step: its outputs, and the step itself (the value it has at the fit).
+  const marks = new Set<Binding | string>(outputs);
+  if (fit.step) marks.add(model.bindingAt(fit.step, fit.at)?.item ?? fit.step);
   for (const split of splits) {
     if (comparePositions(fitEnd, { cell: split.cell, offset: split.call.span.to }) > 0) continue;
-    const derived = new Set<string>();
-    for (const arg of split.data) for (const name of namesIn(model, arg.value, split.at)) for (const d of model.derivedFrom(name, split.at)) derived.add(d);
-    if (![...fit.names].some((n) => derived.has(n))) continue;
-    if (inPlace || [...marks].some((m) => derived.has(m)) || usedAfter(model, fit, split)) return split;
+    const derived = new Set<Binding | string>();
+    for (const arg of split.data) for (const name of namesIn(model, arg.value, split.at)) derivedValues(model, name, split.at, derived);
+    if (![...fit.values].some((v) => derived.has(v))) continue;
+    const reaches = [...marks].some((m) => derived.has(m));
+    // Cross-validation leaks only through data that went through the step; a train/test split
+    // also when the step is used on the split parts afterwards.
+    if (split.crossValidation ? reaches || inPlace : reaches || inPlace || usedAfter(model, fit, split)) return split;
   }
   return null;
 }
 
-/** Names bound (at module level, in the fit's cell) to a value that contains the fit call. */
-function outputNames(model: NotebookModel, fit: Fit): Set<string> {
-  const names = new Set<string>();
+/**
+ * The values a name's value at `at` was computed from, transitively: the bindings (and, for
+ * names bound nowhere before, the names) it depends on, following each name to the binding it
+ * had where it was read.
+ */
+function derivedValues(model: NotebookModel, name: string, at: Position, into: Set<Binding | string>): void {
+  const queue: Array<{ name: string; at: Position }> = [{ name, at }];
+  const seen = new Set<Binding>();
+  while (queue.length) {
+    const next = queue.pop()!;
+    const binding = model.bindingAt(next.name, next.at);
+    if (!binding) {
+      into.add(next.name);
+      continue;
+    }
+    if (seen.has(binding.item)) continue;
+    seen.add(binding.item);
+    into.add(binding.item);
+    const bindingAt = { cell: binding.cell, offset: binding.item.span.from };
+    for (const source of binding.item.dependsOn) queue.push({ name: source, at: bindingAt });
+  }
+}
+
+/** Bindings (at module level, in the fit's cell) of a value that contains the fit call. */
+function outputBindings(model: NotebookModel, fit: Fit): Set<Binding> {
+  const bindings = new Set<Binding>();
   for (const binding of model.cells[fit.cell]!.facts!.bindings) {
     const value = binding.value ?? binding.unpacked?.value;
-    if (binding.timing === 'immediate' && value && contains(value.span, fit.call.span)) names.add(binding.name);
+    if (binding.timing === 'immediate' && value && contains(value.span, fit.call.span)) bindings.add(binding);
   }
-  return names;
+  return bindings;
+}
+
+/** The fit is in an assignment (`df[cols] = scaler.fit_transform(df[cols])`, maybe in a loop), not a bare expression shown as output. */
+function inAssignment(model: NotebookModel, fit: Fit): boolean {
+  const statement = model.cells[fit.cell]!.facts!.statements.find((s) => contains(s.span, fit.call.span));
+  return !!statement && statement.kind !== 'expression';
 }
 
 /** The fit is an argument of another call (`plt.scatter(*pca.fit_transform(X).T)`). */
@@ -261,6 +315,6 @@ function dataText(model: NotebookModel, fit: Fit): string {
 }
 
 function where(context: RuleContext, cell: number, offset: number): string {
-  if (context.target.kind === 'notebook') return `cell ${cell + 1}`;
+  if (context.target.kind === 'notebook') return `cell ${cellNumber(cell)}`;
   return `line ${lineOfOffset(context.model.cells[cell]!.cell.source, offset) + 1}`;
 }

@@ -33,7 +33,7 @@ interface ArgSpec {
 
 const PANDAS_READERS = [
   'read_csv', 'read_table', 'read_parquet', 'read_json', 'read_excel', 'read_feather', 'read_pickle', 'read_orc',
-  'read_stata', 'read_sas', 'read_spss', 'read_hdf', 'read_fwf', 'read_xml',
+  'read_stata', 'read_sas', 'read_spss', 'read_hdf', 'read_fwf', 'read_xml', 'read_html',
 ];
 const PANDAS_PATH_KEYWORDS = ['filepath_or_buffer', 'path', 'path_or_buf', 'path_or_buffer', 'io'];
 
@@ -74,7 +74,13 @@ const WRITERS = new Map<string, ArgSpec>([
   ['joblib.dump', { position: 1, keywords: ['filename'] }],
   ['cv2.imwrite', { position: 0, keywords: ['filename'] }],
   ['urllib.request.urlretrieve', { position: 1, keywords: ['filename'] }],
+  ['urllib.urlretrieve', { position: 1, keywords: ['filename'] }],
   ['gdown.download', { position: 1, keywords: ['output'] }],
+  ['sklearn.tree.export_graphviz', { position: 1, keywords: ['out_file'] }],
+  ['shutil.unpack_archive', { position: 1, keywords: ['extract_dir'] }],
+  ['keras.models.save_model', { position: 1, keywords: ['filepath'] }],
+  ['tensorflow.keras.models.save_model', { position: 1, keywords: ['filepath'] }],
+  ['tensorflow.saved_model.save', { position: 1, keywords: ['export_dir'] }],
 ]);
 
 /** Writes recognised by method name: the receiver is a data frame or figure the model cannot type. */
@@ -87,6 +93,12 @@ const WRITE_METHODS = new Map<string, ArgSpec>([
     (name) => [name, { position: 0, keywords: ['file'] }] as const,
   ),
   ['save_pretrained', { position: 0, keywords: ['save_directory'] }],
+  // A model's, an image's or a workbook's `save(path)`; `archive.extractall(folder)`.
+  ['save', { position: 0, keywords: ['filepath', 'fp', 'filename', 'path', 'fname', 'file'] }],
+  ['save_weights', { position: 0, keywords: ['filepath'] }],
+  ['save_model', { position: 0, keywords: ['fname', 'filepath', 'model_file'] }],
+  ['to_file', { position: 0, keywords: ['filename', 'path'] }],
+  ['extractall', { position: 0, keywords: ['path'] }],
 ]);
 
 /** Other calls whose arguments are paths (every listed position). */
@@ -294,4 +306,61 @@ export function forwardSlashes(value: string): string {
 /** Shortened for messages: long paths and URLs keep their start and end. */
 export function shorten(value: string, max = 80): string {
   return value.length <= max ? value : `${value.slice(0, max / 2 - 1)}…${value.slice(value.length - max / 2)}`;
+}
+
+/** Calls that join path parts: their result is the parts with `/` between. */
+const JOINS: ReadonlySet<string> = new Set([...PATH_CONSTRUCTORS, 'os.path.join', 'posixpath.join', 'ntpath.join']);
+
+/**
+ * What a path or URL expression holds as far as it is known: the model's `stringValue`, else the
+ * known parts of `+`, `/`, `os.path.join(...)` and `Path(...)` with `{}` for the unknown ones
+ * (`os.path.join("datasets", name)` gives `datasets/{}`), following global names to their values
+ * and a function's parameter to its default (`def fetch(url=HOUSING_URL)`). Null when nothing is
+ * known.
+ */
+export function partialString(model: NotebookModel, expr: Expr, at: Position, depth = 0): string | null {
+  const known = model.stringValue(expr, at);
+  if (known !== null || depth > 6) return known;
+  const part = (e: Expr): string | null => partialString(model, e, at, depth + 1);
+  switch (expr.kind) {
+    case 'binary': {
+      if (expr.op !== '+' && expr.op !== '/') return null;
+      const left = part(expr.left);
+      const right = part(expr.right);
+      if (left === null && right === null) return null;
+      return (left ?? '{}') + (expr.op === '/' ? '/' : '') + (right ?? '{}');
+    }
+    case 'call': {
+      const callee = model.calleePath(expr.call, at);
+      if ((callee === 'urllib.parse.urljoin' || callee === 'urlparse.urljoin') && expr.call.args.length === 2 && !expr.call.args.some((a) => a.keyword || a.star)) {
+        const base = part(expr.call.args[0]!.value);
+        const relative = part(expr.call.args[1]!.value);
+        return base === null && relative === null ? null : urlJoin(base ?? '{}', relative ?? '{}');
+      }
+      if (!callee || !JOINS.has(callee) || expr.call.args.some((a) => a.keyword || a.star) || !expr.call.args.length) return null;
+      const parts = expr.call.args.map((a) => part(a.value));
+      if (parts.every((p) => p === null)) return null;
+      return parts.map((p) => p ?? '{}').join('/');
+    }
+    case 'name': {
+      const facts = model.cells[at.cell]?.facts;
+      if (!facts) return null;
+      if (facts.uses.some((u) => u.span.from === expr.span.from)) {
+        const binding = model.bindingAt(expr.name, at);
+        return binding?.item.value ? partialString(model, binding.item.value, { cell: binding.cell, offset: binding.item.span.from }, depth + 1) : null;
+      }
+      // A parameter of the function around it, with a default: `def fetch(url=URL)`.
+      const parameter = facts.namedValues.filter((v) => v.kind === 'parameter' && v.name === expr.name && v.value.span.to <= expr.span.from).at(-1);
+      return parameter ? part(parameter.value) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** `urllib.parse.urljoin` for the cases a notebook writes: absolute, root-relative, relative. */
+function urlJoin(base: string, relative: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(relative)) return relative;
+  if (relative.startsWith('/')) return (/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(base)?.[0] ?? '') + relative;
+  return base.slice(0, base.lastIndexOf('/') + 1) + relative;
 }

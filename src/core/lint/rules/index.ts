@@ -6,6 +6,7 @@ import { outOfOrderExecution, unexecutedCell } from './executionOrder';
 import { hardcodedSecret } from './hardcodedSecret';
 import { missingRequirements } from './missingRequirements';
 import { modifiedAfterRun } from './modifiedAfterRun';
+import { runtimeDownload } from './runtimeDownload';
 import { syntaxError } from './syntaxError';
 import { undefinedName } from './undefinedName';
 import { unpinnedInstall } from './unpinnedInstall';
@@ -25,4 +26,5 @@ export const ALL_RULES: readonly Rule[] = [
   missingRequirements,
   dataLeakage,
   hardcodedSecret,
+  runtimeDownload,
 ];

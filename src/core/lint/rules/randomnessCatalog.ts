@@ -81,15 +81,40 @@ export const SEEDERS: ReadonlyMap<string, readonly RngFamily[]> = new Map<string
 ]);
 
 /**
- * When a scikit-learn callable with a `random_state` is actually random:
+ * When a scikit-learn callable with a `random_state` is actually random (checked against
+ * scikit-learn's source; docs/rules/unseeded-random.md lists the conditions):
  * - `always`: it always uses its random state;
  * - `shuffle`: only with `shuffle=True` (KFold and friends);
  * - `unless-no-shuffle`: unless `shuffle=False` (train_test_split);
  * - `solver`: LogisticRegression with solver sag, saga or liblinear;
+ * - `ridge-solver`: Ridge with solver sag or saga;
  * - `probability`: SVC/NuSVC with probability=True;
- * - `svd-solver`: PCA with svd_solver 'randomized' or 'arpack'.
+ * - `svd-solver`: PCA with svd_solver 'randomized' or 'arpack'. With the default 'auto',
+ *   scikit-learn picks randomized SVD from the data's shape (larger than 500×500, an int
+ *   n_components under 80% of the smaller side, and since 1.5 not when there are fewer than 1000
+ *   features and ten times as many samples): the shape is not known statically, so only the run
+ *   tracker, which sees the fitted solver, reports it. A float n_components or 'mle' always
+ *   means a full SVD;
+ * - `init-array`: KMeans, unless `init` is an array of starting centres (then there is nothing
+ *   to draw, whatever n_init);
+ * - `selection`: Lasso/ElasticNet and their multi-task and CV variants with selection='random';
+ * - `dual`: LinearSVC/LinearSVR with dual=True (liblinear shuffles the dual coordinate descent;
+ *   the default became 'auto', which chooses from the data's shape since scikit-learn 1.5).
+ *
+ * The Python capture applies the same table at run time (`_RANDOM_WHEN` in
+ * src/core/capture/python/nb2prod/_patches.py; a test keeps the two equal).
  */
-export type RandomStateCondition = 'always' | 'shuffle' | 'unless-no-shuffle' | 'solver' | 'probability' | 'svd-solver';
+export type RandomStateCondition =
+  | 'always'
+  | 'shuffle'
+  | 'unless-no-shuffle'
+  | 'solver'
+  | 'ridge-solver'
+  | 'probability'
+  | 'svd-solver'
+  | 'init-array'
+  | 'selection'
+  | 'dual';
 
 export const SKLEARN_RANDOM_STATE: ReadonlyMap<string, RandomStateCondition> = new Map<string, RandomStateCondition>([
   ['train_test_split', 'unless-no-shuffle'],
@@ -119,6 +144,12 @@ export const SKLEARN_RANDOM_STATE: ReadonlyMap<string, RandomStateCondition> = n
   ['AdaBoostClassifier', 'always'],
   ['AdaBoostRegressor', 'always'],
   ['IsolationForest', 'always'],
+  ['RANSACRegressor', 'always'],
+  ['GaussianRandomProjection', 'always'],
+  ['SparseRandomProjection', 'always'],
+  ['RBFSampler', 'always'],
+  ['Nystroem', 'always'],
+  ['SkewedChi2Sampler', 'always'],
   ['SGDClassifier', 'always'],
   ['SGDRegressor', 'always'],
   ['SGDOneClassSVM', 'always'],
@@ -128,7 +159,7 @@ export const SKLEARN_RANDOM_STATE: ReadonlyMap<string, RandomStateCondition> = n
   ['MLPClassifier', 'always'],
   ['MLPRegressor', 'always'],
   ['BernoulliRBM', 'always'],
-  ['KMeans', 'always'],
+  ['KMeans', 'init-array'],
   ['MiniBatchKMeans', 'always'],
   ['BisectingKMeans', 'always'],
   ['SpectralClustering', 'always'],
@@ -161,6 +192,19 @@ export const SKLEARN_RANDOM_STATE: ReadonlyMap<string, RandomStateCondition> = n
   ['shuffle', 'always'],
   ['resample', 'always'],
   ['LogisticRegression', 'solver'],
+  ['LogisticRegressionCV', 'solver'],
+  ['Ridge', 'ridge-solver'],
+  ['RidgeClassifier', 'ridge-solver'],
+  ['Lasso', 'selection'],
+  ['ElasticNet', 'selection'],
+  ['LassoCV', 'selection'],
+  ['ElasticNetCV', 'selection'],
+  ['MultiTaskLasso', 'selection'],
+  ['MultiTaskElasticNet', 'selection'],
+  ['MultiTaskLassoCV', 'selection'],
+  ['MultiTaskElasticNetCV', 'selection'],
+  ['LinearSVC', 'dual'],
+  ['LinearSVR', 'dual'],
   ['SVC', 'probability'],
   ['NuSVC', 'probability'],
   ['PCA', 'svd-solver'],

@@ -48,7 +48,7 @@ export const unseededRandom: Rule = {
   appliesTo: ['notebook', 'script'],
   check(context) {
     const { model } = context;
-    const seeds = new SeedIndex(model);
+    const seeds = new SeedIndex(model, context.target.kind);
     const globalHits: Array<{ cell: number; span: Span; family: RngFamily; message: string }> = [];
     for (const { cell, call, at } of model.calls()) {
       const path = model.calleePath(call, at);
@@ -63,7 +63,7 @@ export const unseededRandom: Rule = {
         continue;
       }
       const randomState = randomStateUse(model, call, path, at, source);
-      if (randomState && !seeds.seeded('numpy', cell, call)) {
+      if (randomState && !seeds.seeded('numpy', cell, call) && !shownOnly(model, cell, call, path)) {
         const fix = randomStateFix(cell, call, randomState.explicitNone, source);
         context.report({ cell, span: call.span, message: randomState.message, fixes: fix ? [fix] : [] });
       }
@@ -203,15 +203,54 @@ function randomWhen(model: NotebookModel, call: CallFact, condition: RandomState
       return isConstant(keywordArg(call, 'shuffle')?.value, 'True') ? '(shuffle=True)' : null;
     case 'probability':
       return isConstant(keywordArg(call, 'probability')?.value, 'True') ? '(probability=True)' : null;
-    case 'solver': {
+    case 'dual':
+      return isConstant(keywordArg(call, 'dual')?.value, 'True') ? '(dual=True)' : null;
+    case 'solver':
+    case 'ridge-solver': {
       const solver = stringArg(model, call, 'solver', at);
-      return solver === 'sag' || solver === 'saga' || solver === 'liblinear' ? ` with solver '${solver}'` : null;
+      const random = condition === 'solver' ? ['sag', 'saga', 'liblinear'] : ['sag', 'saga'];
+      return solver !== null && random.includes(solver) ? ` with solver '${solver}'` : null;
     }
     case 'svd-solver': {
       const solver = stringArg(model, call, 'svd_solver', at);
       return solver === 'randomized' || solver === 'arpack' ? ` with svd_solver '${solver}'` : null;
     }
+    case 'selection':
+      return stringArg(model, call, 'selection', at) === 'random' ? "(selection='random')" : null;
+    case 'init-array':
+      return kmeansInitIsRandom(model, call, at) ? '' : null;
   }
+}
+
+/**
+ * KMeans draws its starting centres unless `init` is an array of them (`init=X[:3]`,
+ * `init=np.array(...)`, a name holding one): 'k-means++' (the default), 'random' and a callable
+ * (given the random state) are random. A value that cannot be told is taken for an array, the
+ * only other thing `init` accepts.
+ */
+function kmeansInitIsRandom(model: NotebookModel, call: CallFact, at: Position): boolean {
+  const positional = call.args.filter((a) => !a.keyword && !a.star);
+  // KMeans(n_clusters=8, *, init=...): init is keyword-only since scikit-learn 1.0, second before.
+  const init = keywordArg(call, 'init') ?? positional[1];
+  if (!init || isConstant(init.value, 'None')) return true;
+  if (model.stringValue(init.value, at) !== null) return true;
+  if (init.value.kind === 'name') {
+    const binding = model.bindingAt(init.value.name, at) ?? model.bindingsOf(init.value.name).at(-1);
+    if (binding && (binding.item.kind === 'def' || binding.item.kind === 'import')) return true;
+  }
+  if (init.value.kind === 'attribute' && model.resolve(init.value, at)) return true;
+  return false;
+}
+
+/**
+ * An estimator or splitter built only to be shown (`LogisticRegression(solver="liblinear")` as
+ * a cell's whole statement, displaying its parameters): nothing is fit or split with it, so
+ * nothing is drawn.
+ */
+function shownOnly(model: NotebookModel, cell: number, call: CallFact, path: string | null): boolean {
+  const name = path?.slice(path.lastIndexOf('.') + 1) ?? '';
+  if (!/^[A-Z]/.test(name)) return false;
+  return model.cells[cell]!.facts!.statements.some((s) => s.kind === 'expression' && s.call === call.index);
 }
 
 /** Libraries whose objects have a `.sample` that is not pandas'. */
@@ -251,27 +290,55 @@ function randomStateFix(cell: number, call: CallFact, explicitNone: ArgFact | nu
 
 // ---- seeds --------------------------------------------------------------------------------
 
+/**
+ * A top-level statement holding code that runs later: a `def` or `class` (with its decorators),
+ * or a statement with a lambda in it. Its code runs when a name it binds is used.
+ */
+interface Definition {
+  key: string;
+  cell: number;
+  span: Span;
+  /** The global names the statement binds (the function or class; `f` of `f = lambda: ...`). */
+  bindings: Binding[];
+}
+
 interface SeedEvent {
   cell: number;
   offset: number;
   families: ReadonlySet<RngFamily>;
-  /** For a seed inside a function: that function (its def binding), which it seeds from there on. */
-  within: Binding | null;
+  /** For a seed inside a definition: that definition, which it seeds from there on. */
+  within: Definition | null;
+}
+
+/**
+ * When a definition's code first runs: at `at` (module level), through `chain` — the
+ * definitions whose code calls it on the way, each with the offset of that call.
+ */
+interface Run {
+  at: Position;
+  chain: Array<{ definition: Definition; offset: number }>;
 }
 
 /**
  * Where each global generator gets seeded: module-level seed calls, calls of functions that
  * seed (`def set_seed(s): random.seed(s); np.random.seed(s)`), and seeds inside a function for
- * the rest of that function.
+ * the rest of that function. A draw inside a function is judged where the function first runs
+ * (where its name is first used at module level, directly or through other functions), so a seed
+ * set after the `def` but before the call covers it.
  */
 class SeedIndex {
   private readonly events: SeedEvent[] = [];
+  private readonly definitions = new Map<string, Definition | null>();
+  private readonly runs = new Map<string, Run | null>();
 
-  constructor(private readonly model: NotebookModel) {
+  constructor(
+    private readonly model: NotebookModel,
+    private readonly kind: RuleContext['target']['kind'],
+  ) {
     // Functions that seed, found to a fixed point so helpers calling helpers count.
     const seeding = new Map<Binding, Set<RngFamily>>();
-    const located: Array<{ cell: number; call: CallFact; at: Position; within: Binding | null }> = [];
-    for (const { cell, call, at } of model.calls()) located.push({ cell, call, at, within: call.timing === 'deferred' ? enclosingFunction(model, cell, call.span.from) : null });
+    const located: Array<{ cell: number; call: CallFact; at: Position; within: Definition | null }> = [];
+    for (const { cell, call, at } of model.calls()) located.push({ cell, call, at, within: call.timing === 'deferred' ? this.definitionAt(cell, call.span.from) : null });
     const familiesOf = (entry: (typeof located)[number]): ReadonlySet<RngFamily> | undefined => {
       const path = model.calleePath(entry.call, entry.at);
       const direct = path ? SEEDERS.get(path) : undefined;
@@ -285,11 +352,14 @@ class SeedIndex {
         if (!entry.within) continue;
         const families = familiesOf(entry);
         if (!families?.size) continue;
-        const into = seeding.get(entry.within) ?? new Set<RngFamily>();
-        const before = into.size;
-        for (const f of families) into.add(f);
-        seeding.set(entry.within, into);
-        changed ||= into.size !== before;
+        for (const binding of entry.within.bindings) {
+          if (binding.kind !== 'def') continue;
+          const into = seeding.get(binding) ?? new Set<RngFamily>();
+          const before = into.size;
+          for (const f of families) into.add(f);
+          seeding.set(binding, into);
+          changed ||= into.size !== before;
+        }
       }
       if (!changed) break;
     }
@@ -299,14 +369,76 @@ class SeedIndex {
     }
   }
 
-  /** Whether `family` is seeded before `call` runs. */
+  /**
+   * Whether `family` is seeded before `call` runs. A draw in a function that this file never
+   * runs: in a notebook it is judged at the `def` (a later cell will call it); a script's
+   * functions that nothing in it calls are a module's, run by whoever imports it, which seeds.
+   */
   seeded(family: RngFamily, cell: number, call: CallFact): boolean {
     const at = { cell, offset: call.span.from };
-    const within = call.timing === 'deferred' ? enclosingFunction(this.model, cell, call.span.from) : null;
-    return this.events.some((event) => {
-      if (!event.families.has(family) || comparePositions(event, at) >= 0) return false;
-      return event.within === null || event.within === within;
-    });
+    const topLevel = (event: SeedEvent, before: Position): boolean => event.within === null && comparePositions(event, before) < 0;
+    const has = (event: SeedEvent): boolean => event.families.has(family);
+    if (call.timing === 'immediate') return this.events.some((e) => has(e) && topLevel(e, at));
+    const definition = this.definitionAt(cell, call.span.from);
+    if (!definition) return this.events.some((e) => has(e) && topLevel(e, at));
+    // Earlier in the same function.
+    if (this.events.some((e) => has(e) && e.within === definition && e.cell === cell && e.offset < call.span.from)) return true;
+    const run = this.firstRun(definition, new Set());
+    if (!run) return this.kind === 'script' || this.events.some((e) => has(e) && topLevel(e, at));
+    if (this.events.some((e) => has(e) && topLevel(e, run.at))) return true;
+    // Seeded by the function that calls it, before the call.
+    return run.chain.some((link) => this.events.some((e) => has(e) && e.within === link.definition && e.offset < link.offset));
+  }
+
+  /** The top-level statement holding deferred code at `offset`, when it is one. */
+  private definitionAt(cell: number, offset: number): Definition | null {
+    const facts = this.model.cells[cell]?.facts;
+    const statement = facts?.statements.find((s) => s.span.from <= offset && offset < s.span.to);
+    if (!facts || !statement) return null;
+    const key = `${cell}:${statement.span.from}`;
+    let definition = this.definitions.get(key);
+    if (definition === undefined) {
+      const bindings = facts.bindings.filter((b) => b.timing === 'immediate' && statement.span.from <= b.span.from && b.span.to <= statement.span.to);
+      definition = { key, cell, span: statement.span, bindings };
+      this.definitions.set(key, definition);
+    }
+    return definition;
+  }
+
+  /** The first time a definition's code can run (see `Run`); null when nothing here runs it. */
+  private firstRun(definition: Definition, visiting: Set<string>): Run | null {
+    const known = this.runs.get(definition.key);
+    if (known !== undefined) return known;
+    if (visiting.has(definition.key)) return null;
+    visiting.add(definition.key);
+    let best: Run | null = null;
+    const consider = (run: Run): void => {
+      if (!best || comparePositions(run.at, best.at) < 0) best = run;
+    };
+    const start = { cell: definition.cell, offset: definition.span.from };
+    // A lambda handed to something (`ds.map(lambda x: ...)`) runs from its statement on.
+    if (!definition.bindings.length) consider({ at: start, chain: [] });
+    const names = new Set(definition.bindings.map((b) => b.name));
+    for (const { cell, facts } of this.model.codeCells()) {
+      for (const use of facts.uses) {
+        if (!names.has(use.name)) continue;
+        const at = { cell, offset: use.span.from };
+        // Its own body (recursion), and uses above the definition (hidden state), do not run it.
+        if (cell === definition.cell && definition.span.from <= use.span.from && use.span.from < definition.span.to) continue;
+        if (comparePositions(at, start) < 0) continue;
+        if (use.timing === 'immediate') {
+          consider({ at, chain: [] });
+          continue;
+        }
+        const caller = this.definitionAt(cell, use.span.from);
+        const callerRun = caller && caller.key !== definition.key ? this.firstRun(caller, visiting) : null;
+        if (caller && callerRun) consider({ at: callerRun.at, chain: [...callerRun.chain, { definition: caller, offset: use.span.from }] });
+      }
+    }
+    visiting.delete(definition.key);
+    // Cache only results not cut short by a cycle.
+    if (!visiting.size) this.runs.set(definition.key, best);
+    return best;
   }
 }
 
@@ -320,20 +452,6 @@ function helperCalled(model: NotebookModel, call: CallFact, at: Position): Bindi
   if (call.callee.kind !== 'name') return undefined;
   const binding = model.bindingAt(call.callee.name, at) ?? (call.timing === 'deferred' ? model.bindingsOf(call.callee.name).at(-1) : undefined);
   return binding?.item.kind === 'def' ? binding.item : undefined;
-}
-
-/**
- * The module-level function whose body holds a deferred call: the last `def` or `class` of the
- * cell that starts before it (a method is inside a class, and is not attributed to a function).
- */
-function enclosingFunction(model: NotebookModel, cell: number, offset: number): Binding | null {
-  const facts = model.cells[cell]?.facts;
-  let found: Binding | null = null;
-  for (const binding of facts?.bindings ?? []) {
-    if (binding.timing !== 'immediate' || (binding.kind !== 'def' && binding.kind !== 'class')) continue;
-    if (binding.span.from < offset && (!found || binding.span.from > found.span.from)) found = binding;
-  }
-  return found?.kind === 'def' ? found : null;
 }
 
 // ---- the seed cell fix --------------------------------------------------------------------

@@ -1,49 +1,48 @@
 /**
- * `unversioned-data`: a data file read that nothing pins — not committed to git, not tracked by
- * DVC or git LFS — or a URL read whose content can change (no commit, version or hash in it).
- * A run of such a notebook cannot be tied to the data it read, so its results cannot be
- * reproduced or even explained later.
+ * `unversioned-data`: a local data file read that nothing pins — not committed to git, not
+ * tracked by DVC or git LFS. A run of such a notebook cannot be tied to the data it read, so its
+ * results cannot be reproduced or even explained later.
+ *
+ * A file the notebook itself writes before it reads it (`np.save` then `np.load`, `to_csv` then
+ * `read_csv`, `%%writefile`, a download saved by `urlretrieve` or `!wget`) is its own output, not
+ * an input. Data downloaded at run time is `runtime-download`'s, not reported here. Relative paths
+ * follow the notebook's `os.chdir`/`%cd`, and each file is reported once, at its first read.
  */
 import type { PlatformPath } from 'node:path';
-import type { NotebookModel } from '../model';
+import type { CallFact, Expr } from '../python/analyze';
+import { comparePositions, type NotebookModel, type Position } from '../model';
 import type { Rule } from '../rule';
-import { forwardSlashes, pathApiFor, pathUses, shorten } from './dataPaths';
-
-const REMOTE = /^(https?|s3|s3a|s3n|gs|gcs|az|abfs|abfss|adl|hf|ftp):\/\//i;
-
-/** Names that move: a URL naming one of these is not pinned. */
-const BRANCHES: ReadonlySet<string> = new Set(['main', 'master', 'develop', 'development', 'dev', 'head', 'trunk', 'latest', 'stable', 'default', 'gh-pages', 'nightly', 'current']);
-
-const VERSION_PARAMS = ['versionid', 'version', 'generation', 'revision', 'rev', 'sha', 'commit'];
+import { argumentAt, forwardSlashes, partialString, type PathUse, pathApiFor, pathUses, shorten } from './dataPaths';
+import { downloadOf, expand, program, shellCommands, urlBasename } from './shellCommands';
 
 export const unversionedData: Rule = {
   id: 'unversioned-data',
   defaultSeverity: 'warning',
-  summary: 'A data file or URL read that no version control pins.',
-  help: 'Commit the file to git, track it with DVC (`dvc add`) or git LFS, or read a URL that names a fixed version.',
+  summary: 'A local data file read that no version control pins.',
+  help: 'Commit the file to git, or track it with DVC (`dvc add`) or git LFS.',
   appliesTo: ['notebook', 'script'],
   check({ model, target, project, report }) {
     const api = pathApiFor(project.root);
-    const notebookDir = api.dirname(target.path);
+    const folders = new WorkingFolders(model, api.dirname(target.path), api);
     const uses = pathUses(model);
-    const written = writtenPaths(model, uses, notebookDir, api);
+    const written = writtenPaths(model, uses, folders, api);
+    const reported = new Set<string>();
     for (const use of uses) {
       if (use.kind !== 'read') continue;
       const value = model.stringValue(use.path, use.at);
       // Unknown at lint time (a variable, an f-string field): nothing to say.
       if (value === null || value.includes('{}') || !value.trim()) continue;
-      if (REMOTE.test(value)) {
-        if (urlIsPinned(value)) continue;
-        report({ cell: use.cell, span: use.span, message: `\`${shorten(displayUrl(value))}\` is read from a URL that names no version: the data behind it can change between runs. ${urlAdvice(value)}` });
-        continue;
-      }
+      // URLs and remote storage are runtime-download's.
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /[*?[]/.test(value) || value.startsWith('~') || value === '-' || /^\/(dev|proc|sys)\//.test(value)) continue;
-      const absolute = api.resolve(notebookDir, value);
-      if (isWritten(absolute, written, api)) continue;
+      const folder = folders.at(use.at);
+      if (folder === null) continue;
+      const absolute = api.resolve(folder, value);
+      if (reported.has(absolute) || isWrittenBefore(absolute, use.at, written, api)) continue;
       const relative = api.relative(project.root, absolute);
       // Outside the project nothing here can version it (absolute-path reports machine paths).
       if (!relative || relative.startsWith('..') || api.isAbsolute(relative)) continue;
       if (project.versioning(absolute) !== 'untracked') continue;
+      reported.add(absolute);
       const shown = forwardSlashes(relative);
       report({
         cell: use.cell,
@@ -54,133 +53,166 @@ export const unversionedData: Rule = {
   },
 };
 
-/** Files the notebook writes itself (a read of those is of its own output, not of outside data). */
-function writtenPaths(model: NotebookModel, uses: ReturnType<typeof pathUses>, notebookDir: string, api: PlatformPath): Set<string> {
-  const written = new Set<string>();
-  for (const use of uses) {
-    if (use.kind !== 'write') continue;
-    const value = model.stringValue(use.path, use.at);
-    if (value && !value.includes('{}') && !REMOTE.test(value)) written.add(api.resolve(notebookDir, value));
+// ---- the working folder ---------------------------------------------------------------------
+
+/**
+ * The folder relative paths resolve against at each point: the notebook's, moved by module-level
+ * `os.chdir(...)` and `%cd ...` in notebook order. Null after a move to a folder whose name is
+ * not known.
+ */
+class WorkingFolders {
+  private readonly moves: Array<{ at: Position; to: string | null }> = [];
+
+  constructor(
+    model: NotebookModel,
+    private readonly start: string,
+    private readonly api: PlatformPath,
+  ) {
+    for (const { cell, call, at } of model.calls()) {
+      if (call.timing !== 'immediate' || model.calleePath(call, at) !== 'os.chdir') continue;
+      const arg = argumentAt(call, { position: 0, keywords: ['path'] });
+      const value = arg ? model.stringValue(arg.value, at) : null;
+      this.moves.push({ at: { cell, offset: call.span.from }, to: value === null || value.includes('{}') ? null : value });
+    }
+    for (const { cell, facts } of model.codeCells()) {
+      for (const magic of facts.magics) {
+        const target = magic.kind === 'line' ? /^cd\s+(.+?)\s*$/.exec(magic.command)?.[1] : undefined;
+        if (target === undefined) continue;
+        const at = { cell, offset: magic.from };
+        const value = /[{$]/.test(target) || target.startsWith('-') ? null : target.replace(/^(['"])(.*)\1$/, '$2');
+        this.moves.push({ at, to: value === null || value.startsWith('~') ? null : value });
+      }
+    }
+    this.moves.sort((a, b) => comparePositions(a.at, b.at));
   }
-  // `!wget -O data.csv URL`, `!curl -o data.csv URL`, `!wget URL` (saved under its basename).
-  for (const { facts } of model.codeCells()) {
+
+  at(position: Position): string | null {
+    let folder: string | null = this.start;
+    for (const move of this.moves) {
+      if (comparePositions(move.at, position) >= 0) break;
+      folder = move.to === null || folder === null ? null : this.api.resolve(folder, move.to);
+    }
+    return folder;
+  }
+}
+
+// ---- what the notebook writes ---------------------------------------------------------------
+
+interface Written {
+  absolute: string;
+  at: Position;
+  /** For a path with unknown parts (`datasets/{}`): what it matches. */
+  pattern: RegExp | null;
+}
+
+/** Calls whose second path argument is a file they create: copies, moves, renames. */
+const COPIES: ReadonlySet<string> = new Set(['shutil.copy', 'shutil.copy2', 'shutil.copyfile', 'shutil.copytree', 'shutil.move', 'os.rename', 'os.replace']);
+
+/** `np.save("a", x)` writes `a.npy`; `np.savez("a", ...)` writes `a.npz`. */
+const ADDED_SUFFIX: ReadonlyMap<string, string> = new Map([
+  ['numpy.save', '.npy'],
+  ['numpy.savez', '.npz'],
+  ['numpy.savez_compressed', '.npz'],
+]);
+
+/** Files (and folders) the notebook writes itself, with where. */
+function writtenPaths(model: NotebookModel, uses: readonly PathUse[], folders: WorkingFolders, api: PlatformPath): Written[] {
+  const written: Written[] = [];
+  const add = (value: string | null, at: Position, folder: string | null = folders.at(at)): void => {
+    if (value === null || !value.trim() || folder === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return;
+    const absolute = api.resolve(folder, value);
+    if (!value.includes('{}')) {
+      written.push({ absolute, at, pattern: null });
+      return;
+    }
+    // A name not known before running (`os.path.join("datasets", name)`): any file of that
+    // shape in a known folder. A path with no known folder would match too much.
+    if (!/[\\/]/.test(value.slice(0, value.indexOf('{}')))) return;
+    const source = absolute.split('{}').map((s) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/[{}]/g, '\\$&')).join('[^\\\\/]*');
+    written.push({ absolute, at, pattern: new RegExp(`^${source}(?:[\\\\/].*)?$`) });
+  };
+  for (const use of uses) {
+    const value = (): string | null => partialString(model, use.path, use.at);
+    if (use.kind === 'write') {
+      const path = value();
+      const suffix = ADDED_SUFFIX.get(use.callee);
+      add(path !== null && suffix && !path.endsWith(suffix) ? path + suffix : path, use.at);
+    } else if (COPIES.has(use.callee) && isDestination(use.call, use.path)) add(value(), use.at);
+  }
+  for (const { cell, facts } of model.codeCells()) {
     for (const magic of facts.magics) {
-      if (magic.kind !== 'shell') continue;
-      const words = magic.command.split(/\s+/).filter(Boolean);
-      const program = words[0];
-      if (program !== 'wget' && program !== 'curl') continue;
-      let named = false;
-      words.forEach((word, i) => {
-        const output = ['-O', '-o', '--output', '--output-document'].includes(word) ? words[i + 1] : /^--output(-document)?=(.+)$/.exec(word)?.[2];
-        if (output && output !== '-') {
-          written.add(api.resolve(notebookDir, unquote(output)));
-          named = true;
+      // `%%writefile [-a] path` and `%%file path`: the cell's text becomes that file.
+      const target = magic.kind === 'cell' ? /^(?:writefile|file)\s+(?:-a\s+)?(\S+)/.exec(magic.command)?.[1] : undefined;
+      if (target) add(expand(model, target.replace(/^(['"])(.*)\1$/, '$2'), { cell, offset: magic.from }), { cell, offset: magic.from });
+    }
+  }
+  for (const command of shellCommands(model)) {
+    const at = command.at;
+    const notebookFolder = folders.at(at);
+    const folder = command.cwdUnknown || notebookFolder === null ? null : api.resolve(notebookFolder, command.cwd || '.');
+    const put = (word: string): void => add(expand(model, word, at), at, folder);
+    for (const redirect of command.redirects) put(redirect.text);
+    const download = downloadOf(command);
+    if (download) {
+      for (const output of download.outputs) put(output.text);
+      if (download.remoteNameDir !== null) {
+        for (const url of download.urls) {
+          const base = urlBasename(expand(model, url.text, at));
+          if (base && !base.includes('{}')) put(download.remoteNameDir ? `${download.remoteNameDir}/${base}` : base);
         }
-      });
-      if (!named && program === 'wget') {
-        const url = words.find((w) => REMOTE.test(unquote(w)));
-        const base = url ? unquote(url).split(/[?#]/)[0]!.split('/').pop() : undefined;
-        if (base) written.add(api.resolve(notebookDir, base));
+      }
+      continue;
+    }
+    const run = program(command);
+    if (!run) continue;
+    const plain = run.args.filter((w) => !w.text.startsWith('-')).map((w) => w.text);
+    const optionValue = (...flags: string[]): string | undefined => {
+      const i = run.args.findIndex((w) => flags.includes(w.text));
+      return i >= 0 ? run.args[i + 1]?.text : undefined;
+    };
+    switch (run.name) {
+      case 'gunzip':
+      case 'bunzip2':
+      case 'unxz':
+        for (const file of plain) put(file.replace(/\.(gz|bz2|xz)$/, ''));
+        break;
+      case 'unzip': {
+        const dir = optionValue('-d');
+        if (dir) put(dir);
+        break;
+      }
+      case 'tar': {
+        const dir = optionValue('-C', '--directory');
+        if (dir) put(dir);
+        break;
+      }
+      case 'cp':
+      case 'mv':
+        if (plain.length >= 2) put(plain.at(-1)!);
+        break;
+      case 'git':
+        if (plain[0] === 'clone' && plain[1]) put(plain[2] ?? urlBasename(expand(model, plain[1], at))?.replace(/\.git$/, '') ?? '');
+        break;
+      case 'kaggle': {
+        const dir = optionValue('-p', '--path');
+        if (dir) put(dir);
+        break;
       }
     }
   }
   return written;
 }
 
-function isWritten(absolute: string, written: Set<string>, api: PlatformPath): boolean {
-  if (written.has(absolute)) return true;
-  // A read inside a directory the notebook writes (a partitioned parquet dataset, say).
-  for (const dir of written) if (absolute.startsWith(dir + api.sep)) return true;
-  return false;
+/** Whether `path` is the destination (second) argument of a copy. */
+function isDestination(call: CallFact, path: Expr): boolean {
+  return argumentAt(call, { position: 1, keywords: ['dst'] })?.value === path;
 }
 
-function unquote(word: string): string {
-  return word.replace(/^(['"])(.*)\1$/, '$2');
+/** Written (as that file, or inside that folder) before the read at `at`. */
+function isWrittenBefore(absolute: string, at: Position, written: readonly Written[], api: PlatformPath): boolean {
+  return written.some((w) => comparePositions(w.at, at) < 0 && (w.pattern ? w.pattern.test(absolute) : w.absolute === absolute || absolute.startsWith(w.absolute + api.sep)));
 }
 
 function quoteShell(value: string): string {
   return /^[\w./@%+=:,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The URL without credentials, query or fragment: what is shown in a message (a query may hold a token). */
-function displayUrl(url: string): string {
-  const withoutQuery = url.split(/[?#]/)[0]!;
-  return withoutQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-}
-
-/**
- * Whether a URL names a fixed version of its content: a commit sha or content hash, an object
- * version or generation, a revision, a version- or date-named path segment, or an immutable
- * archive record.
- */
-export function urlIsPinned(url: string): boolean {
-  const [beforeFragment, fragment = ''] = splitOnce(url, '#');
-  const [base, query = ''] = splitOnce(beforeFragment, '?');
-  // A content hash (sha256, md5, a full commit sha) anywhere.
-  if (/(^|[^0-9a-f])[0-9a-f]{32,}($|[^0-9a-f])/i.test(base)) return true;
-  for (const param of query.split('&')) {
-    const [key = '', value = ''] = splitOnce(param, '=');
-    if (VERSION_PARAMS.includes(key.toLowerCase()) && value && !BRANCHES.has(decode(value).toLowerCase())) return true;
-  }
-  // GCS: gs://bucket/object#1360887759327000 (the generation).
-  if (/^\d{10,}$/.test(fragment)) return true;
-  const rest = base.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const segments = rest.split('/').map(decode);
-  const host = (segments[0] ?? '').toLowerCase();
-  if ((host === 'zenodo.org' || host.endsWith('.zenodo.org')) && /^records?$/.test(segments[1] ?? '') && /^\d+$/.test(segments[2] ?? '')) return true;
-  if (host.endsWith('figshare.com') && segments.includes('files') && /^\d+$/.test(segments[segments.indexOf('files') + 1] ?? '')) return true;
-  for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]!;
-    // Folder names (the file name is judged below): a commit, a version, a date.
-    if (i < segments.length - 1 && (isShortSha(segment) || isVersionName(segment) || isDateName(segment))) return true;
-    // Hugging Face: /resolve/<rev>/ and hf://datasets/org/name@<rev>/.
-    if (segments[i - 1] === 'resolve' && i < segments.length - 1 && !BRANCHES.has(segment.toLowerCase()) && !segment.startsWith('refs')) return true;
-    const at = segment.lastIndexOf('@');
-    if (at > 0 && i <= 3) {
-      const rev = segment.slice(at + 1);
-      if (rev && !BRANCHES.has(rev.toLowerCase()) && !rev.startsWith('refs')) return true;
-    }
-    // refs/tags/<tag> in raw GitHub URLs.
-    if (segment === 'tags' && segments[i - 1] === 'refs' && segments[i + 1]) return true;
-  }
-  // A version or date in the file name itself: iris_v1.2.csv, sales-2024-01-15.parquet.
-  const file = segments.at(-1) ?? '';
-  if (/(^|[._-])v\d+(\.\d+)+/i.test(file) || /\d+\.\d+\.\d+/.test(file) || /\d{4}-\d{2}-\d{2}/.test(file)) return true;
-  return false;
-}
-
-function isShortSha(segment: string): boolean {
-  return /^[0-9a-f]{7,40}$/i.test(segment) && /[0-9]/.test(segment) && (/[a-f]/i.test(segment) || segment.length === 40);
-}
-
-function isVersionName(segment: string): boolean {
-  return /^v?\d+(\.\d+){1,3}([-+][0-9a-z.]+)?$/i.test(segment);
-}
-
-function isDateName(segment: string): boolean {
-  const match = /^((?:19|20)\d\d)-?(\d\d)-?(\d\d)$/.exec(segment);
-  return !!match && Number(match[2]) >= 1 && Number(match[2]) <= 12 && Number(match[3]) >= 1 && Number(match[3]) <= 31;
-}
-
-function urlAdvice(url: string): string {
-  const lower = url.toLowerCase();
-  const dvc = 'or download it once and track the copy with `dvc import-url`';
-  if (lower.includes('raw.githubusercontent.com/') || lower.includes('github.com/')) return `Use a commit sha (or a release tag) instead of the branch name in the URL, ${dvc}.`;
-  if (lower.includes('huggingface.co/') || lower.startsWith('hf://')) return `Pin a revision: a commit sha in \`/resolve/<sha>/\` (or \`@<sha>\` in an hf:// path), ${dvc}.`;
-  if (lower.startsWith('s3')) return `Read a fixed object version (\`?versionId=...\`, with bucket versioning on), ${dvc}.`;
-  if (lower.startsWith('gs')) return `Read a fixed object generation (\`#<generation>\`), ${dvc}.`;
-  return `Use a URL that names a fixed version (a release, a date, a content hash), ${dvc}.`;
-}
-
-function splitOnce(value: string, separator: string): [string, string?] {
-  const at = value.indexOf(separator);
-  return at < 0 ? [value] : [value.slice(0, at), value.slice(at + 1)];
-}
-
-function decode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }

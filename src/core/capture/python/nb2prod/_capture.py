@@ -52,8 +52,10 @@ may be added in future; none is removed.
     RNG was never seeded (numpy.random.seed(None) unseeds it again);
     "numpy.random.default_rng" / "numpy.random.RandomState" with no seed;
     "random.<function>" before random.seed; "<public class>.fit(random_state=None)"
-    (also fit_transform / fit_predict) for estimators that have a
-    random_state parameter, "<class>.split(random_state=None)" for shuffling
+    (also fit_transform / fit_predict, reported after the fit) for estimators
+    that draw from their random_state as fitted (the linter's table, _RANDOM_WHEN
+    in _patches: KMeans with an array init, PCA whose solver was full, a
+    LogisticRegression with lbfgs do not), "<class>.split(random_state=None)" for shuffling
     splitters, "sklearn.model_selection.train_test_split(random_state=None)",
     "pandas.DataFrame.sample(random_state=None)" / "pandas.Series.sample(...)",
     all while numpy's global RNG was never seeded; "torch.rand|randn|randint|

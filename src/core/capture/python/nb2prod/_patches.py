@@ -217,16 +217,141 @@ def _make_fit(orig, meth):
         for entry in stack:
             if entry[0] is self:  # super().fit chains, fit_transform -> fit
                 return orig(self, *args, **kwargs)
+        seeded = _c._np_seeded
         reported = _c._guard("sklearn.fit", _on_fit, self, meth, stack)
         stack.append((self, bool(reported)))
         try:
-            return orig(self, *args, **kwargs)
+            result = orig(self, *args, **kwargs)
         finally:
             try:
                 stack.pop()
             except IndexError:
                 pass
+        # After the fit: PCA's solver is only known once the data's shape was seen.
+        if not seeded:
+            _c._guard("sklearn.fit", _check_unseeded_fit, self, meth)
+        return result
     return fit
+
+
+# When a scikit-learn estimator with a random_state draws from it, by class name: the same
+# table as the linter's SKLEARN_RANDOM_STATE (src/core/lint/rules/randomnessCatalog.ts, which
+# explains each condition); test/unit/lint/catalogue.test.ts keeps the two equal. Splitters and
+# functions are checked at split and call time instead.
+_RANDOM_WHEN = {
+    "RandomForestClassifier": "always",
+    "RandomForestRegressor": "always",
+    "ExtraTreesClassifier": "always",
+    "ExtraTreesRegressor": "always",
+    "RandomTreesEmbedding": "always",
+    "GradientBoostingClassifier": "always",
+    "GradientBoostingRegressor": "always",
+    "HistGradientBoostingClassifier": "always",
+    "HistGradientBoostingRegressor": "always",
+    "DecisionTreeClassifier": "always",
+    "DecisionTreeRegressor": "always",
+    "ExtraTreeClassifier": "always",
+    "ExtraTreeRegressor": "always",
+    "BaggingClassifier": "always",
+    "BaggingRegressor": "always",
+    "AdaBoostClassifier": "always",
+    "AdaBoostRegressor": "always",
+    "IsolationForest": "always",
+    "RANSACRegressor": "always",
+    "GaussianRandomProjection": "always",
+    "SparseRandomProjection": "always",
+    "RBFSampler": "always",
+    "Nystroem": "always",
+    "SkewedChi2Sampler": "always",
+    "SGDClassifier": "always",
+    "SGDRegressor": "always",
+    "SGDOneClassSVM": "always",
+    "Perceptron": "always",
+    "PassiveAggressiveClassifier": "always",
+    "PassiveAggressiveRegressor": "always",
+    "MLPClassifier": "always",
+    "MLPRegressor": "always",
+    "BernoulliRBM": "always",
+    "KMeans": "init-array",
+    "MiniBatchKMeans": "always",
+    "BisectingKMeans": "always",
+    "SpectralClustering": "always",
+    "GaussianMixture": "always",
+    "BayesianGaussianMixture": "always",
+    "TSNE": "always",
+    "MDS": "always",
+    "TruncatedSVD": "always",
+    "LatentDirichletAllocation": "always",
+    "FastICA": "always",
+    "RandomizedSearchCV": "always",
+    "HalvingRandomSearchCV": "always",
+    "LogisticRegression": "solver",
+    "LogisticRegressionCV": "solver",
+    "Ridge": "ridge-solver",
+    "RidgeClassifier": "ridge-solver",
+    "Lasso": "selection",
+    "ElasticNet": "selection",
+    "LassoCV": "selection",
+    "ElasticNetCV": "selection",
+    "MultiTaskLasso": "selection",
+    "MultiTaskElasticNet": "selection",
+    "MultiTaskLassoCV": "selection",
+    "MultiTaskElasticNetCV": "selection",
+    "LinearSVC": "dual",
+    "LinearSVR": "dual",
+    "SVC": "probability",
+    "NuSVC": "probability",
+    "PCA": "svd-solver",
+}
+
+
+def _random_condition(est):
+    """The _RANDOM_WHEN condition of the scikit-learn class an estimator is (or derives from)."""
+    for cls in type(est).__mro__:
+        if not getattr(cls, "__module__", "").startswith("sklearn."):
+            continue
+        cond = _RANDOM_WHEN.get(cls.__name__)
+        if cond is not None:
+            return cond
+    return None
+
+
+def _draws_randomness(est, params):
+    """Whether this fitted estimator drew from its random_state, as the linter's table says."""
+    cond = _random_condition(est)
+    if cond is None:
+        return False
+    if cond == "always":
+        return True
+    if cond == "solver":
+        return params.get("solver") in ("sag", "saga", "liblinear")
+    if cond == "ridge-solver":
+        return params.get("solver") in ("sag", "saga")
+    if cond == "probability":
+        return params.get("probability") is True
+    if cond == "dual":
+        return params.get("dual") is True
+    if cond == "selection":
+        return params.get("selection") == "random"
+    if cond == "init-array":
+        init = params.get("init")
+        # an array of starting centres leaves nothing to draw
+        return init is None or isinstance(init, str) or callable(init)
+    if cond == "svd-solver":
+        solver = getattr(est, "_fit_svd_solver", None) or params.get("svd_solver")
+        return solver in ("randomized", "arpack")
+    return True
+
+
+def _check_unseeded_fit(est, meth):
+    try:
+        params = est.get_params(deep=False)
+    except Exception:
+        return
+    if "random_state" not in params or params["random_state"] is not None:
+        return
+    if _draws_randomness(est, params):
+        _c._unseeded_event("sklearn", "%s.%s(random_state=None)" % (_public_name(type(est)), meth))
 
 
 def _on_fit(est, meth, stack):
@@ -257,8 +382,6 @@ def _on_fit(est, meth, stack):
                 report = False
     qual = _public_name(type(est))
     rs = params.get("random_state", _c._MISSING)
-    if rs is None and not _c._np_seeded:
-        _c._unseeded_event("sklearn", "%s.%s(random_state=None)" % (qual, meth))
     if not report:
         return False
     jp = _c._jsonable(params)
