@@ -41,6 +41,7 @@ beforeAll(async () => {
       { source: 'df = pd.read_csv("../data/train.csv")\nextra = pd.read_csv("../data/extra.csv")', count: 2 },
       { source: 'X_train, X_test, y_train, y_test = train_test_split(df[["x"]], df["y"])', count: 3 },
       { source: 'API_KEY = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"', count: 4 },
+      { source: 'print(score_threshold)', count: 5 },
     ]),
   );
   await write('scripts/clean.py', 'import numpy as np\n\nvalues = np.random.rand(10)\nprint(values)\n');
@@ -61,7 +62,9 @@ describe('nb2prod lint', () => {
     expect(stdout).toMatch(/cell 3 1:\d+ +warning .*train_test_split.*unseeded-random/);
     expect(stdout).toMatch(/cell 2 2:\d+ +warning .*extra\.csv.*unversioned-data/);
     expect(stdout).not.toMatch(/train\.csv.*unversioned-data/);
-    expect(stdout).toMatch(/cell 4 1:\d+ +error .*hardcoded-secret/);
+    expect(stdout).toMatch(/cell 4 1:\d+ +warning .*hardcoded-secret/);
+    // The one error: a name no cell defines, so a fresh Run All breaks there.
+    expect(stdout).toMatch(/cell 5 1:7 +error .*score_threshold.*undefined-name/);
     // The secret itself is never printed.
     expect(stdout).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
     expect(stdout).toContain('scripts/clean.py');
@@ -123,7 +126,7 @@ describe('nb2prod lint', () => {
       expect(result.locations[0]!.physicalLocation.region.startLine).toBeGreaterThan(0);
     }
     const secret = run.results.find((r) => r.ruleId === 'hardcoded-secret')!;
-    expect(secret.level).toBe('error');
+    expect(secret.level).toBe('warning');
     expect(secret.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'notebooks/train.ipynb', uriBaseId: 'SRCROOT' });
     expect(secret.locations[0]!.logicalLocations?.[0]).toEqual({ name: 'cell 4', kind: 'module', fullyQualifiedName: 'cell 4 id cell-3' });
     expect(secret.properties).toMatchObject({ cell: 4, cellId: 'cell-3' });
@@ -131,13 +134,14 @@ describe('nb2prod lint', () => {
   });
 
   it('reads rule severities and excludes from the project config', async () => {
-    await write('nb2prod.toml', '[lint]\nexclude = ["scripts/**"]\n[lint.rules]\nhardcoded-secret = "warning"\nunversioned-data = "off"\n');
+    await write('nb2prod.toml', '[lint]\nexclude = ["scripts/**"]\n[lint.rules]\nhardcoded-secret = "error"\nundefined-name = "warning"\nunversioned-data = "off"\n');
     try {
       const { code, stdout } = await cli(['lint', '.']);
-      expect(code).toBe(0);
+      expect(code).toBe(1);
       expect(stdout).not.toContain('scripts/clean.py');
       expect(stdout).not.toContain('unversioned-data');
-      expect(stdout).toMatch(/warning .*hardcoded-secret/);
+      expect(stdout).toMatch(/error .*hardcoded-secret/);
+      expect(stdout).toMatch(/warning .*undefined-name/);
     } finally {
       await fs.rm(path.join(root, 'nb2prod.toml'));
     }

@@ -24,7 +24,7 @@ describe('data-leakage: fit before the split', () => {
     ]);
     expect(where(result)).toEqual(['2:1:11 data-leakage']);
     expect(flagged(result, result.findings[0]!)).toBe('scaler.fit_transform(X)');
-    expect(result.findings[0]!.severity).toBe('error');
+    expect(result.findings[0]!.severity).toBe('warning');
     expect(result.findings[0]!.message).toBe('`StandardScaler` is fit on `X` before it is split into train and test (cell 4): fit it on the training split only, or put it in a Pipeline.');
     expect(result.findings[0]!.fixes).toEqual([]);
   });

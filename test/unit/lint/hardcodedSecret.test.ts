@@ -23,7 +23,7 @@ describe('hardcoded-secret', () => {
     expect(where(result)).toEqual(['0:1:14 hardcoded-secret']);
     const finding = result.findings[0]!;
     expect(flagged(result, finding)).toBe('"hunter2!x"');
-    expect(finding.severity).toBe('error');
+    expect(finding.severity).toBe('warning');
     expect(finding.message).toBe(
       'A password is written into `db_password`: move it to an environment variable or a secrets manager and read it with `os.environ["DB_PASSWORD"]`, ' +
         "and rotate it: it is in the notebook's history and in every copy that was shared.",

@@ -59,7 +59,7 @@ interface Split {
 
 export const dataLeakage: Rule = {
   id: 'data-leakage',
-  defaultSeverity: 'error',
+  defaultSeverity: 'warning',
   summary: 'A preprocessing step fit on data that includes the test set.',
   help: 'Split first, fit scalers, imputers, encoders and feature selection on the training split only (transform the test split), or put them in a Pipeline that cross-validation refits per fold.',
   appliesTo: ['notebook', 'script'],

@@ -190,7 +190,7 @@ const ROTATE = "and rotate it: it is in the notebook's history and in every copy
 
 export const hardcodedSecret: Rule = {
   id: 'hardcoded-secret',
-  defaultSeverity: 'error',
+  defaultSeverity: 'warning',
   summary: 'A password, token or key written into the code.',
   help: 'Move the secret to an environment variable or a secrets manager, read it with os.environ, and rotate it.',
   appliesTo: ['notebook', 'script'],
