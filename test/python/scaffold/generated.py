@@ -11,13 +11,14 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional
 
-PYTHON = "/usr/bin/python3"
+PYTHON = sys.executable  # the interpreter running these tests (see fixture.py)
 SUMMARY_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
 
 

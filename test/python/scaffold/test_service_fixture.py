@@ -2,7 +2,8 @@
 does not cover: a body over limits.max_body_bytes is refused with 413 before it is parsed, and
 a model file that does not match its sha256 stops uvicorn at start.
 
-Run: cd /work/main && npm run build && /usr/bin/python3 -m pytest test/python/scaffold/test_service_fixture.py -q
+Run: npm run build, then PYTHON -m pytest test/python/scaffold/test_service_fixture.py -q
+  (npm run test:python runs it under both interpreters)
 """
 import pytest
 
