@@ -57,6 +57,8 @@ fi
 
 base="${NB2PROD_VENV_PYTHON:-$(command -v python3 || true)}"
 [ -n "$base" ] || fail "no python3 on the PATH to build the venv with (install Debian's python3 and python3-venv: scripts/provision-system.sh, or set NB2PROD_VENV_PYTHON)"
+"$base" -c 'import sys' >/dev/null 2>&1 \
+  || fail "$base does not run (set NB2PROD_VENV_PYTHON to a Python 3.11 or later with venv and ensurepip)"
 "$base" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || fail "$base is not Python 3.11 or later ($("$base" -V 2>&1)); numpy 2.4 and scikit-learn 1.9 need 3.11 (set NB2PROD_VENV_PYTHON)"
 "$base" -c 'import venv, ensurepip' 2>/dev/null \
@@ -66,6 +68,7 @@ base="${NB2PROD_VENV_PYTHON:-$(command -v python3 || true)}"
 rm -rf "$venv" "$cache/.building-$key-"*
 tmp="$cache/.building-$key-$$"
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM  # runs the EXIT trap: an interrupted build leaves nothing behind
 log="$cache/venv-$key.log"
 echo "provision-python: building the venv of current releases ($(grep -cv '^\s*\(#\|$\)' "$requirements") pinned packages) with $base ($("$base" -V 2>&1)) in $venv (about a minute)"
 "$base" -m venv "$tmp" >"$log" 2>&1 || { tail -n 20 "$log" >&2; fail "$base -m venv failed (full log: $log)"; }
@@ -85,7 +88,7 @@ done
 "$tmp/bin/python" -m pip freeze --disable-pip-version-check >"$tmp/.nb2prod-freeze.txt"
 echo "built $(date -u +%FT%TZ) by $base ($("$base" -V 2>&1)) from $requirements" >"$tmp/.nb2prod-complete"
 mv "$tmp" "$venv"
-trap - EXIT
+trap - EXIT INT TERM
 
 # Venvs of other pin lists (other branches, older commits) unused for two weeks are removed.
 for other in "$cache"/venv-*/; do
