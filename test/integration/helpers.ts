@@ -1,7 +1,7 @@
 /**
- * Shared pieces of the integration tests: real Python (Debian's /usr/bin/python3 with nbclient,
- * pandas, scikit-learn), the built CLI as a real process, and notebooks written with nbformat's
- * JSON shape.
+ * Shared pieces of the integration tests: the built CLI as a real process running real Python
+ * (each of test/fixtures/pythons.ts's interpreters: Debian's /usr/bin/python3 and the venv of
+ * current releases), and notebooks written with nbformat's JSON shape.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -11,19 +11,8 @@ import { promisify } from 'node:util';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
-export const PYTHON = '/usr/bin/python3';
 
 const exec = promisify(execFile);
-
-/** Fails (never skips) when the machine lacks what these tests need, saying how to get it. */
-export function requirePython(): void {
-  const check = `import nbclient, ipykernel, pandas, sklearn, joblib`;
-  try {
-    execFileSync(PYTHON, ['-c', check], { stdio: 'pipe' });
-  } catch {
-    throw new Error(`${PYTHON} with nbclient, ipykernel, pandas, scikit-learn and joblib is required: run scripts/provision-system.sh`);
-  }
-}
 
 /** Builds dist/ once if it is missing, so the CLI under test is the real bundle. */
 export function requireBuild(): void {
@@ -38,10 +27,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The CLI's functions below with NB2PROD_PYTHON set to `python` (the interpreter it tracks with). */
+export function cliWith(python: string): { nb2prod: typeof nb2prod; spawnCli: typeof spawnCli } {
+  return {
+    nb2prod: (args, cwd, env = {}) => nb2prod(args, cwd, { NB2PROD_PYTHON: python, ...env }),
+    spawnCli: (args, cwd, env = {}) => spawnCli(args, cwd, { NB2PROD_PYTHON: python, ...env }),
+  };
+}
+
 /** Runs the built CLI; resolves with the exit code instead of throwing. */
 export async function nb2prod(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NB2PROD_PYTHON: PYTHON, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -51,7 +48,7 @@ export async function nb2prod(args: string[], cwd: string, env: NodeJS.ProcessEn
 
 /** Starts the CLI and lets the test watch its stderr (progress) and signal it. */
 export function spawnCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NB2PROD_PYTHON: PYTHON, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   child.stdout!.resume();

@@ -1,6 +1,10 @@
 """Shared helpers for the tests of the Python capture companion.
 
-Run with:  /usr/bin/python3 -m pytest test/python -q
+Run with:  npm run test:python   (Debian's /usr/bin/python3, then the venv of current releases:
+                                 scripts/test-python.sh)
+     or:    PYTHON -m pytest test/python -q
+The tests run everything they start (scripts, kernels, the CLI's tracking, generated projects)
+with the interpreter running them, sys.executable.
 """
 import json
 import os

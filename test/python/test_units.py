@@ -73,6 +73,19 @@ def test_jsonable_is_strict():
     assert back["path"] == "/x"
 
 
+def test_reprs_of_numpy_scalars_read_as_in_numpy_1():
+    # numpy 2 writes np.float64(0.5) where numpy 1 wrote 0.5: a value recorded by its repr
+    # (here an estimator whose params came from np.logspace) must not depend on that
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=np.float64(0.5), max_iter=np.int64(50))
+    assert _capture._jsonable(model) == "LogisticRegression(C=0.5, max_iter=50)"
+    assert _capture._short_repr(range(np.int64(2))) == "range(0, 2)"
+    assert _capture._short_repr((np.int64(3), np.str_("a"), np.bool_(True))) == "(3, 'a', True)"
+    # and numpy's own print options are left as they were
+    assert np.get_printoptions()["legacy"] is False
+
+
 # ---- profiles --------------------------------------------------------------------
 def _cols(df):
     return {c["name"]: c for c in _patches._profile_frame(df)["columns"]}

@@ -376,7 +376,11 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
         break;
       case 'cell_started': {
         const index = Number(message.index);
-        options.onProgress?.({ position: Number(message.position), total: Number(message.total), cellIndex: index, cellId: byIndex.get(index)?.id ?? null });
+        const progress = { position: Number(message.position), total: Number(message.total), cellIndex: index, cellId: byIndex.get(index)?.id ?? null };
+        // Shown once the in-flight record has the cells before it: "cell N of M" on screen means
+        // a tracker killed from now on leaves a record of how far it got.
+        const show = () => options.onProgress?.(progress);
+        void markerWrite.then(show, show);
         break;
       }
       case 'cell_finished': {

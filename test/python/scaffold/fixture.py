@@ -6,11 +6,12 @@
 The notebook's folder is copied to `dest` (without its run store .nb2prod, model files or
 __pycache__), then, in `dest`, the built CLI runs
 
-    NB2PROD_PYTHON=/usr/bin/python3 node dist/cli.js track NOTEBOOK
-    node dist/cli.js scaffold NOTEBOOK --out OUT --python /usr/bin/python3
+    NB2PROD_PYTHON=PYTHON node dist/cli.js track NOTEBOOK
+    node dist/cli.js scaffold NOTEBOOK --out OUT --python PYTHON
 
-so `dest` holds the notebook, its data, the run store and the model the notebook wrote, and
-dest/OUT the generated project (its pipeline's workdir is ".."). Tracking and scaffolding take
+with PYTHON the interpreter running pytest (sys.executable: Debian's /usr/bin/python3 or the
+venv of current releases, see scripts/provision-python.sh), so `dest` holds the notebook, its
+data, the run store and the model the notebook wrote, and dest/OUT the generated project (its pipeline's workdir is ".."). Tracking and scaffolding take
 a few seconds, so each notebook is generated once per test session into a cache directory
 (removed at exit) and every caller gets its own copy of that workspace to change freely.
 
@@ -20,6 +21,7 @@ import atexit
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, NamedTuple, Optional, Tuple, Union
@@ -27,7 +29,9 @@ from typing import Dict, NamedTuple, Optional, Tuple, Union
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = REPO / "src" / "core" / "scaffold" / "templates"
 CLI = REPO / "dist" / "cli.js"
-PYTHON = "/usr/bin/python3"
+# The interpreter running the tests tracks, scaffolds (its versions are pinned in the generated
+# requirements.txt) and runs the generated projects: each pytest run exercises its own Python.
+PYTHON = sys.executable
 EXAMPLE = REPO / "examples" / "churn"
 FIXTURES = REPO / "test" / "fixtures" / "scaffold"
 

@@ -6,18 +6,20 @@ uvicorn on loopback, talked to over real HTTP (urllib).
         service.predicted                             # what the audit log must hold
 """
 import collections
+import http.client
 import json
 import os
 import re
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional
 
-PYTHON = "/usr/bin/python3"
+PYTHON = sys.executable  # the interpreter running these tests (see fixture.py)
 SUMMARY_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
 
 
@@ -177,6 +179,28 @@ class Service:
         except urllib.error.HTTPError as error:  # 4xx and 5xx: the reply is still the answer
             with error:
                 reply = Reply(error.code, _lower(error.headers), error.read().decode("utf-8"))
+        self.requests[(path, reply.status)] += 1
+        return reply
+
+    def post_oversized(self, path: str, data: bytes, timeout: float = 30.0) -> Reply:
+        """POST a body the service is expected to refuse before reading it all. A server that
+        answers early closes the connection while the body is still being sent, so the client
+        may get a broken pipe or a reset half-way (urllib then loses the answer): the body is
+        sent through http.client, a failed send is ignored, and the answer is read after it."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.putrequest("POST", path)
+            connection.putheader("Content-Type", "application/json")
+            connection.putheader("Content-Length", str(len(data)))
+            connection.endheaders()
+            try:
+                connection.send(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server stopped reading: its answer is what counts
+            response = connection.getresponse()
+            reply = Reply(response.status, _lower(response.headers), response.read().decode("utf-8"))
+        finally:
+            connection.close()
         self.requests[(path, reply.status)] += 1
         return reply
 

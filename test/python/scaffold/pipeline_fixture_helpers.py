@@ -19,7 +19,7 @@ from fixture import build_churn_project
 
 REPO = Path(__file__).resolve().parents[3]
 CLI = REPO / "dist" / "cli.js"
-PYTHON = "/usr/bin/python3"
+PYTHON = sys.executable  # the interpreter running these tests (see fixture.py)
 PROJECT_PACKAGES = ("pipeline", "common", "service")
 
 

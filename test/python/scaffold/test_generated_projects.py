@@ -13,7 +13,8 @@ on loopback, answers real HTTP requests as the notebook would:
 One project and one server per notebook, shared by the tests of that notebook (the service
 client notes every prediction it gets, which the audit log test holds the log to).
 
-Run: cd /work/main && npm run build && /usr/bin/python3 -m pytest test/python/scaffold/test_generated_projects.py -q
+Run: npm run build, then PYTHON -m pytest test/python/scaffold/test_generated_projects.py -q
+  (npm run test:python runs it under both interpreters)
 """
 import math
 import re

@@ -1,6 +1,7 @@
 """common/contract.py (static template): records and frames against the generated JSON Schemas.
 
-Run: /usr/bin/python3 -m pytest test/python/scaffold -q -k pipeline
+Run: npm run test:python -- -k pipeline (under both interpreters),
+  or PYTHON -m pytest test/python/scaffold -q -k pipeline
 """
 import importlib.util
 import json

@@ -1,6 +1,7 @@
 """pipeline/golden.py (static template): tests/golden/sample.json and model/feature_columns.json.
 
-Run: /usr/bin/python3 -m pytest test/python/scaffold -q -k pipeline
+Run: npm run test:python -- -k pipeline (under both interpreters),
+  or PYTHON -m pytest test/python/scaffold -q -k pipeline
 """
 import datetime as dt
 import json

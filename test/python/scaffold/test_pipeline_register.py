@@ -2,7 +2,8 @@
 pipeline run (`nb2prod run --tag pipeline -- python -m pipeline`), then registration and the
 promotion gate of nb2prod.toml.
 
-Run: /usr/bin/python3 -m pytest test/python/scaffold -q -k pipeline
+Run: npm run test:python -- -k pipeline (under both interpreters),
+  or PYTHON -m pytest test/python/scaffold -q -k pipeline
 (needs node and a built dist/cli.js: npm run build)
 """
 import json

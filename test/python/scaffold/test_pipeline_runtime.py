@@ -1,7 +1,8 @@
 """The generated project's pipeline runner (pipeline/run.py, validation.py, evaluate.py,
 framework.py), on the churn project of fixture.py.
 
-Run: /usr/bin/python3 -m pytest test/python/scaffold -q -k pipeline
+Run: npm run test:python -- -k pipeline (under both interpreters),
+  or PYTHON -m pytest test/python/scaffold -q -k pipeline
 """
 import logging
 import os
@@ -427,6 +428,19 @@ def test_a_model_sklearn_cannot_classify_uses_the_configured_task(churn, use_pro
     assert result["metrics"]["accuracy"] == 0.75 and "roc_auc" not in result["metrics"]
     unknown = _evaluate(use_project, churn, tmp_path, Threshold(), X, np.array([0, 1, 1, 1]))
     assert unknown["metrics"] is None and "set \"task\" in service/config.json" in unknown["skipped"]
+
+
+def test_a_duck_typed_model_that_declares_its_estimator_type_is_evaluated_as_such(churn, use_project, tmp_path):
+    # scikit-learn 1.2 read _estimator_type; >= 1.6 reads tags and raises for such a model
+    class Doubler(object):
+        _estimator_type = "regressor"
+
+        def predict(self, X):
+            return 2 * np.asarray(X)[:, 0]
+
+    X = np.array([[1.0], [2.0], [3.0]])
+    result = _evaluate(use_project, churn, tmp_path, Doubler(), X, np.array([2.0, 4.0, 7.0]), task="classification")
+    assert result["task"] == "regression" and result["metrics"]["mae"] == pytest.approx(1 / 3)
 
 
 def test_differences_from_the_notebook_run_are_logged_and_reported(churn, use_project, tmp_path, caplog):

@@ -1,7 +1,8 @@
 """The generated project's own tests/test_pipeline.py, run inside the churn project of fixture.py
 (as `make test` / CI would), plus the Makefile and CI workflow templates.
 
-Run: /usr/bin/python3 -m pytest test/python/scaffold -q -k pipeline
+Run: npm run test:python -- -k pipeline (under both interpreters),
+  or PYTHON -m pytest test/python/scaffold -q -k pipeline
 """
 import re
 import shutil
@@ -69,9 +70,9 @@ def test_the_makefile_has_the_documented_targets_and_help_is_the_default():
 def test_make_prints_the_targets_and_would_run_the_tracked_training(churn):
     shown = subprocess.run(["make"], cwd=str(churn), capture_output=True, text=True, env=clean_env())
     assert shown.returncode == 0 and "train" in shown.stdout and "python3 -m pipeline" in shown.stdout
-    dry = subprocess.run(["make", "-n", "train", "docker-build", "PYTHON=/usr/bin/python3", 'ARGS=--param seed=1'],
+    dry = subprocess.run(["make", "-n", "train", "docker-build", "PYTHON=" + PYTHON, 'ARGS=--param seed=1'],
                          cwd=str(churn), capture_output=True, text=True, env=clean_env())
-    assert dry.stdout.splitlines() == ["nb2prod run --tag pipeline -- /usr/bin/python3 -m pipeline --param seed=1",
+    assert dry.stdout.splitlines() == ["nb2prod run --tag pipeline -- %s -m pipeline --param seed=1" % PYTHON,
                                        "docker build -t churn ."]
 
 

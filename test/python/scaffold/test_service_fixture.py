@@ -2,7 +2,8 @@
 does not cover: a body over limits.max_body_bytes is refused with 413 before it is parsed, and
 a model file that does not match its sha256 stops uvicorn at start.
 
-Run: cd /work/main && npm run build && /usr/bin/python3 -m pytest test/python/scaffold/test_service_fixture.py -q
+Run: npm run build, then PYTHON -m pytest test/python/scaffold/test_service_fixture.py -q
+  (npm run test:python runs it under both interpreters)
 """
 import pytest
 
@@ -21,7 +22,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(churn_project, tmp
     assert limit < 2 * 1024 * 1024
     record = read_json(churn_project / "tests" / "golden" / "sample.json")["rows"][0]["input"]
     with Service(churn_project, tmp_path) as service:
-        reply = service.request("POST", "/predict", data=b" " * (2 * 1024 * 1024))
+        reply = service.post_oversized("/predict", b" " * (2 * 1024 * 1024))
         assert reply.status == 413, reply.text
         assert "max_body_bytes" in reply.json()["detail"]
         assert service.predict(record).status == 200, "the service goes on serving"

@@ -174,7 +174,7 @@ _cur_cell = None
 _last_cell = -1
 _cell_hashes = None  # sha256 -> [index, ...]
 _cell_files = {}  # code filename -> cell index
-_exec_to_index = {}  # IPython execution count -> cell index
+_exec_to_index = {}  # IPython execution count -> cell index (of the cells that have run)
 _ip = None
 _baseline_tops = None  # top-level modules loaded before user code (start-up, kernel)
 
@@ -208,9 +208,25 @@ def _float(v):
     return v
 
 
+def _repr(v):
+    """repr(v), with numpy >= 2's scalar reprs inside it (``np.float64(0.5)``, ``np.True_``)
+    written as numpy 1 wrote them (``0.5``, ``True``): an estimator or tuple recorded by its repr
+    reads the same whichever numpy the run used."""
+    np = sys.modules.get("numpy")
+    if np is not None:
+        try:
+            numpy2 = int(str(getattr(np, "__version__", "0")).split(".")[0]) >= 2
+        except ValueError:
+            numpy2 = False
+        if numpy2:
+            with np.printoptions(legacy="1.25"):
+                return repr(v)
+    return repr(v)
+
+
 def _short_repr(v, limit=1000):
     try:
-        r = repr(v)
+        r = _repr(v)
     except Exception:
         try:
             r = "<%s>" % type(v).__name__
@@ -891,6 +907,7 @@ def _ipython_check():
     _ip_registered = True
     _ip = ip
     ip.events.register("pre_run_cell", _on_pre_run_cell)
+    ip.events.register("post_run_cell", _on_post_run_cell)
 
 
 def _load_cells():
@@ -933,11 +950,19 @@ def _pre_run_cell(info):
         pick = idxs[0]
     _cur_cell = pick
     _last_cell = pick
-    if _ip is not None:
-        try:
-            _exec_to_index[int(_ip.execution_count)] = pick
-        except Exception:
-            pass
+
+
+def _on_post_run_cell(result=None, *rest):
+    _guard("post_run_cell", _post_run_cell, result)
+
+
+def _post_run_cell(result):
+    # The cell's execution count is known for sure only from its result: IPython >= 9.8 adds one
+    # to shell.execution_count before pre_run_cell, older releases after it. While a cell runs,
+    # its own code is found through _cell_files (see _location).
+    count = getattr(result, "execution_count", None)
+    if _cur_cell is not None and isinstance(count, int):
+        _exec_to_index[count] = _cur_cell
 
 
 def _top_modules():

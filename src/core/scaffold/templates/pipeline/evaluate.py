@@ -41,6 +41,12 @@ def decide_task(model: Any, service_config: Optional[Mapping[str, Any]]) -> Opti
             return "regression"
     except ImportError:
         pass
+    except (AttributeError, TypeError):
+        # scikit-learn >= 1.6 reads estimator tags (__sklearn_tags__) and raises for a model that
+        # does not derive from BaseEstimator, where older releases read _estimator_type: do that
+        kind = getattr(model, "_estimator_type", None)
+        if kind in ("classifier", "regressor"):
+            return "classification" if kind == "classifier" else "regression"
     task = (service_config or {}).get("task")
     return task if task in ("classification", "regression") else None
 
