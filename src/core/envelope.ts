@@ -118,6 +118,8 @@ export const columnProfileSchema = z.looseObject({
   top: z.optional(z.array(z.looseObject({ value: z.string(), count: z.int().check(z.nonnegative()) }))),
   min: z.optional(z.number()),
   max: z.optional(z.number()),
+  /** Numeric columns of an integer dtype (int64, Int64...); absent for floats and older runs. */
+  integer: z.optional(z.boolean()),
   mean: z.optional(z.number()),
   std: z.optional(z.number()),
 });

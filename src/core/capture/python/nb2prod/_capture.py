@@ -85,7 +85,8 @@ may be added in future; none is removed.
     "count" (non-null),"nulls"}; numeric adds "bins":{"edges","counts"}
     (deciles of the finite values, duplicates collapsed, np.histogram counts;
     a constant column has edges [v, v] and counts [n]), "min","max","mean",
-    "std" (ddof=1; 0 for one value), and "nonFinite" when +-inf were present
+    "std" (ddof=1; 0 for one value), "integer": true for an integer dtype
+    (int64, nullable Int64...), and "nonFinite" when +-inf were present
     (they count as non-null but are in no bin); an all-null numeric column has
     no bins or stats.  categorical/boolean/text add "top": [{"value","count"}]
     (at most 20, most frequent first).  Frames over 2,000,000 rows are

@@ -618,6 +618,8 @@ def _profile_series(name, s, np):
     if pt.is_numeric_dtype(dt) and not pt.is_complex_dtype(dt):
         vals = s.to_numpy(dtype="float64", na_value=np.nan)
         col["type"] = "numeric"
+        if pt.is_integer_dtype(dt):
+            col["integer"] = True
         _numeric_stats(col, vals, np)
         return col
     uniques, counts = _factorize(s, pd, np)
