@@ -81,7 +81,7 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
 
   add('common/features.py', featuresModule(plan, params, input.notebook));
   add('pipeline/steps.py', stepsModule(plan, params, input.notebook, run.id));
-  add('service/schemas.py', pydanticModule(columns, origin));
+  add('service/schemas.py', pydanticModule(columns, origin, task, targetColumn));
   add('contracts/input.schema.json', json(inputSchema(name, columns)));
   add('contracts/training.schema.json', json(trainingSchema(name, columns, targetColumn)));
   add('contracts/output.schema.json', json(outputSchema(name, task, targetColumn)));
@@ -278,9 +278,10 @@ function requirements(run: RunEnvelope, serviceVersions: Record<string, string>)
 
 function exampleValue(column: ContractColumn, profile: ColumnProfile | undefined): unknown {
   if (column.categories) return column.categories[0];
-  if (column.kind === 'number') {
+  if (column.kind === 'number' || column.kind === 'integer') {
     const mean = profile?.mean ?? column.minimum ?? 0;
-    return Math.round(mean * 100) / 100;
+    // An integer field takes integers only (the request model is strict).
+    return column.kind === 'integer' ? Math.round(mean) : Math.round(mean * 100) / 100;
   }
   if (column.kind === 'boolean') return false;
   if (column.kind === 'datetime') return '2024-01-01T00:00:00Z';

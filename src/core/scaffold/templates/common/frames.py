@@ -13,15 +13,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import pandas as pd
 
 
-def records_to_frame(records: Sequence[Dict[str, Any]], config: Dict[str, Any]) -> pd.DataFrame:
-    """A DataFrame of `records` (dicts keyed by column name) with config["frame_columns"] in order.
+def records_to_frame(records: Sequence[Dict[str, Any]], frame_columns: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame of `records` (dicts keyed by column name) with `frame_columns` in order.
 
     Columns a record does not have (the target, always) are None. Object columns whose values
     are all numbers or None become float, as they were when the training frame was read:
     pandas leaves a column of Nones (or of ints mixed with Nones) as object dtype, which
     numeric feature code and models do not accept.
     """
-    columns = list(config["frame_columns"])
+    columns = list(frame_columns)
     rows = [[record.get(column) for column in columns] for record in records]
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:

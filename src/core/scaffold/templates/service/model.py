@@ -58,9 +58,8 @@ def sha256_of_bytes(data: bytes) -> str:
 
 
 def load_model(settings: Settings) -> LoadedModel:
-    model_config = settings.config["model"]
-    path = settings.model_path
-    expected = str(model_config["sha256"]).strip().lower()
+    path = settings.model.path
+    expected = settings.model.sha256.strip().lower()
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -71,13 +70,13 @@ def load_model(settings: Settings) -> LoadedModel:
     actual = sha256_of_bytes(data)
     if actual != expected:
         raise ModelIntegrityError(path, expected, actual)
-    estimator = _unpickle(data, model_config.get("format"), path)
+    estimator = _unpickle(data, settings.model.format, path)
     loaded = LoadedModel(
         estimator=estimator,
         path=path,
         sha256=actual,
-        name=str(model_config.get("name") or settings.config["name"]),
-        version=model_config.get("version"),
+        name=settings.model.name,
+        version=settings.model.version,
         feature_columns=_feature_columns(settings.feature_columns_path, estimator),
     )
     log.info("model %s (version %s, sha256 %s) loaded from %s", loaded.name, loaded.version, actual, path)
