@@ -48,7 +48,9 @@ class Notebook(NamedTuple):
 CHURN = Notebook("churn", EXAMPLE, "churn.ipynb", "production")  # RandomForestClassifier, get_dummies
 HOUSES = Notebook("houses", FIXTURES / "houses", "houses.ipynb", "service")  # GradientBoostingRegressor, derived column
 RENEWALS = Notebook("renewals", FIXTURES / "plans", "renewals.ipynb", "service")  # OneHotEncoder pipeline, "yes"/"no" labels
-NOTEBOOKS = (CHURN, HOUSES, RENEWALS)
+# Inputs of every JSON type (integer, number and category with nulls, boolean, text), boolean labels
+TICKETS = Notebook("tickets", FIXTURES / "support", "tickets.ipynb", "service")
+NOTEBOOKS = (CHURN, HOUSES, RENEWALS, TICKETS)
 
 
 class GeneratorFailed(AssertionError):

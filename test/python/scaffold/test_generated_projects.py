@@ -1,11 +1,14 @@
-"""Real generated projects, end to end. For the churn example and the two scaffold fixture
+"""Real generated projects, end to end. For the churn example and the three scaffold fixture
 notebooks (houses: a regressor with a derived column; renewals: a classifier pipeline with a
-OneHotEncoder and "yes"/"no" labels), the project `nb2prod track` + `nb2prod scaffold` write
-(fixture.py) passes its own pytest with Debian's python3, and its service, started with uvicorn
-on loopback, answers real HTTP requests as the notebook would:
+OneHotEncoder and "yes"/"no" labels; tickets: inputs of every JSON type, nulls included, and
+boolean labels), the project `nb2prod track` + `nb2prod scaffold` write (fixture.py) passes its
+own pytest with the interpreter running these tests, and its service, started with uvicorn on
+loopback, answers real HTTP requests as the notebook would:
 
 - every golden row gets the notebook's model's prediction (and probability, within 1e-9);
-- a record broken in one field gets a 422 naming that field;
+- a record broken in one field gets a 422 naming that field, a number sent as text or as a
+  boolean included (the request model is strict);
+- every request gets its own id, a client's X-Request-ID kept beside it;
 - the kill-switch file flips /predict to the configured fallback, and back, without a restart;
 - /metrics is Prometheus text counting the requests and predictions;
 - the audit log has one line per predicted record, with the request id the response gave.
@@ -101,6 +104,8 @@ def broken_records(schema, record):
     category = next(name for name, p in properties.items() if p.get("enum") and name in record)
     return [
         (number, dict(record, **{number: "not a number"}), "a string for a number"),
+        (number, dict(record, **{number: str(properties[number]["minimum"])}), "a number as text"),
+        (number, dict(record, **{number: True}), "a boolean for a number"),
         (number, dict(record, **{number: properties[number]["minimum"] - 1}), "below the training range"),
         (category, dict(record, **{category: "no-such-%s" % category}), "an unknown category"),
     ]
@@ -119,6 +124,21 @@ def test_a_record_broken_in_one_field_gets_a_422_naming_it(project, service):
         assert reply.status == 422, (how, reply.text)
         assert [error["field"] for error in reply.json()["errors"]] == [field], (how, reply.text)
     assert len(service.predicted) == predicted
+
+
+def test_every_request_gets_its_own_id_and_a_client_id_is_kept_beside_it(project, service):
+    record = golden_rows(project)[5]["input"]
+    replies = [service.predict(record, headers={"X-Request-ID": "order-77"}) for _ in range(2)]
+    replies.append(service.predict(record))
+    replies.append(service.predict(record, headers={"X-Request-ID": "two words\tand a tab"}))
+    bodies = [reply.json() for reply in replies]
+    assert all(reply.status == 200 for reply in replies)
+    assert len({body["request_id"] for body in bodies}) == 4, "a resent X-Request-ID must not reuse an id"
+    assert [body["request_id"] for body in bodies] == [reply.headers["x-request-id"] for reply in replies]
+    assert [body["client_request_id"] for body in bodies] == ["order-77", "order-77", None, None]
+    assert [reply.headers.get("x-client-request-id") for reply in replies] == ["order-77", "order-77", None, None]
+    audited = {entry["request_id"]: entry.get("client_request_id") for entry in read_jsonl(service.audit_log)}
+    assert [audited[body["request_id"]] for body in bodies] == ["order-77", "order-77", None, None]
 
 
 def test_the_kill_switch_file_flips_to_the_fallback_and_back_without_a_restart(project, service):
