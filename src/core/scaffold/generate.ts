@@ -306,30 +306,38 @@ The model file \`model/${input.model.fileName}\` has sha256 \`${input.model.sha2
 \`\`\`sh
 python3 -m pip install -r requirements.txt   # or use the interpreter the notebook ran with
 make test                                      # the project's own tests
-make serve                                     # uvicorn on http://127.0.0.1:8000
+make serve                                     # uvicorn service.app:app on http://127.0.0.1:8000
 curl -s http://127.0.0.1:8000/predict -H 'content-type: application/json' \\
   -d '${JSON.stringify(example)}'
 \`\`\`
 
 | endpoint | what it does |
 |---|---|
-| \`POST /predict\` | one record → prediction, probability, \`needs_review\`, \`fallback\`, \`rule\`, model version |
+| \`POST /predict\` | one record → prediction, probability, \`needs_review\`, \`fallback\`, \`rule\`, model version, request ids |
 | \`POST /predict/batch\` | \`{"records": [...]}\` (at most 1000) → one prediction per record |
 | \`GET /health\` | the process is up |
 | \`GET /ready\` | the model is loaded and its sha256 checked |
 | \`GET /metrics\` | Prometheus text: requests, latency histogram, errors, fallbacks, reviews, input drift (PSI) |
 | \`GET /version\` | model name, version and hash, run, notebook |
+| \`GET /docs\` | the API, with the request and response schemas of \`contracts/\` (\`/openapi.json\`) |
 
 Invalid input gets a 422 that names the field (\`contracts/input.schema.json\` is the contract,
-\`service/schemas.py\` the same contract as a pydantic model). Bodies over 1 MiB get a 413.
+\`service/schemas.py\` the same contract as pydantic models). Types are JSON's, strictly: a number
+field refuses \`"36"\` and \`true\`, an integer field \`1.5\` and \`"2"\`, a text field \`5\`, a boolean
+field anything but \`true\`/\`false\`; null only where training had nulls. Bodies over 1 MiB get a 413.
+
+Every request gets its own id (\`request_id\` in the answer, the \`X-Request-ID\` header), even when
+a client resends its \`X-Request-ID\`: the client's id is kept beside it (\`client_request_id\`,
+\`X-Client-Request-ID\`, the audit log) when it is up to 128 characters of letters, digits and
+\`. _ : / + = -\`, and dropped otherwise.
 
 ## Operate it
 
 - **Kill switch**: set \`NB2PROD_KILL_SWITCH=1\` or create \`var/KILL_SWITCH\` (\`NB2PROD_KILL_SWITCH_FILE\` names
   another file). Every request then gets the deterministic fallback, with \`"fallback": true\`, without a
   restart: ${fallback}. Remove it to switch the model back on.
-- **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id, input
-  hash, output, model version, latency). The file is only ever appended to.
+- **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id and the
+  client's, input hash, output, model version, latency). The file is only ever appended to.
 - **Human review**: predictions whose probability is under \`confidence_threshold\` (service/config.json)
   or sent there by a rule are flagged \`needs_review\` and appended, with their input, to \`var/review/queue.jsonl\`.
 - **Rules**: \`rules\` in service/config.json override the model, first match wins, e.g.
@@ -341,6 +349,10 @@ Invalid input gets a 422 that names the field (\`contracts/input.schema.json\` i
 - **Model integrity**: at start the service refuses a model file whose sha256 is not the one above
   (\`NB2PROD_MODEL_PATH\` serves another copy of the file; it is checked the same way).
 - State goes to \`var/\` (\`NB2PROD_STATE_DIR\` moves it; mount a volume there in production).
+- **Settings**: \`service/config.json\` and the environment variables above, read once at start into the
+  typed models of \`service/settings.py\`; the service refuses to start on a rule or fallback it could not
+  apply. The code: \`service/app.py\` (the app and its lifespan), \`service/routes.py\` (the endpoints),
+  \`service/compat.py\` (what differs between pydantic 1 and 2, FastAPI 0.92 and later).
 
 ## Retrain it
 
