@@ -12,12 +12,13 @@ from service.audit import AuditLog, ReviewQueue
 from service.decisions import Decision, check_fallback, check_rules, decide, fallback_decision
 from service.drift import DriftMonitor
 from service.errors import PredictionFailed
+from service.jsonsafe import to_jsonable
 from service.killswitch import KillSwitch
 from service.metrics import ServiceMetrics
 from service.middleware import RequestIds
 from service.model import LoadedModel, load_model
 from service.predictor import Predictor
-from service.settings import Settings
+from service.settings import ConfigError, Settings
 
 log = logging.getLogger("nb2prod.service")
 
@@ -49,7 +50,10 @@ class PredictionService:
         one): raises ConfigError / ModelIntegrityError / ModelLoadError rather than start."""
         check_rules(settings.rules, settings.input_columns, check_prediction)
         check_fallback(settings.fallback, check_prediction)
-        return cls(settings, load_model(settings), build_features, metrics)
+        model = load_model(settings)
+        if settings.task == "classification":
+            check_classes(model, check_prediction)
+        return cls(settings, model, build_features, metrics)
 
     def serve(self, records: list[dict[str, Any]], endpoint: str, ids: RequestIds) -> list[Decision]:
         started = time.perf_counter()
@@ -102,6 +106,24 @@ class PredictionService:
             "python": platform.python_version(),
             "libraries": {name: library_version(name) for name in LIBRARIES},
         }
+
+
+def check_classes(model: LoadedModel, check_prediction: Callable[[Any], Optional[str]]) -> None:
+    """Refuse to start when the classifier predicts classes the answer's type cannot hold (e.g.
+    the notebook trained on 0/1 labels it derived from a yes/no column): every answer would fail."""
+    classes = getattr(model.estimator, "classes_", None)
+    if classes is None:
+        return
+    for label in classes:
+        problem = check_prediction(to_jsonable(label))
+        if problem:
+            raise ConfigError(
+                f"the model predicts the classes {[to_jsonable(c) for c in classes]}, and {to_jsonable(label)!r} "
+                f"is not a valid prediction ({problem}): the answer's type, in service/schemas.py "
+                "(Prediction.prediction) and contracts/output.schema.json, comes from the target column "
+                "of the training data, but the model was trained on other labels. Change both to the "
+                "type of the model's classes."
+            )
 
 
 def library_version(distribution: str) -> Optional[str]:

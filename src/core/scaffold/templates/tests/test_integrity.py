@@ -1,4 +1,6 @@
-"""The service refuses to start on a model file whose sha256 is not the configured one."""
+"""The service refuses to start on a model file whose sha256 is not the configured one, and on
+a classifier whose classes the answer's type cannot hold."""
+import dataclasses
 import shutil
 
 import pytest
@@ -6,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.model import ModelIntegrityError, ModelLoadError
-from service.settings import Settings
+from service.settings import ConfigError, Settings
 
 
 def start(settings=None):
@@ -62,3 +64,30 @@ def test_a_missing_model_file_is_refused_with_its_path(state_dir, tmp_path, monk
     monkeypatch.setenv("NB2PROD_MODEL_PATH", str(missing))
     with pytest.raises(ModelLoadError, match="no-such-model.joblib"):
         start()
+
+
+def test_a_classifier_whose_classes_the_answer_cannot_hold_is_refused(settings, service_config, monkeypatch):
+    import service.serving
+
+    real = service.serving.load_model
+
+    class Relabelled:
+        """The real model, predicting classes of another type than the contract's."""
+
+        def __init__(self, estimator):
+            self.estimator = estimator
+            self.classes_ = [{"not": "a class"}, {"nor": "this"}]
+
+        def __getattr__(self, name):
+            return getattr(self.estimator, name)
+
+    def relabelled(settings):
+        loaded = real(settings)
+        return dataclasses.replace(loaded, estimator=Relabelled(loaded.estimator))
+
+    monkeypatch.setattr(service.serving, "load_model", relabelled)
+    if service_config["task"] == "regression":  # predictions are numbers, classes_ or not
+        start(settings)
+        return
+    with pytest.raises(ConfigError, match="the model predicts the classes"):
+        start(settings)
