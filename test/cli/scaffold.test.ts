@@ -58,9 +58,14 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       const first = await cli(['scaffold', 'churn.ipynb', '--out', 'service', '--no-golden']);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(/Wrote \d+ files to service from run /);
-      for (const file of ['service/app.py', 'service/schemas.py', 'service/config.json', 'service/nb2prod-service.json', 'pipeline/steps.py', 'common/features.py', 'contracts/input.schema.json', 'model/churn_model.joblib', 'requirements.txt', 'Dockerfile', 'Makefile', '.github/workflows/ci.yml', 'README.md', 'nb2prod-scaffold.json']) {
+      for (const file of ['service/app.py', 'service/routes.py', 'service/schemas.py', 'service/config.json', 'service/nb2prod-service.json', 'pipeline/steps.py', 'common/features.py', 'contracts/input.schema.json', 'model/churn_model.joblib', 'requirements.txt', 'pytest.ini', 'tests/test_openapi.py', 'Dockerfile', 'Makefile', '.github/workflows/ci.yml', 'README.md', 'nb2prod-scaffold.json']) {
         expect(await exists(path.join(workspace, 'service', file)), file).toBe(true);
       }
+      // the project root is importable through pytest.ini, not a conftest.py editing sys.path
+      expect(await exists(path.join(workspace, 'service', 'conftest.py'))).toBe(false);
+      const schemas = await fs.readFile(path.join(workspace, 'service', 'service', 'schemas.py'), 'utf8');
+      expect(schemas).toContain('tenure_months: int = Field(..., ge=1, le=72'); // an integer column of the data
+      expect(schemas).toContain('class Prediction(ApiModel):');
       const config = JSON.parse(await fs.readFile(path.join(workspace, 'service', 'service', 'config.json'), 'utf8')) as { task: string; target: string; model: { sha256: string; registered: boolean } };
       expect(config).toMatchObject({ task: 'classification', target: 'churned', model: { registered: false } });
       const model = await fs.readFile(path.join(workspace, 'service', 'model', 'churn_model.joblib'));
