@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { parseArgs, ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors';
+import type { SystemIdentity } from '../core/registry/actor';
 import type { RunStore } from '../core/store/runStore';
 
 export interface CliIo {
@@ -18,6 +19,8 @@ export interface CliIo {
   version: string;
   /** True when stderr is a terminal: progress may redraw one line. */
   isTTY?: boolean;
+  /** The OS account and host acting (default: this process's); tests stand in for several people. */
+  identity?: SystemIdentity;
   /** Registers a Ctrl-C handler for the duration of a run; returns its remover. */
   onInterrupt?: (handler: () => void) => () => void;
 }

@@ -6,7 +6,7 @@ import { renderModelCard } from '../core/registry/card';
 import type { Check, RegistryProblem } from '../core/registry/events';
 import { aliasAt, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState } from '../core/registry/fold';
 import { loadRegistryConfig } from '../core/registry/gates';
-import { Registry } from '../core/registry/registry';
+import { type FileStatus, Registry } from '../core/registry/registry';
 import { type CliIo, type Command, type ParsedArgs, requireStore, STORE_HELP, STORE_OPTION } from './command';
 
 const SUBCOMMANDS = ['register', 'promote', 'approve', 'rollback', 'list', 'show', 'history', 'card'] as const;
@@ -59,6 +59,12 @@ function describeMove(m: AliasMove): string {
   return `${m.at}  ${m.model} ${m.alias} ${what}${from}  by ${m.by}${m.reason ? `: ${m.reason}` : ''}${override}`;
 }
 
+const FILE_STATUS_TEXT: Record<Exclude<FileStatus, 'unchanged'>, string> = {
+  missing: 'is missing',
+  changed: 'no longer matches the registered sha256',
+  outside: 'leads outside the workspace: not checked',
+};
+
 function versionLine(v: ModelVersion): string {
   const tags = v.aliases.length ? ` [${v.aliases.join(', ')}]` : '';
   return `  v${v.version}${tags}  ${v.registeredAt}  by ${v.registeredBy}  run ${v.run}  ${v.file.path}`;
@@ -67,7 +73,7 @@ function versionLine(v: ModelVersion): string {
 async function run(sub: Sub, values: Values, positionals: string[], registry: Registry, io: CliIo): Promise<number> {
   const json = values.json === true;
   const out = (data: unknown, text: string) => io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : text);
-  const by = () => resolveActor(str(values, 'by'), io.cwd, io.env);
+  const by = () => resolveActor(str(values, 'by'), io.cwd, io.env, io.identity ? { system: io.identity } : {});
   switch (sub) {
     case 'register': {
       const model = positional(positionals, 0, 'MODEL (the model name)', sub);
@@ -116,6 +122,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const status = await registry.fileStatus(result.version);
       let text = `Rolled back ${result.move.model} ${alias}: v${result.move.from} -> v${result.version.version}.\n`;
       if (result.restored) text += `Restored ${result.version.file.path} from the store's copy.\n`;
+      else if (status === 'outside') text += `Note: ${result.version.file.path} ${FILE_STATUS_TEXT.outside}; it cannot be restored there.\n`;
       else if (status !== 'unchanged') {
         const object = registry.objectPath(result.version);
         text += `Note: ${result.version.file.path} ${status === 'missing' ? 'is missing' : 'no longer holds v' + result.version.version}; ${object ? `restore it with --restore-file (copy at ${object})` : 'no copy was kept in the store'}.\n`;
@@ -145,7 +152,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
         `Registered ${v.registeredAt} by ${v.registeredBy}${v.note ? `: ${v.note}` : ''}`,
         `Source run ${v.run}${v.group ? `, group "${v.group}" (${v.runs.length} runs)` : ''}`,
         `Model file ${v.file.path}  sha256 ${v.file.sha256}  ${v.file.bytes} bytes${v.file.stored ? `  (copy: ${registry.objectPath(v)})` : ''}`,
-        ...(fileStatus === 'unchanged' ? [] : [`WARNING: the file at ${v.file.path} ${fileStatus === 'missing' ? 'is missing' : 'no longer matches the registered sha256'}.`]),
+        ...(fileStatus === 'unchanged' ? [] : [`WARNING: the file at ${v.file.path} ${FILE_STATUS_TEXT[fileStatus]}.`]),
         'Data:',
         ...(v.data.length ? v.data.map((d) => `  ${d.path}  sha256 ${d.sha256.slice(0, 16)}…  ${d.bytes} bytes`) : ['  (no inputs recorded)']),
         'Metrics:',
@@ -155,7 +162,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
         'Alias moves:',
         ...(moves.length ? moves.map((m) => `  ${describeMove(m)}`) : ['  (never held an alias)']),
       ];
-      if (fileStatus !== 'unchanged' && !json) io.stderr(`nb2prod registry: warning: ${v.file.path} ${fileStatus === 'missing' ? 'is missing' : 'has changed since it was registered'}.\n`);
+      if (fileStatus !== 'unchanged' && !json) io.stderr(`nb2prod registry: warning: ${v.file.path} ${FILE_STATUS_TEXT[fileStatus]}.\n`);
       out({ version: v, fileStatus, moves, problems }, `${lines.join('\n')}\n`);
       return 0;
     }

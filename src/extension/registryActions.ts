@@ -3,10 +3,9 @@
  * as `nb2prod registry`. Promote evaluates the gate and approvals first and shows every check
  * before asking; a failing gate can only be overridden with a reason, which is recorded.
  */
-import os from 'node:os';
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { resolveActor } from '../core/registry/actor';
+import { type Actor, resolveActor } from '../core/registry/actor';
 import { APPROVAL_ROLES, type Check } from '../core/registry/events';
 import type { ModelVersion } from '../core/registry/fold';
 import { loadRegistryConfig } from '../core/registry/gates';
@@ -132,10 +131,12 @@ export class RegistryActions {
     return picked?.v;
   }
 
-  /** Who acts: git's user.email in a trusted workspace (running git), else the login name. */
-  private async actor(registry: Registry): Promise<string> {
-    if (vscode.workspace.isTrusted) return resolveActor(undefined, registry.workspace, { USER: os.userInfo().username });
-    return os.userInfo().username || 'unknown';
+  /**
+   * Who acts: git's user.email in a trusted workspace (running git), else the login name; with
+   * the OS account and host recorded beside it (separation of duties compares them).
+   */
+  private actor(registry: Registry): Promise<Actor> {
+    return resolveActor(undefined, registry.workspace, {}, { git: vscode.workspace.isTrusted });
   }
 }
 
