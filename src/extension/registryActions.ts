@@ -44,7 +44,21 @@ export class RegistryActions {
       if (!picked?.[0]) return;
       file = picked[0].fsPath;
     }
-    const { version, warnings } = await registry.register({ model, run: run.id, ...(file ? { file } : {}), by: await this.actor(registry) });
+    const by = await this.actor(registry);
+    let registered;
+    try {
+      registered = await registry.register({ model, run: run.id, ...(file ? { file } : {}), by });
+    } catch (error) {
+      // The run's model file was overwritten and no copy of it was kept: registering the file at
+      // that path would put another model under this run's metrics. Only an explicit choice may.
+      if (!(error instanceof UserError && error.code === 'model-file-changed')) throw error;
+      const choice = await vscode.window.showErrorMessage(error.message, 'Register a File I Choose…');
+      if (!choice) return;
+      const picked = await vscode.window.showOpenDialog({ title: 'The model file to register (its bytes as they are now)', canSelectMany: false, defaultUri: vscode.Uri.file(registry.workspace) });
+      if (!picked?.[0]) return;
+      registered = await registry.register({ model, run: run.id, file: picked[0].fsPath, by });
+    }
+    const { version, warnings } = registered;
     for (const warning of warnings) this.log.warn(warning);
     this.tree.refresh();
     void vscode.window.showInformationMessage(`Registered ${version.model} v${version.version} from run ${run.name}.`);
