@@ -83,3 +83,11 @@ async function realPathOfNearest(target: string): Promise<string | null> {
     rest.push(path.basename(current));
   }
 }
+
+/**
+ * A file a run page links to (the source, inputs, outputs, artifacts, lock file of an envelope),
+ * resolved inside the workspace or the store before the editor opens it.
+ */
+export function linkedRunFile(recorded: string, workspace: string, storeRoot: string): Promise<string> {
+  return containedPath(recorded, { base: workspace, roots: [workspace, storeRoot], what: 'to open a file the run page links to', from: 'the run file' });
+}
