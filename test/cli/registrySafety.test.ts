@@ -145,6 +145,16 @@ describe('registry rollback --restore-file with a crafted registry', () => {
     expect(await registryLines()).toBe(4);
   });
 
+  it('refuses a stored copy that is a link (to a file elsewhere with the right bytes)', async () => {
+    await craftRegistry('models/v1.bin', ORIGINAL);
+    const object = path.join(workspace, '.nb2prod', 'objects', sha256Hex(ORIGINAL));
+    await fs.rm(object);
+    await fs.symlink(bashrc, object);
+    const result = await cli(['registry', 'rollback', 'champion', '--restore-file']);
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringMatching(/The store's copy of m v1 .* is not a regular file: not restored/) });
+    await expect(fs.stat(path.join(workspace, 'models', 'v1.bin'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('restores an intact copy inside the workspace', async () => {
     await craftRegistry('models/v1.bin', 'version one');
     const result = await cli(['registry', 'rollback', 'champion', '--restore-file']);

@@ -440,13 +440,10 @@ export class Registry {
     if (existing && !existing.isFile()) throw new UserError('unsafe-path', `Refused to restore the model file of ${label}: ${version.file.path} is not a regular file.`);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.restore`);
-    let source;
-    try {
-      source = await fs.open(object, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('model-file-not-found', `The store's copy of ${label} is missing (${object}).`);
-      throw error;
-    }
+    const objectStat = await fs.lstat(object).catch(() => null);
+    if (!objectStat) throw new UserError('model-file-not-found', `The store's copy of ${label} is missing (${object}).`);
+    if (!objectStat.isFile()) throw new UserError('object-corrupt', `The store's copy of ${label} (${object}) is not a regular file: not restored, ${version.file.path} left untouched.`);
+    const source = await fs.open(object, 'r');
     const out = await fs.open(temp, 'wx');
     let copied: { sha256: string; bytes: number };
     try {

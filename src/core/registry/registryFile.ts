@@ -70,7 +70,10 @@ export async function readRegistryFile(file: string): Promise<RegistryRead> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], problems: [] };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { events: [], problems: [] };
+    if (code === 'EISDIR') throw new UserError('store-unwritable', `${file} is a folder, not the registry file: move it away.`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError('store-unwritable', `Cannot read ${file}: ${code}.`);
     throw error;
   }
   return parseRegistryText(text);
@@ -153,6 +156,8 @@ async function acquireLock(lock: string): Promise<HeldLock> {
       if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') throw new UserError('store-unwritable', `Cannot write ${lock}: ${code}.`);
       if (code !== 'EEXIST') throw error;
     }
+    const kind = await fs.lstat(lock).catch(() => null);
+    if (kind && !kind.isFile()) throw new UserError('store-unwritable', `${lock} is not a lock file (a ${kind.isDirectory() ? 'folder' : 'special file'}): remove it.`);
     const seen = await readLock(lock);
     if (seen && isStale(seen)) {
       await breakStale(lock, seen.text);

@@ -162,3 +162,16 @@ describe('registry lock', () => {
     }
   }, 120_000);
 });
+
+describe('registry file in the wrong shape', () => {
+  it('a folder where the registry or its lock should be is a one-line error, not a crash or a long wait', async () => {
+    const file = await tempFile();
+    await fs.mkdir(file, { recursive: true });
+    await expect(readRegistryFile(file)).rejects.toMatchObject({ code: 'store-unwritable', message: expect.stringMatching(/is a folder, not the registry file: move it away/) });
+    await fs.rm(file, { recursive: true });
+    await fs.mkdir(`${file}.lock`, { recursive: true });
+    const started = Date.now();
+    await expect(appendRegistryEvents(file, [register('churn', 1)])).rejects.toMatchObject({ code: 'store-unwritable', message: expect.stringMatching(/is not a lock file \(a folder\)/) });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
