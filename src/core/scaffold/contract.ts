@@ -20,6 +20,8 @@ export interface ContractColumn {
   description: string;
   /** Not required in a request (an id passed through); absent means required. */
   optional?: boolean;
+  /** A whole number (an integer id): `integer` in JSON Schema, `int` in the request model. */
+  integer?: boolean;
 }
 
 /** Column contracts from profiles, in the profile's order; the target is left out of the input. */
@@ -66,7 +68,7 @@ function finite(value: number | undefined): number | null {
 }
 
 function propertySchema(column: ContractColumn): Record<string, unknown> {
-  const type = column.kind === 'datetime' ? 'string' : column.kind;
+  const type = column.kind === 'datetime' ? 'string' : column.integer ? 'integer' : column.kind;
   const schema: Record<string, unknown> = { type: column.nullable ? [type, 'null'] : type };
   if (column.minimum !== null) schema.minimum = column.minimum;
   if (column.maximum !== null) schema.maximum = column.maximum;
@@ -147,7 +149,7 @@ export function pydanticModule(columns: readonly ContractColumn[], origin: strin
   for (const column of columns) {
     let type: string;
     if (column.categories) type = `Literal[${column.categories.map(pythonString).join(', ')}]`;
-    else if (column.kind === 'number') type = 'float';
+    else if (column.kind === 'number') type = column.integer ? 'int' : 'float';
     else if (column.kind === 'boolean') type = 'bool';
     // Kept as text: training read the column as the file's strings, so serving must too.
     else if (column.kind === 'datetime') type = 'str';
@@ -156,7 +158,7 @@ export function pydanticModule(columns: readonly ContractColumn[], origin: strin
     const args = [column.optional ? 'None' : '...'];
     if (column.minimum !== null) args.push(`ge=${pythonNumber(column.minimum)}`);
     if (column.maximum !== null) args.push(`le=${pythonNumber(column.maximum)}`);
-    if (column.kind === 'number') args.push('allow_inf_nan=False');
+    if (column.kind === 'number' && !column.integer) args.push('allow_inf_nan=False');
     if (column.field !== column.name) args.push(`alias=${pythonString(column.name)}`);
     args.push(`description=${pythonString(column.description)}`);
     lines.push(`    ${column.field}: ${type} = Field(${args.join(', ')})`);

@@ -217,6 +217,7 @@ function idContractColumn(column: ColumnProfile, taken: readonly ContractColumn[
     field,
     optional: true,
     nullable: true,
+    ...(column.type === 'numeric' ? { integer: true } : {}),
     minimum: null,
     maximum: null,
     categories: null,

@@ -806,7 +806,15 @@ function sliceFeatures(ctx: ServingContext, statements: Stmt[], matrix: { expr: 
 
   // Which raw columns the feature code reads: named ones, or all but those it drops.
   const literals = new Set<string>();
-  for (const stmt of chosen) for (const value of literalsIn(stmt.facts, stmt.statement.span)) literals.add(value);
+  for (const stmt of chosen) {
+    // A column made the index (`set_index("PassengerId")`) labels rows: it is not a feature.
+    const indexArgs = stmt.facts.calls.filter((c) => c.callee.kind === 'attribute' && c.callee.name === 'set_index' && c.span.from >= stmt.statement.span.from && c.span.to <= stmt.statement.span.to).map((c) => c.argsSpan);
+    for (const literal of stmt.facts.strings) {
+      if (literal.span.from < stmt.statement.span.from || literal.span.to > stmt.statement.span.to || literal.bytes) continue;
+      if (indexArgs.some((a) => literal.span.from >= a.from && literal.span.to <= a.to)) continue;
+      literals.add(literal.value);
+    }
+  }
   for (const value of literalsIn(matrixFacts, matrix.expr.span)) literals.add(value);
   const attributes = new Set<string>();
   const frameNames = [...frames].map(escape).join('|');
@@ -824,6 +832,8 @@ function sliceFeatures(ctx: ServingContext, statements: Stmt[], matrix: { expr: 
         attributes.add(attribute[1]!);
         continue;
       }
+      // `df.set_index("id")`, `df.copy()`: no column's values feed the features through them.
+      if (attribute && ['set_index', 'reset_index', 'copy', 'rename'].includes(attribute[1]!)) continue;
       whole = true;
     }
   }

@@ -238,15 +238,33 @@ def write_golden(rows: int = DEFAULT_ROWS, root: Path = settings.PROJECT_ROOT) -
     wanted = input_columns + ([id_column] if id_column else [])
     records = [{c: json_safe(row[c]) for c in wanted} for _, row in raw.iterrows()]
     composed = serving_bundle(chain, model)
-    served_by_pipeline = []
-    for record in records:
+    def as_served(record: Dict[str, Any]) -> Any:
+        """The matrix the service gives the model for one record."""
         try:
-            X = align_columns(build_features(records_to_frame([record], service_config)), feature_columns)
+            X = build_features(records_to_frame([record], service_config))
         except Exception as error:
             raise PipelineError(
                 "common/features.py fails on a record holding only the service's input columns (%s: %s): "
                 "it reads a column requests do not carry; record %s" % (type(error).__name__, error, _describe(record)))
-        served_by_pipeline.extend(predictions(composed, X))
+        rows_out = X.shape[0] if getattr(X, "shape", None) else len(X)
+        if rows_out != 1:
+            raise PipelineError(
+                "common/features.py returns %d rows for one record: it drops or adds rows (a filter, dropna, "
+                "a merge), so the service could not answer that record; keep row filters in the pipeline's "
+                "steps; record %s" % (rows_out, _describe(record)))
+        return align_columns(X, feature_columns)
+
+    def predict_one(model: Any, X: Any, record: Dict[str, Any], which: str) -> Dict[str, Any]:
+        try:
+            return predictions(model, X)[0]
+        except Exception as error:
+            raise PipelineError(
+                "%s cannot predict a record as the service builds it (%s: %s): the feature matrix of one "
+                "record differs from training's (return a DataFrame from common/features.py so its columns "
+                "can be aligned); record %s" % (which, type(error).__name__, error, _describe(record)))
+
+    matrices = [as_served(record) for record in records]
+    served_by_pipeline = [predict_one(composed, X, record, "the retrained model") for X, record in zip(matrices, records)]
     for index, (ours, theirs) in enumerate(zip(served_by_pipeline, notebook)):
         if not same_prediction(ours, theirs):
             raise PipelineError(
@@ -257,10 +275,7 @@ def write_golden(rows: int = DEFAULT_ROWS, root: Path = settings.PROJECT_ROOT) -
                                ours["probability"], _describe(records[index])))
 
     # 3. the shipped model: the run's fitted steps and model
-    served = []
-    for record in records:
-        X = align_columns(build_features(records_to_frame([record], service_config)), feature_columns)
-        served.extend(predictions(shipped, X))
+    served = [predict_one(shipped, X, record, "the shipped model") for X, record in zip(matrices, records)]
     unseeded = list(config.get("unseeded") or [])
     differing = [i for i, (a, b) in enumerate(zip(served, notebook)) if not same_prediction(a, b)]
     note = None
