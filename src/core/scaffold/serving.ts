@@ -619,13 +619,24 @@ function sliceFeatures(ctx: ServingContext, statements: Stmt[], matrix: { expr: 
     const bound = binds.filter((b) => needed.has(b.name));
     const mutated = statement.kind === 'assign' ? mutationTarget(text) : inplaceTarget(facts, statement);
     const mutatesNeeded = mutated !== null && (needed.has(mutated) || frames.has(mutated));
-    if (statement.kind === 'other' && [...needed, ...frames].some((n) => facts.uses.some((u) => inside(u.span) && u.name === n)) && /\]\s*=(?!=)|inplace\s*=\s*True|\.\w+\s*=(?!=)/.test(text)) {
-      const names = [...needed, ...frames].filter((n) => facts.uses.some((u) => inside(u.span) && u.name === n));
-      return fail({
-        code: 'unsupported-feature-code',
-        cell,
-        message: `${where(cell, facts, statement.span.from)}: \`${oneLine(text.split('\n')[0]!)}\` changes \`${names[0]}\` inside a loop or a block, which nb2prod cannot follow into the service's feature code. Write those changes as statements of their own on the table (one per column), then track the notebook again.`,
-      });
+    if (statement.kind === 'other') {
+      // A loop or block changing a table the features come from (`for d in [train, test]: d["x"] = ...`).
+      const watched = new Set([...needed, ...frames]);
+      const changed = new Set<string>();
+      for (const match of text.matchAll(/\b([A-Za-z_]\w*)\s*(?:\[(?:[^[\]\n]|\[[^[\]\n]*\])*\]|\.(?:loc|iloc|at)\[(?:[^[\]\n]|\[[^[\]\n]*\])*\]|\.[A-Za-z_]\w*)\s*(?:[-+*/%&|^]|\/\/|\*\*)?=(?!=)/g)) changed.add(match[1]!);
+      for (const match of text.matchAll(/\b([A-Za-z_]\w*)(?:\[[^\]\n]*\])?\.\w+\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*inplace\s*=\s*True/g)) changed.add(match[1]!);
+      // the loop's variable stands for the tables it iterates over
+      const loop = /^for\s+([A-Za-z_]\w*)\s+in\s+([^\n]*):/.exec(text);
+      const aliases = loop && [...watched].some((n) => new RegExp(`\\b${escape(n)}\\b`).test(loop[2]!)) ? [loop[1]!] : [];
+      const hit = [...changed].find((n) => watched.has(n) && facts.uses.some((u) => inside(u.span) && u.name === n)) ?? [...changed].find((n) => aliases.includes(n));
+      if (hit) {
+        const table = watched.has(hit) ? hit : [...watched].find((n) => new RegExp(`\\b${escape(n)}\\b`).test(loop![2]!))!;
+        return fail({
+          code: 'unsupported-feature-code',
+          cell,
+          message: `${where(cell, facts, statement.span.from)}: \`${oneLine(text.split('\n')[0]!)}\` changes \`${table}\` inside a loop or a block, which nb2prod cannot follow into the service's feature code. Write those changes as statements of their own on the table (one per column), then track the notebook again.`,
+        });
+      }
     }
     if (!bound.length && !mutatesNeeded) continue;
 

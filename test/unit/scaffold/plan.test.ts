@@ -381,6 +381,13 @@ describe('planScaffold: feature code a one-record service cannot compute is refu
     expect(problem).toMatchObject({ code: 'unsupported-feature-code', message: expect.stringMatching(/^Cell 2, line 8: `for d in \[train\]:` changes `train` inside a loop or a block/) });
   });
 
+  it('the table changed inside a loop through .loc, a compound assignment or inplace=True', () => {
+    for (const body of ['    d.loc[d["x"] > 1, "x"] = 1', '    d["x"] += 1', '    d["x"].fillna(0, inplace=True)']) {
+      const [problem] = refused(`train = pd.read_csv("d.csv")\ntest = pd.read_csv("t.csv")\nfor d in [train, test]:\n${body}\nX = train[["x"]]\ny = train["y"]`);
+      expect(problem, body).toMatchObject({ code: 'unsupported-feature-code', message: expect.stringContaining('changes `train` inside a loop or a block') });
+    }
+  });
+
   it('a secret written in a cell stops the scaffold, naming the cell and line and how to read it from the environment', () => {
     const plan = planScaffold(cells(['markdown', '# t'], ['code', `${SK}\ndb_password = "hunter2-Xq81!"\ndf = pd.read_csv("d.csv")\nX = df[["a"]]\ny = df["t"]\nm = LogisticRegression().fit(X, y)\njoblib.dump(m, "m.joblib")`]));
     expect(plan.problems).toEqual([
