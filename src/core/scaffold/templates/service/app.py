@@ -67,7 +67,7 @@ class PredictionService:
         self.drift.observe(records)
         kill_reason = self.kill_switch.reason()
         if kill_reason:
-            decisions = [fallback_decision(self.config, kill_reason) for _ in records]
+            decisions = [fallback_decision(self.config, kill_reason, record) for record in records]
         else:
             try:
                 raw = self.predictor.predict(records)

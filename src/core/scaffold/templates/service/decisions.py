@@ -4,7 +4,8 @@ config.json's ``rules`` are checked in order and the first whose every condition
 ``{"name": ..., "when": [{"field": column, "op": op, "value": v}], "then": {"prediction": p,
 "needs_review": true}, "reason": ...}``. A prediction whose probability is below
 ``confidence_threshold`` needs review. While the kill switch is on, every answer is
-``fallback`` from config.json: no model, no rules.
+``fallback`` from config.json: no model, no rules. A record's ``id_column`` (config.json), when
+the request carried it, is passed through to its answer (and so to the audit log).
 """
 import math
 import operator
@@ -57,9 +58,12 @@ class Decision:
     rule: Optional[str]
     warnings: List[str] = field(default_factory=list)
     review_reasons: List[str] = field(default_factory=list)
+    #: the record's identifier (config "id_column"), passed through untouched
+    passthrough: Dict[str, Any] = field(default_factory=dict)
 
     def response_item(self) -> Dict[str, Any]:
         return {
+            **self.passthrough,
             "prediction": self.prediction,
             "probability": self.probability,
             "needs_review": self.needs_review,
@@ -106,6 +110,14 @@ def first_matching_rule(rules: List[Dict[str, Any]], record: Dict[str, Any]) -> 
     return None
 
 
+def passthrough(record: Optional[Dict[str, Any]], config: Dict[str, Any]) -> Dict[str, Any]:
+    """{id_column: its value in the record}, or {} when the service has no id column."""
+    column = config.get("id_column")
+    if not column or record is None:
+        return {}
+    return {column: record.get(column)}
+
+
 def decide(raw: RawPrediction, record: Dict[str, Any], config: Dict[str, Any]) -> Decision:
     decision = Decision(
         prediction=raw.prediction,
@@ -114,6 +126,7 @@ def decide(raw: RawPrediction, record: Dict[str, Any], config: Dict[str, Any]) -
         fallback=False,
         rule=None,
         warnings=list(raw.warnings),
+        passthrough=passthrough(record, config),
     )
     threshold = config.get("confidence_threshold")
     if threshold is not None and raw.probability is not None and raw.probability < threshold:
@@ -147,9 +160,10 @@ def _apply_rule(decision: Decision, rule: Dict[str, Any]) -> None:
     decision.warnings.append("rule %s applied: %s" % (name, rule.get("reason") or "overrides the model"))
 
 
-def fallback_decision(config: Dict[str, Any], reason: str) -> Decision:
+def fallback_decision(config: Dict[str, Any], reason: str, record: Optional[Dict[str, Any]] = None) -> Decision:
     fallback = config["fallback"]
     return Decision(
+        passthrough=passthrough(record, config),
         prediction=fallback.get("prediction"),
         probability=fallback.get("probability"),
         needs_review=False,

@@ -1,5 +1,11 @@
 """Loading the model artifact, refusing any file whose sha256 is not the one in config.json.
 
+The artifact is what the service predicts with: the notebook's fitted steps (imputers,
+encoders, scalers, vectorizers, a ColumnTransformer ...) and its model, composed into one
+scikit-learn Pipeline by ``nb2prod scaffold`` from the tracked run's own fitted objects (their
+hashes are config.json's ``model.components``), or the model file itself when the notebook fits
+nothing before the model. The service only calls predict / predict_proba on it: it never fits.
+
 The hash is checked on the very bytes that are then unpickled, so a file swapped between the
 check and the load cannot slip through. Unpickling runs code from the file, which is one more
 reason to load only the artifact this project was generated and tested with.
@@ -8,6 +14,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +64,19 @@ def sha256_of_bytes(data: bytes) -> str:
 
 
 
+def check_environment(config: Dict[str, Any], environ=os.environ) -> None:
+    """The feature code reads these variables (config "environment"): refuse to start without them."""
+    missing = [name for name in config.get("environment") or [] if not environ.get(name)]
+    if missing:
+        raise ModelLoadError(
+            "Refusing to start: the feature code (common/features.py) reads %s from the environment, "
+            "as the notebook did, and %s not set. Set %s before starting the service."
+            % (", ".join(missing), "it is" if len(missing) == 1 else "they are", " and ".join(missing))
+        )
+
+
 def load_model(settings: Settings) -> LoadedModel:
+    check_environment(settings.config)
     model_config = settings.config["model"]
     path = settings.model_path
     expected = str(model_config["sha256"]).strip().lower()

@@ -73,7 +73,8 @@ CASES = broken_cases(input_schema())
 
 def test_the_input_schema_describes_the_configured_input_columns(service_config):
     schema = input_schema()
-    assert sorted(schema["properties"]) == sorted(service_config["input_columns"])
+    passed_through = [service_config["id_column"]] if service_config.get("id_column") else []
+    assert sorted(schema["properties"]) == sorted(service_config["input_columns"] + passed_through)
     assert sorted(schema.get("required", [])) == sorted(service_config["input_columns"])
 
 
