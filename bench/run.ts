@@ -129,6 +129,39 @@ async function trackingOverhead(): Promise<void> {
     ratio: ratio.toFixed(3),
     target: `${ratio <= 1.05 ? 'target ≤ 1.05 ✓' : 'target ≤ 1.05 ✗'} (pairs ${spread})`,
   });
+
+  // What keeping the run's fitted objects costs (on by default, in the figure above): the same
+  // tracking with [track] keep_fitted = false, alternated.
+  const withoutDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-bench-nokeep-'));
+  cpSync(path.join(repo, 'examples', 'churn'), withoutDir, { recursive: true });
+  await fs.writeFile(path.join(withoutDir, 'nb2prod.toml'), '[track]\nkeep_fitted = false\n');
+  const trackedWithout = [path.join(repo, 'dist', 'cli.js'), 'track', path.join(withoutDir, 'churn.ipynb'), '--python', PYTHON, '--store', path.join(withoutDir, '.nb2prod')];
+  const runIn = (cwd: string, args: string[]) => {
+    const started = performance.now();
+    execFileSync(node, args, { cwd, stdio: 'ignore', env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' } });
+    return performance.now() - started;
+  };
+  runIn(withoutDir, trackedWithout);
+  const keepMs: number[] = [];
+  const noKeepMs: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    keepMs.push(runIn(dir, tracked));
+    noKeepMs.push(runIn(withoutDir, trackedWithout));
+  }
+  const keep = median(keepMs);
+  const noKeep = median(noKeepMs);
+  const runFiles = (await fs.readdir(path.join(dir, '.nb2prod', 'runs'))).filter((f) => f.endsWith('.json')).sort();
+  const lastRun = JSON.parse(await fs.readFile(path.join(dir, '.nb2prod', 'runs', runFiles.at(-1)!), 'utf8')) as { fitted?: Array<{ bytes: number }> };
+  const keptBytes = (lastRun.fitted ?? []).reduce((sum, f) => sum + f.bytes, 0);
+  results.keepFitted = { keepMs, noKeepMs, keptBytes };
+  rows.push({
+    figure: `track example, keeping its fitted model (${(keptBytes / 1048576).toFixed(1)} MB)`,
+    ours: `${(keep / 1000).toFixed(2)} s`,
+    baseline: `${(noKeep / 1000).toFixed(2)} s (keep_fitted = false)`,
+    ratio: (keep / noKeep).toFixed(3),
+    target: `${keep >= noKeep ? '+' : ''}${Math.round(keep - noKeep)} ms median of 7 alternated runs`,
+  });
+  await fs.rm(withoutDir, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
 }
 

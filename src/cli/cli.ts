@@ -3,8 +3,10 @@
  * `main.ts` wires it to the real process. Exit codes: 0 ok, 1 a failed gate or check,
  * 2 a usage error or anything the user must fix (one line on stderr).
  */
+import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError, isUserError } from '../core/errors';
+import { terminalSafe } from '../core/printable';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command, locateStore } from './command';
 import { makeCheckCommands } from './checkCommand';
@@ -38,7 +40,9 @@ Exit codes: 0 success, 1 a failed check, 2 a usage error or a problem to fix.
 `;
 }
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // Whatever a value holds (a run name, a column name, a traceback), no escape sequence reaches the terminal.
+  const io: CliIo = { ...rawIo, stdout: (text) => rawIo.stdout(terminalSafe(text)), stderr: (text) => rawIo.stderr(terminalSafe(text)), raw: { stdout: rawIo.stdout, stderr: rawIo.stderr } };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp(io.version));
@@ -67,10 +71,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const explicitStore = args.values.store === undefined ? undefined : String(args.values.store);
     const storeRoot = locateStore(io.cwd, explicitStore, io.env);
-    store = new RunStore(storeRoot, { sqlWasmPath: io.sqlWasmPath });
-    if (explicitStore !== undefined && !command.createsStore && !(await store.exists())) {
-      throw new UserError('store-not-found', `No run store at ${storeRoot}.`);
+    // A store that was named (--store or NB2PROD_STORE, alike) must be a folder: a file is an
+    // error, a missing folder too (unless the command records runs); an empty folder is an
+    // empty store, as a missing default store is.
+    const named = explicitStore !== undefined ? '--store' : io.env.NB2PROD_STORE ? 'NB2PROD_STORE' : null;
+    if (named) {
+      const stat = await fs.stat(storeRoot).catch(() => null);
+      if (stat && !stat.isDirectory()) throw new UserError('store-not-found', `${named} names ${storeRoot}, which is a file, not a store folder.`);
+      if (!stat && !command.createsStore) throw new UserError('store-not-found', `No run store at ${storeRoot} (named by ${named}).`);
     }
+    store = new RunStore(storeRoot, { sqlWasmPath: io.sqlWasmPath });
     return await command.run(args, store, io);
   } catch (error) {
     if (isUserError(error)) {

@@ -118,18 +118,41 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       expect(starResult.stderr).toContain('`from sklearn.ensemble import *`: import the names it uses explicitly');
     });
 
-    it('refuses a model file that changed since the run wrote it', async () => {
+    it('stops at a secret written in a cell, naming the cell and line and how to read it from the environment', async () => {
+      const notebook = JSON.parse(await fs.readFile(path.join(workspace, 'churn.ipynb'), 'utf8')) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+      const loadCell = notebook.cells.findIndex((c) => String(Array.isArray(c.source) ? c.source.join('') : c.source).includes('pd.read_csv'));
+      const source = notebook.cells[loadCell]!.source;
+      notebook.cells[loadCell]!.source = `${Array.isArray(source) ? source.join('') : source}\nwarehouse_token = "tok_9f8Qz2LmXw41Rb7"`;
+      await fs.writeFile(path.join(workspace, 'secret.ipynb'), JSON.stringify(notebook));
+      const result = await cli(['scaffold', 'secret.ipynb', '--out', 'secret-service']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`Cell ${loadCell + 1}, line \\d+: A token is written into \`warehouse_token\``));
+      expect(result.stderr).toContain('read it with `os.environ["WAREHOUSE_TOKEN"]`');
+      expect(result.stderr).toContain('nb2prod does not copy secrets into generated code');
+      expect(result.stderr).not.toContain('tok_9f8Qz2LmXw41Rb7');
+      expect(await exists(path.join(workspace, 'secret-service'))).toBe(false);
+    });
+
+    it('builds from the model the run kept when the workspace file changed, and refuses when there is no copy', async () => {
       const modelFile = path.join(workspace, 'models', 'churn_model.joblib');
       const original = await fs.readFile(modelFile);
+      const { createHash } = await import('node:crypto');
+      const kept = path.join(workspace, '.nb2prod', 'objects', createHash('sha256').update(original).digest('hex'));
       await fs.writeFile(modelFile, Buffer.concat([original, Buffer.from('tampered')]));
       try {
+        // the run kept its fitted model in the store: the same bytes as the file it wrote
+        const fromStore = await cli(['scaffold', 'churn.ipynb', '--out', 'from-store', '--no-golden']);
+        expect(fromStore.code, fromStore.stderr).toBe(0);
+        expect(await fs.readFile(path.join(workspace, 'from-store', 'model', 'churn_model.joblib'))).toEqual(original);
+        await fs.rename(kept, `${kept}.away`);
         const result = await cli(['scaffold', 'churn.ipynb', '--out', 'other']);
         expect(result.code).toBe(2);
         expect(result.stderr).toContain('models/churn_model.joblib changed since run');
       } finally {
         await fs.writeFile(modelFile, original);
+        await fs.rename(`${kept}.away`, kept).catch(() => undefined);
       }
-    });
+    }, 120_000);
 
     it('names the registered model version whose file is the run\'s model', async () => {
       const runs = JSON.parse((await cli(['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
@@ -150,7 +173,7 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       } finally {
         await fs.writeFile(modelFile, original);
       }
-    });
+    }, 180_000);
 
     it('usage errors exit 2', async () => {
       expect((await cli(['scaffold', 'churn.ipynb'])).stderr).toContain('--out DIR');

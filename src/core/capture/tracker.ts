@@ -25,6 +25,8 @@ import type { HashCache } from './fileHash';
 import { readGitState } from './git';
 import { environmentVariableNames, readHardware, readOs } from './host';
 import { findLockFile, toPortable } from './lockFile';
+import { keepModelFiles, keepModelFilesLimit, MODEL_EXTENSIONS } from './modelFiles';
+import { fittedEnvironment, trackConfigFor } from './trackConfig';
 
 export interface TrackProgress {
   /** 1-based position among the code cells, and how many there are. */
@@ -83,8 +85,6 @@ export interface RunningMarker {
   envelope: RunEnvelope;
 }
 
-const MODEL_EXTENSIONS = new Set(['.joblib', '.pkl', '.pickle', '.onnx', '.pt', '.pth', '.h5', '.keras', '.cbm', '.ubj', '.safetensors', '.pmml']);
-
 function relativeToWorkspace(workspaceRoot: string, file: string): string {
   const relative = path.relative(workspaceRoot, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? toPortable(file) : toPortable(relative);
@@ -105,12 +105,16 @@ class RunRecorder {
   readonly workDir: string;
   readonly eventsFile: string;
   private readonly markerFile: string;
+  /** Model files up to this size are kept in objects/ when the run ends (see modelFiles.ts). */
+  private readonly keepModelBytes: number;
   envelope!: RunEnvelope;
 
   constructor(
     private readonly options: CommonOptions,
     private readonly kind: RunEnvelope['kind'],
   ) {
+    // Read before anything runs: a configuration error must not cost the run.
+    this.keepModelBytes = keepModelFilesLimit(options.workspaceRoot);
     this.workDir = path.join(options.store.root, 'tmp', this.id);
     this.eventsFile = path.join(this.workDir, 'events.jsonl');
     this.markerFile = path.join(options.store.root, 'running', `${this.id}.json`);
@@ -212,6 +216,19 @@ class RunRecorder {
       if (record) artifacts.set(record.path, { ...record, kind: extra.kind });
     }
 
+    // The run's model files are copied into objects/ now, before another run can overwrite them.
+    const written = new Map<string, RunEnvelope['outputs'][number]>();
+    for (const record of [...outputs, ...[...artifacts.values()].filter((a) => a.kind === 'model')]) written.set(record.path, record);
+    const models = await keepModelFiles([...written.values()].map((r) => ({ ...r, absolute: path.resolve(workspaceRoot, r.path) })), store, this.keepModelBytes);
+    for (const note of models.notes) this.options.onOutput?.(`nb2prod: ${note}\n`, 'stderr');
+    for (const record of [...outputs, ...artifacts.values()]) {
+      if (models.models.has(record.path)) record.kept = models.kept.has(record.path);
+    }
+    for (const output of outputs) {
+      // Saved by joblib/pickle/torch or a model's own saver under another name: a model artifact too.
+      if (models.models.has(output.path) && !artifacts.has(output.path)) artifacts.set(output.path, { ...output, kind: 'model' });
+    }
+
     const envelope: RunEnvelope = {
       ...this.envelope,
       status,
@@ -233,6 +250,9 @@ class RunRecorder {
       metrics: captured.metrics,
       error,
       ...(captured.captureErrors.length ? { captureErrors: captured.captureErrors.slice(0, 50) } : {}),
+      // Only a run that succeeded keeps what it fitted (a script that exited non-zero may still have written some).
+      ...(status === 'succeeded' && captured.fitted.length ? { fitted: captured.fitted } : {}),
+      ...(status === 'succeeded' && captured.fittedSkipped.length ? { fittedSkipped: captured.fittedSkipped } : {}),
     };
     await store.writeRun(envelope);
     await hashes.save().catch(() => undefined);
@@ -252,8 +272,11 @@ function sortByPath<T extends { path: string }>(items: T[]): T[] {
   return items.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function captureEnv(options: CommonOptions, recorder: RunRecorder, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function captureEnv(options: CommonOptions, recorder: RunRecorder, sourceDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...(options.env ?? process.env) };
+  delete env.NB2PROD_OBJECTS;
+  delete env.NB2PROD_FITTED_LIMITS;
+  Object.assign(env, fittedEnvironment(trackConfigFor(sourceDir, options.workspaceRoot), options.store.objectsDir));
   env.PYTHONPATH = [options.pythonDir, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
   env.NB2PROD_EVENTS = recorder.eventsFile;
   env.NB2PROD_RUN_ID = recorder.id;
@@ -314,6 +337,8 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
     throw new UserError('source-not-found', `Cannot read the notebook ${options.notebook}: no such file.`);
   }
   const notebook = parseNotebook(text, options.notebook);
+  // An invalid [track] configuration is reported before anything runs.
+  trackConfigFor(path.dirname(options.recordAs ? path.resolve(options.workspaceRoot, options.recordAs) : notebookFile), options.workspaceRoot);
   const codeCells = notebook.cells.filter((c) => c.kind === 'code');
   const snapshot = await options.store.putObject(JSON.stringify(stripOutputs(notebook.json), null, 1));
   const recorder = new RunRecorder(options, 'notebook');
@@ -330,7 +355,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   const args = [path.join(options.pythonDir, 'nb2prod_runner.py'), '--notebook', notebookFile, '--output', executed, '--cwd', runDir];
   if (options.params && Object.keys(options.params).length) args.push('--params-json', JSON.stringify(options.params));
   if (options.cellTimeout) args.push('--cell-timeout', String(options.cellTimeout));
-  const env = captureEnv(options, recorder, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
+  const env = captureEnv(options, recorder, runDir, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
 
   let child: ChildProcess;
   try {
@@ -491,6 +516,7 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
     const text = options.command.join(' ');
     source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: options.command };
   }
+  trackConfigFor(script ? path.dirname(script) : options.cwd, options.workspaceRoot); // an invalid [track] fails before the run
   const recorder = new RunRecorder(options, 'script');
   await recorder.begin(source, script ? path.dirname(script) : options.cwd);
   if (scriptIndex >= 0) {
@@ -502,7 +528,7 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
 
   let child: ChildProcess;
   try {
-    child = spawn(program, args, { env: captureEnv(options, recorder), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
+    child = spawn(program, args, { env: captureEnv(options, recorder, script ? path.dirname(script) : options.cwd), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
   } catch (error) {
     await recorder.abandon();
     throw new UserError('source-not-found', `Cannot start ${program}: ${(error as Error).message}`);

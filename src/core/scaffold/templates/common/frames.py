@@ -2,14 +2,16 @@
 
 The notebook's feature code (common/features.py) was written for the whole training frame.
 At serving time it gets a frame of one or a few records, built here with the same columns in
-the same order (the target column included, filled with None, so that code such as
-``df.drop(columns=["churned"])`` runs unchanged). One-hot encoding of a few records yields
+the same order (the columns a request does not carry, the target among them, filled with None,
+so that code such as ``df.drop(columns=["churned"])`` runs unchanged; missing text is NaN, as
+pandas reads it). One-hot encoding of a few records yields
 fewer columns than training did, so the feature matrix is then aligned to the training
 columns before the model sees it.
 """
 import numbers
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -25,8 +27,14 @@ def records_to_frame(records: Sequence[Dict[str, Any]], frame_columns: Sequence[
     rows = [[record.get(column) for column in columns] for record in records]
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:
-        if frame[column].dtype == object and _all_numbers_or_none(frame[column]):
+        if frame[column].dtype != object:
+            continue
+        if _all_numbers_or_none(frame[column]):
             frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
+        elif frame[column].isna().any():
+            # a missing text value is NaN in a table pandas read, not None: imputers and encoders
+            # fitted on the training table treat NaN as missing and None as a category of its own
+            frame[column] = frame[column].where(frame[column].notna(), np.nan)
     return frame
 
 

@@ -4,7 +4,8 @@ config.json's ``rules`` are checked in order and the first whose every condition
 ``{"name": ..., "when": [{"field": column, "op": op, "value": v}], "then": {"prediction": p,
 "needs_review": true}, "reason": ...}``. A prediction whose probability is below
 ``confidence_threshold`` needs review. While the kill switch is on, every answer is
-``fallback`` from config.json: no model, no rules.
+``fallback`` from config.json: no model, no rules. A record's ``id_column`` (config.json), when
+the request carried it, is passed through to its answer (and so to the audit log).
 """
 import math
 import operator
@@ -57,9 +58,12 @@ class Decision:
     rule: Optional[str]
     warnings: list[str] = field(default_factory=list)
     review_reasons: list[str] = field(default_factory=list)
+    #: the record's identifier (settings.id_column), passed through untouched
+    passthrough: dict[str, Any] = field(default_factory=dict)
 
     def response_item(self) -> dict[str, Any]:
         return {
+            **self.passthrough,
             "prediction": self.prediction,
             "probability": self.probability,
             "needs_review": self.needs_review,
@@ -113,6 +117,13 @@ def first_matching_rule(rules: list[Rule], record: dict[str, Any]) -> Optional[R
     return None
 
 
+def passthrough(record: Optional[dict[str, Any]], settings: Settings) -> dict[str, Any]:
+    """{id_column: its value in the record}, or {} when the service has no id column."""
+    if not settings.id_column or record is None:
+        return {}
+    return {settings.id_column: record.get(settings.id_column)}
+
+
 def decide(raw: RawPrediction, record: dict[str, Any], settings: Settings) -> Decision:
     decision = Decision(
         prediction=raw.prediction,
@@ -121,6 +132,7 @@ def decide(raw: RawPrediction, record: dict[str, Any], settings: Settings) -> De
         fallback=False,
         rule=None,
         warnings=list(raw.warnings),
+        passthrough=passthrough(record, settings),
     )
     threshold = settings.confidence_threshold
     if threshold is not None and raw.probability is not None and raw.probability < threshold:
@@ -151,9 +163,10 @@ def _apply_rule(decision: Decision, rule: Rule) -> None:
     decision.warnings.append(f"rule {name} applied: {rule.reason or 'overrides the model'}")
 
 
-def fallback_decision(fallback: Fallback, reason: str) -> Decision:
+def fallback_decision(fallback: Fallback, reason: str, passed_through: Optional[dict[str, Any]] = None) -> Decision:
     description = fallback.description or "a fixed answer from service/config.json"
     return Decision(
+        passthrough=dict(passed_through or {}),
         prediction=fallback.prediction,
         probability=fallback.probability,
         needs_review=False,

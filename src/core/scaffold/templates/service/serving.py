@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable, Optional
 
 from service.audit import AuditLog, ReviewQueue
-from service.decisions import Decision, check_fallback, check_rules, decide, fallback_decision
+from service.decisions import Decision, check_fallback, check_rules, decide, fallback_decision, passthrough
 from service.drift import DriftMonitor
 from service.errors import PredictionFailed
 from service.jsonsafe import to_jsonable
@@ -60,7 +60,7 @@ class PredictionService:
         self.drift.observe(records)
         kill_reason = self.kill_switch.reason()
         if kill_reason:
-            decisions = [fallback_decision(self.settings.fallback, kill_reason) for _ in records]
+            decisions = [fallback_decision(self.settings.fallback, kill_reason, passthrough(record, self.settings)) for record in records]
         else:
             try:
                 raw = self.predictor.predict(records)

@@ -125,6 +125,8 @@ class Settings(ConfigModel):
     limits: Limits = Limits()
     drift: DriftSettings = DriftSettings()
     run_metrics: dict[str, float] = {}
+    id_column: Optional[str] = Field(None, description="a request's identifier, passed through to its answer and the audit log")
+    environment: list[str] = Field([], description="variables the feature code reads from the environment, as the notebook did")
 
     @property
     def feature_columns_path(self) -> Path:

@@ -5,6 +5,11 @@ RESPONSE_KEYS = {"prediction", "probability", "needs_review", "fallback", "rule"
 ITEM_KEYS = RESPONSE_KEYS - {"model", "request_id", "client_request_id"}
 
 
+def passed_through(service_config):
+    """The record's id column, which answers carry back (service/config.json "id_column")."""
+    return {service_config["id_column"]} if service_config.get("id_column") else set()
+
+
 def model_reference(config):
     return {"name": config["model"].get("name") or config["name"], "version": config["model"].get("version"), "sha256": config["model"]["sha256"]}
 
@@ -41,7 +46,7 @@ def test_predict_one_record(client, valid_record, service_config):
     response = client.post("/predict", json=valid_record)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == RESPONSE_KEYS
+    assert set(body) == RESPONSE_KEYS | passed_through(service_config)
     assert body["model"] == model_reference(service_config)
     assert body["fallback"] is False
     assert isinstance(body["needs_review"], bool)
@@ -100,10 +105,14 @@ def test_batch_gives_one_prediction_per_record_in_order(client, golden_inputs, s
     assert body["model"] == model_reference(service_config)
     assert len(body["predictions"]) == len(records)
     for record, item in zip(records, body["predictions"]):
-        assert set(item) == ITEM_KEYS
+        assert set(item) == ITEM_KEYS | passed_through(service_config)
         single = client.post("/predict", json=record).json()
-        assert item["prediction"] == single["prediction"]
-        # A batch goes through BLAS in one call: the last bits of a probability may differ.
+        # A batch goes through BLAS in one call: the last bits of a regression value or a
+        # probability may differ.
+        if isinstance(single["prediction"], float):
+            assert item["prediction"] == pytest.approx(single["prediction"], rel=1e-9, abs=1e-12)
+        else:
+            assert item["prediction"] == single["prediction"]
         if single["probability"] is None:
             assert item["probability"] is None
         else:

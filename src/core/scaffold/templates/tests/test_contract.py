@@ -50,7 +50,11 @@ def typical_number(prop: Dict[str, Any], valid: Any) -> float:
 def integer_in_range(prop: Dict[str, Any], near: float) -> Any:
     """The integer closest to `near` within the field's bounds (None when there is none)."""
     low, high = prop.get("minimum", -math.inf), prop.get("maximum", math.inf)
-    candidate = min(max(round(near), math.ceil(low)), math.floor(high))
+    candidate = round(near)
+    if low > -math.inf:
+        candidate = max(candidate, math.ceil(low))
+    if high < math.inf:
+        candidate = min(candidate, math.floor(high))
     return candidate if low <= candidate <= high else None
 
 
@@ -132,7 +136,8 @@ ACCEPTED = accepted_cases(input_schema())
 
 def test_the_input_schema_describes_the_configured_input_columns(service_config):
     schema = input_schema()
-    assert sorted(schema["properties"]) == sorted(service_config["input_columns"])
+    passed_through = [service_config["id_column"]] if service_config.get("id_column") else []
+    assert sorted(schema["properties"]) == sorted(service_config["input_columns"] + passed_through)
     assert sorted(schema.get("required", [])) == sorted(service_config["input_columns"])
 
 
