@@ -64,7 +64,7 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       // the project root is importable through pytest.ini, not a conftest.py editing sys.path
       expect(await exists(path.join(workspace, 'service', 'conftest.py'))).toBe(false);
       const schemas = await fs.readFile(path.join(workspace, 'service', 'service', 'schemas.py'), 'utf8');
-      expect(schemas).toContain('tenure_months: int = Field(..., ge=1, le=72'); // an integer column of the data
+      expect(schemas).toContain('tenure_months: int = Field(..., description="integer; training range 1 to 72'); // an integer column of the data
       expect(schemas).toContain('class Prediction(ApiModel):');
       const config = JSON.parse(await fs.readFile(path.join(workspace, 'service', 'service', 'config.json'), 'utf8')) as { task: string; target: string; model: { sha256: string; registered: boolean } };
       expect(config).toMatchObject({ task: 'classification', target: 'churned', model: { registered: false } });
