@@ -7,7 +7,7 @@
  * loss), the next reader of the store publishes it (see RunStore.recoverInterrupted), so a
  * killed run is never silently lost.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +18,12 @@ import { sha256Hex } from '../hash';
 import { newRunId } from '../ids';
 import { cellLabel } from '../notebook/cellLabel';
 import { codeHash, parseNotebook, stripOutputs } from '../notebook/ipynb';
+import { processStartTime } from '../processes';
 import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
 import { type CapturedRun, foldEvents, parseEventLines } from './events';
 import type { HashCache } from './fileHash';
+import { type GuardedProcess, signalRun, spawnGuarded } from './guard';
 import { readGitState } from './git';
 import { environmentVariableNames, readHardware, readOs } from './host';
 import { findLockFile, toPortable } from './lockFile';
@@ -80,6 +82,8 @@ export interface ScriptTrackOptions extends CommonOptions {
 /** The in-flight record of a run; see the file comment. */
 export interface RunningMarker {
   pid: number;
+  /** Which process had `pid` (Linux: its start time), so a reused pid or a zombie is not taken for the tracker. */
+  pidStartTime: string | null;
   host: string;
   envelope: RunEnvelope;
 }
@@ -97,6 +101,8 @@ export function parseParamValue(text: string): JsonValue {
     return text;
   }
 }
+
+const OWN_START_TIME = processStartTime(process.pid);
 
 class RunRecorder {
   readonly id = newRunId();
@@ -126,6 +132,8 @@ class RunRecorder {
     const [git, hardware, lockFile] = await Promise.all([readGitState(workspaceRoot), readHardware(), findLockFile(sourceDir, workspaceRoot, hashes)]);
     await fs.mkdir(this.workDir, { recursive: true });
     await fs.mkdir(path.dirname(this.markerFile), { recursive: true });
+    // runs/ makes the folder a store: a run killed now is then listed at once, even in a new store.
+    await fs.mkdir(this.options.store.runsDir, { recursive: true });
     this.envelope = {
       schema: ENVELOPE_SCHEMA,
       id: this.id,
@@ -159,7 +167,7 @@ class RunRecorder {
     const now = new Date();
     this.envelope.endedAt = now.toISOString();
     this.envelope.durationMs = now.getTime() - this.startedAt.getTime();
-    const marker: RunningMarker = { pid: process.pid, host: os.hostname(), envelope: this.envelope };
+    const marker: RunningMarker = { pid: process.pid, pidStartTime: OWN_START_TIME, host: os.hostname(), envelope: this.envelope };
     // Rewritten after every cell: not flushed to disk each time (it is only a recovery aid).
     await writeFileAtomic(this.markerFile, JSON.stringify(marker), { durable: false });
   }
@@ -278,14 +286,17 @@ function captureEnv(options: CommonOptions, recorder: RunRecorder, extra: Record
   return { ...env, ...extra };
 }
 
-/** Stops a child on abort: SIGTERM first (the runner shuts its kernel down), SIGKILL if it lingers. */
-function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, onAbort: () => void): () => void {
+/**
+ * Stops a run on abort: `first` to the run's process group (the runner shuts its kernel down; a
+ * script gets the Ctrl-C it would get in a terminal), SIGKILL to the group if it lingers.
+ */
+function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, first: NodeJS.Signals, onAbort: () => void): () => void {
   if (!signal) return () => undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const abort = () => {
     onAbort();
-    child.kill('SIGTERM');
-    killTimer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    signalRun(child, first);
+    killTimer = setTimeout(() => signalRun(child, 'SIGKILL'), 15_000);
   };
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
@@ -293,6 +304,17 @@ function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, onAbo
     clearTimeout(killTimer);
     signal.removeEventListener('abort', abort);
   };
+}
+
+/** How a guarded child ended; `spawnError` when the program (or the guard) could not start. */
+async function exitOf(guarded: GuardedProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }> {
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
+    guarded.child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    guarded.child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  if (exit.spawnError) return exit;
+  const startError = await guarded.startError;
+  return startError ? { ...exit, spawnError: new Error(startError) } : exit;
 }
 
 /** Keeps the last `limit` characters of a stream, for error messages. */
@@ -348,16 +370,17 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   if (options.cellTimeout) args.push('--cell-timeout', String(options.cellTimeout));
   const env = captureEnv(options, recorder, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
 
-  let child: ChildProcess;
+  let guarded: GuardedProcess;
   try {
-    child = spawn(options.python, args, { env, cwd: runDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    guarded = spawnGuarded(options.python, args, { env, cwd: runDir, pythonDir: options.pythonDir, stdin: 'ignore' });
   } catch (error) {
     await ready.catch(() => undefined);
     await recorder.abandon();
     throw new UserError('python-not-usable', `Cannot start Python (${options.python}): ${(error as Error).message}`);
   }
+  const child = guarded.child;
   let cancelled = false;
-  const release = stopOnAbort(child, options.signal, () => (cancelled = true));
+  const release = stopOnAbort(child, options.signal, 'SIGTERM', () => (cancelled = true));
   const stderr = new Tail();
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(chunk);
@@ -431,10 +454,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
     }
   });
 
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
-    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
+  const exit = await exitOf(guarded);
   release();
   await ready; // a failure to gather the run's context surfaces here, once the child is gone
   await markerWrite;
@@ -516,25 +536,23 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
   }
   await recorder.saveMarker();
 
-  let child: ChildProcess;
+  let guarded: GuardedProcess;
   try {
-    child = spawn(program, args, { env: captureEnv(options, recorder), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
+    guarded = spawnGuarded(program, args, { env: captureEnv(options, recorder), cwd: options.cwd, pythonDir: options.pythonDir, stdin: 'inherit' });
   } catch (error) {
     await recorder.abandon();
     throw new UserError('source-not-found', `Cannot start ${program}: ${(error as Error).message}`);
   }
+  const child = guarded.child;
   let cancelled = false;
-  const release = stopOnAbort(child, options.signal, () => (cancelled = true));
+  const release = stopOnAbort(child, options.signal, 'SIGINT', () => (cancelled = true));
   const stderr = new Tail();
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => options.onOutput?.(chunk, 'stdout'));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(chunk);
     options.onOutput?.(chunk, 'stderr');
   });
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
-    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
+  const exit = await exitOf(guarded);
   release();
   if (exit.spawnError) {
     await recorder.abandon();

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type RunEnvelope, envelopeSchema, parseEnvelopeText, runIdSchema } from '../envelope';
 import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
+import { processAlive } from '../processes';
 import { exists, writeFileAtomic, writeFileExclusive } from './atomicFile';
 import { type IndexedProblem, RunIndex, type RunQuery, type RunSummary } from './runIndex';
 
@@ -151,13 +152,14 @@ export class RunStore {
     const recovered: string[] = [];
     for (const name of names) {
       const file = path.join(runningDir, name);
-      let marker: { pid?: unknown; host?: unknown; envelope?: unknown };
+      let marker: { pid?: unknown; pidStartTime?: unknown; host?: unknown; envelope?: unknown };
       try {
         marker = JSON.parse(await fs.readFile(file, 'utf8')) as typeof marker;
       } catch {
         continue; // being written right now, or damaged: look again next time
       }
-      if (marker.host !== os.hostname() || typeof marker.pid !== 'number' || processAlive(marker.pid)) continue;
+      if (marker.host !== os.hostname() || typeof marker.pid !== 'number') continue;
+      if (processAlive(marker.pid, typeof marker.pidStartTime === 'string' ? marker.pidStartTime : null)) continue;
       const parsed = envelopeSchema.safeParse(marker.envelope);
       if (!parsed.success) continue;
       try {
@@ -291,15 +293,6 @@ async function unchanged(file: string, known: IndexedProblem): Promise<boolean> 
     return stat.size === known.size && stat.mtimeMs === known.mtimeMs;
   } catch {
     return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -259,6 +259,9 @@ def main(argv=None):
         parts = [HERE] + [p for p in parts if os.path.abspath(p) != HERE]
     env["PYTHONPATH"] = os.pathsep.join(parts)
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    # The kernel starts in a session of its own (jupyter_client): it watches this
+    # process and kills its session when the runner is gone (nb2prod_lifeline).
+    env["NB2PROD_WATCH_PID"] = str(os.getpid())
     temp_cells = None
     if env.get("NB2PROD_EVENTS"):
         env["NB2PROD_EVENTS"] = os.path.abspath(env["NB2PROD_EVENTS"])
