@@ -39,6 +39,8 @@ export interface ReplayOptions {
   pythonDir: string;
   python: string;
   hashes: HashCache;
+  /** The environment the replay sees (default: this process's). Only its names are recorded. */
+  env?: NodeJS.ProcessEnv;
   /** Metrics equal within this absolute tolerance count as reproduced (default 1e-9). */
   tolerance?: number;
   signal?: AbortSignal;
@@ -117,6 +119,7 @@ export async function replayRun(runId: string, options: ReplayOptions): Promise<
     tags: [...new Set([...original.tags, 'replay'])],
     group: original.group,
     parent: original.id,
+    ...(options.env ? { env: options.env } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
   };

@@ -23,6 +23,7 @@ import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
 import { type CapturedRun, foldEvents, parseEventLines } from './events';
 import type { HashCache } from './fileHash';
+import { redactParams, type RunSecrets, runSecrets } from './secrets';
 import { type GuardedProcess, signalRun, spawnGuarded } from './guard';
 import { readGitState } from './git';
 import { environmentVariableNames, readHardware, readOs } from './host';
@@ -103,6 +104,8 @@ export function parseParamValue(text: string): JsonValue {
 }
 
 const OWN_START_TIME = processStartTime(process.pid);
+/** Envelope fields holding hashes and run ids: never redacted (a hex secret could match a part of one). */
+const HASH_FIELDS: ReadonlySet<string> = new Set(['id', 'parent', 'sha256', 'snapshot', 'installedSetSha256']);
 
 class RunRecorder {
   readonly id = newRunId();
@@ -117,6 +120,8 @@ class RunRecorder {
   constructor(
     private readonly options: CommonOptions,
     private readonly kind: RunEnvelope['kind'],
+    /** What must not be stored (secrets.ts): every envelope written goes through it. */
+    readonly secrets: RunSecrets,
   ) {
     // Read before anything runs: a configuration error must not cost the run.
     this.keepModelBytes = keepModelFilesLimit(options.workspaceRoot);
@@ -167,9 +172,15 @@ class RunRecorder {
     const now = new Date();
     this.envelope.endedAt = now.toISOString();
     this.envelope.durationMs = now.getTime() - this.startedAt.getTime();
-    const marker: RunningMarker = { pid: process.pid, pidStartTime: OWN_START_TIME, host: os.hostname(), envelope: this.envelope };
+    const marker: RunningMarker = { pid: process.pid, pidStartTime: OWN_START_TIME, host: os.hostname(), envelope: this.redacted(this.envelope) };
     // Rewritten after every cell: not flushed to disk each time (it is only a recovery aid).
     await writeFileAtomic(this.markerFile, JSON.stringify(marker), { durable: false });
+  }
+
+  /** The envelope as it may be stored: secret params by name, secret values wherever they are (hashes and ids kept). */
+  redacted(envelope: RunEnvelope): RunEnvelope {
+    const { redactor } = this.secrets;
+    return { ...redactor.deep(envelope, (key) => HASH_FIELDS.has(key)), params: redactParams(envelope.params, redactor) };
   }
 
   /** Hashes what the run read and wrote, assembles the envelope and stores it. */
@@ -236,7 +247,7 @@ class RunRecorder {
       if (models.models.has(output.path) && !artifacts.has(output.path)) artifacts.set(output.path, { ...output, kind: 'model' });
     }
 
-    const envelope: RunEnvelope = {
+    const envelope: RunEnvelope = this.redacted({
       ...this.envelope,
       status,
       endedAt: endedAt.toISOString(),
@@ -257,7 +268,7 @@ class RunRecorder {
       metrics: captured.metrics,
       error,
       ...(captured.captureErrors.length ? { captureErrors: captured.captureErrors.slice(0, 50) } : {}),
-    };
+    });
     await store.writeRun(envelope);
     await hashes.save().catch(() => undefined);
     await fs.rm(this.markerFile, { force: true });
@@ -283,6 +294,9 @@ function captureEnv(options: CommonOptions, recorder: RunRecorder, extra: Record
   env.NB2PROD_RUN_ID = recorder.id;
   env.PYDEVD_DISABLE_FILE_VALIDATION = '1';
   env.PYTHONUNBUFFERED = '1';
+  // The secrets the Python side must keep out of what it writes (events, the executed notebook).
+  if (recorder.secrets.redactor.values.length) env.NB2PROD_REDACT = JSON.stringify(recorder.secrets.redactor.values);
+  else delete env.NB2PROD_REDACT;
   return { ...env, ...extra };
 }
 
@@ -354,7 +368,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   const notebook = parseNotebook(text, options.notebook);
   const codeCells = notebook.cells.filter((c) => c.kind === 'code');
   const snapshot = await options.store.putObject(JSON.stringify(stripOutputs(notebook.json), null, 1));
-  const recorder = new RunRecorder(options, 'notebook');
+  const recorder = new RunRecorder(options, 'notebook', runSecrets({ env: options.env ?? process.env, ...(options.params ? { params: options.params } : {}) }));
   const cells: CellRecord[] = codeCells.map((c) => ({ index: c.index, id: c.id, sha256: sha256Hex(c.source), durationMs: null, status: 'not-run' }));
   const recordedFile = options.recordAs ? path.resolve(options.workspaceRoot, options.recordAs) : notebookFile;
   const runDir = path.dirname(recordedFile);
@@ -514,6 +528,9 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
   if (!program) throw new UserError('usage', 'Give the command to run after --, e.g. nb2prod run -- python train.py');
   const scriptIndex = args.findIndex((a) => a.endsWith('.py'));
   const script = scriptIndex >= 0 ? path.resolve(options.cwd, args[scriptIndex]!) : null;
+  // The command as recorded: secret arguments (`--api-key X`, `--password=Y`) are `***`.
+  const secrets = runSecrets({ env: options.env ?? process.env, command: options.command });
+  const recordedCommand = secrets.command ?? options.command;
   let source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command: string[] };
   if (script) {
     let code: Buffer;
@@ -522,12 +539,12 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
     } catch {
       throw new UserError('source-not-found', `Cannot read the script ${args[scriptIndex]}: no such file.`);
     }
-    source = { path: relativeToWorkspace(options.workspaceRoot, script), sha256: sha256Hex(code), snapshot: await options.store.putObject(code), cells: [], command: options.command };
+    source = { path: relativeToWorkspace(options.workspaceRoot, script), sha256: sha256Hex(code), snapshot: await options.store.putObject(code), cells: [], command: recordedCommand };
   } else {
-    const text = options.command.join(' ');
-    source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: options.command };
+    const text = recordedCommand.join(' ');
+    source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: recordedCommand };
   }
-  const recorder = new RunRecorder(options, 'script');
+  const recorder = new RunRecorder(options, 'script', secrets);
   await recorder.begin(source, script ? path.dirname(script) : options.cwd);
   if (scriptIndex >= 0) {
     const argvParams = paramsFromArgv(args.slice(scriptIndex + 1));

@@ -3,6 +3,7 @@
  *   runs/<id>.json     one immutable envelope per run: the source of truth
  *   objects/<sha256>   content-addressed snapshots (code, profiles)
  *   index.sqlite       a derived query index (see runIndex.ts)
+ *   .gitignore         what a team commits and what not (storeGitignore.ts)
  * Any number of processes may write at once: every file appears atomically, run files are
  * never overwritten, and the index is repaired from the run files on every read.
  */
@@ -14,6 +15,7 @@ import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
 import { processAlive } from '../processes';
 import { exists, writeFileAtomic, writeFileExclusive } from './atomicFile';
+import { ensureStoreGitignore } from './storeGitignore';
 import { type IndexedProblem, RunIndex, type RunQuery, type RunSummary } from './runIndex';
 
 /** Envelopes are small; a larger "run file" is not one of ours and is not read into memory. */
@@ -244,6 +246,7 @@ export class RunStore {
   private async ensureDirs(): Promise<void> {
     await fs.mkdir(this.runsDir, { recursive: true });
     await fs.mkdir(this.objectsDir, { recursive: true });
+    await ensureStoreGitignore(this.root);
   }
 
   /** Names of the run files (`<id>.json`), skipping temporary and foreign files. */

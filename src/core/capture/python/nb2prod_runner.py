@@ -31,6 +31,9 @@ cell_failed has "index": null and "injected": true.  Cells after a failure
 are not run and get no events.  "skipped" is a cell tagged "skip-execution".
 The kernel locations "cell I, line L" and $NB2PROD_CELLS use the same I.
 
+Values listed in $NB2PROD_REDACT (secrets of the run) are replaced by ***
+in the executed notebook before it is written.
+
 Exit codes: 0 success, 1 failed cell / dead kernel, 2 usage or unreadable
 notebook, 130 cancelled (SIGTERM or SIGINT).
 """
@@ -299,6 +302,11 @@ def main(argv=None):
         d = os.path.dirname(out_path)
         if d:
             os.makedirs(d, exist_ok=True)
+        # The executed notebook is kept in the store: no secret of the run in it (its
+        # outputs, a traceback, the injected parameters), see nb2prod_redact.py.
+        redactor = _redactor()
+        if redactor:
+            redactor.deep(nb)
         nbformat.write(nb, out_path)
     except Exception as e:
         out({"type": "error", "message": "cannot write %s: %s" % (out_path, e)})
@@ -307,6 +315,18 @@ def main(argv=None):
     if status is not None:
         out({"type": "finished", "status": status, "executed": out_path})
     return code
+
+
+def _redactor():
+    """The run's redactor (nb2prod_redact.py beside this file)."""
+    if not os.environ.get("NB2PROD_REDACT"):
+        return None
+    sys.path.insert(0, HERE)
+    try:
+        import nb2prod_redact
+    finally:
+        sys.path.remove(HERE)
+    return nb2prod_redact.from_environment()
 
 
 def source_index(i, injected_at):
