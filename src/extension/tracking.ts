@@ -6,7 +6,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { HashCache } from '../core/capture/fileHash';
-import { type ReplayReport, replayRun } from '../core/capture/replay';
+import { type ReplayReport, replayRun, secretsNeededForReplay } from '../core/capture/replay';
 import { type Redactor, runSecrets } from '../core/capture/secrets';
 import { progressText, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
 import type { RunEnvelope } from '../core/envelope';
@@ -200,6 +200,8 @@ export class RunTracker {
     const id = runIdOf(arg) ?? (await pickRuns(this.store, 1, 'Replay which run?'))?.[0];
     if (!id) return;
     const original = await store.getRun(id);
+    const secrets = await this.askForSecrets(original);
+    if (!secrets) return;
     const python = await resolveInterpreter(vscode.Uri.file(path.resolve(workspaceRoot, original.source.path)), this.log);
     this.log.info(`Replaying run ${id} (${original.source.path}) with ${python.path} (${python.source})`);
     const env = runEnvironment();
@@ -222,6 +224,7 @@ export class RunTracker {
             python: python.path,
             hashes: hashCacheOf(store),
             env,
+            secrets,
             signal: controller.signal,
             onProgress: cellProgress(progress),
             onOutput: output.write,
@@ -243,6 +246,25 @@ export class RunTracker {
     // The user stopped it: the cancelled replay is in the Runs view; a verdict would be noise.
     if (!cancelled) this.announceReplay(original, report);
     await this.reveal(report.replayId);
+  }
+
+  /**
+   * The secrets the run was given and nb2prod did not record (its `***` params and arguments),
+   * asked for again as the CLI's `replay -p name=value` takes them; undefined when the user cancels.
+   */
+  private async askForSecrets(run: RunEnvelope): Promise<Record<string, string> | undefined> {
+    const secrets: Record<string, string> = {};
+    for (const name of secretsNeededForReplay(run)) {
+      const value = await vscode.window.showInputBox({
+        title: `Replay ${run.name}`,
+        prompt: `The run was given ${name} as a secret, which nb2prod did not record. Its value for the replay:`,
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (value === undefined) return undefined;
+      secrets[name] = value;
+    }
+    return secrets;
   }
 
   /** The interpreter cannot run notebooks: the core's message says why; offer the setting that fixes it. */

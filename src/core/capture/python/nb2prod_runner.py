@@ -31,6 +31,8 @@ cell_failed has "index": null and "injected": true.  Cells after a failure
 are not run and get no events.  "skipped" is a cell tagged "skip-execution".
 The kernel locations "cell I, line L" and $NB2PROD_CELLS use the same I.
 
+Each code cell of the executed notebook gets metadata.nb2prod: {"index": I}
+(its index in the user's notebook), or {"injected": true}.
 Values listed in $NB2PROD_REDACT (secrets of the run) are replaced by ***
 in the executed notebook before it is written.
 
@@ -307,6 +309,7 @@ def main(argv=None):
         redactor = _redactor()
         if redactor:
             redactor.deep(nb)
+        mark_cells(nb, injected_at)
         nbformat.write(nb, out_path)
     except Exception as e:
         out({"type": "error", "message": "cannot write %s: %s" % (out_path, e)})
@@ -327,6 +330,17 @@ def _redactor():
     finally:
         sys.path.remove(HERE)
     return nb2prod_redact.from_environment()
+
+
+def mark_cells(nb, injected_at):
+    """Tell in the executed notebook which user cell each code cell is
+    (replay compares outputs cell by cell): metadata.nb2prod = {"index": I},
+    or {"injected": true} for the injected-parameters cell."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        index = source_index(i, injected_at)
+        cell.metadata["nb2prod"] = {"injected": True} if index is None else {"index": index}
 
 
 def source_index(i, injected_at):
