@@ -17,7 +17,8 @@ import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
 import { newRunId } from '../ids';
 import { cellLabel } from '../notebook/cellLabel';
-import { codeHash, parseNotebook, stripOutputs } from '../notebook/ipynb';
+import { codeHash, type NotebookJson, parseNotebook, stripOutputs } from '../notebook/ipynb';
+import { printable } from '../printable';
 import { processStartTime } from '../processes';
 import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
@@ -356,6 +357,26 @@ function parseRunnerLine(line: string): RunnerMessage | null {
   }
 }
 
+/** Kernel names of other languages, for notebooks whose kernelspec does not state its language. */
+const OTHER_LANGUAGE_KERNELS = /^(?:i?julia|ir|bash|zsh|javascript|typescript|deno|tslab|scala|spylon|sas|matlab|octave|xcpp|xeus-cling|cling|rust|evcxr|go|gophernotes|java|ijava|kotlin|ruby|perl|powershell|pwsh|wolfram|sql|xsqlite|c|csharp|fsharp|\.net-)/i;
+
+/**
+ * nb2prod runs notebooks in a Python kernel (the interpreter's `python3`): a Julia or R notebook
+ * would run its cells as Python and fail on the first line, so it is refused with a reason.
+ * The language comes from the kernelspec (or language_info); a notebook that states none is Python.
+ */
+function refuseOtherLanguages(notebook: NotebookJson, file: string): void {
+  const metadata = (notebook.metadata ?? {}) as { kernelspec?: { name?: unknown; language?: unknown; display_name?: unknown }; language_info?: { name?: unknown } };
+  const spec = metadata.kernelspec ?? {};
+  const stated = typeof spec.language === 'string' ? spec.language : typeof metadata.language_info?.name === 'string' ? metadata.language_info.name : null;
+  const name = typeof spec.name === 'string' ? spec.name : '';
+  const language = stated ?? (OTHER_LANGUAGE_KERNELS.test(name) ? name.replace(/[-_]?\d[\w.]*$/, '') : null);
+  if (!language || /^(?:i?python\d*)$/i.test(language.trim())) return;
+  const kernel = typeof spec.display_name === 'string' ? spec.display_name : name || language;
+  const article = /^[aeiou]/i.test(language) || /^[FHLMNRSX]$/.test(language) ? 'an' : 'a';
+  throw new UserError('unsupported-kernel', `${file} is ${article} ${printable(language, 40)} notebook (kernel "${printable(kernel, 60)}"): nb2prod runs notebooks in a Python kernel, where its cells would fail. Track Python notebooks (or scripts with nb2prod run).`);
+}
+
 /** Runs a notebook in a fresh kernel and records the run. */
 export async function trackNotebook(options: NotebookTrackOptions): Promise<RunEnvelope> {
   const notebookFile = path.resolve(options.notebook);
@@ -366,6 +387,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
     throw new UserError('source-not-found', `Cannot read the notebook ${options.notebook}: no such file.`);
   }
   const notebook = parseNotebook(text, options.notebook);
+  refuseOtherLanguages(notebook.json, relativeToWorkspace(options.workspaceRoot, notebookFile));
   const codeCells = notebook.cells.filter((c) => c.kind === 'code');
   const snapshot = await options.store.putObject(JSON.stringify(stripOutputs(notebook.json), null, 1));
   const recorder = new RunRecorder(options, 'notebook', runSecrets({ env: options.env ?? process.env, ...(options.params ? { params: options.params } : {}) }));

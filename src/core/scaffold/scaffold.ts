@@ -15,6 +15,7 @@ import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
 import { parseNotebook } from '../notebook/ipynb';
+import { containedPath } from '../safePath';
 import { loadProjectConfig } from '../project/config';
 import { parseMonitoringConfig } from '../readiness/config';
 import { queryInstalledDistributions } from '../project/installedPackages';
@@ -142,9 +143,11 @@ async function modelBytes(workspaceRoot: string, store: RunStore, modelRel: stri
     const bytes = await readFile(stored);
     if (sha256Hex(bytes) === sha256) return bytes;
   }
+  // The path is the run's record of what it wrote: kept inside the workspace (links resolved), out of the store.
+  const file = await containedPath(modelRel, { base: workspaceRoot, roots: [workspaceRoot], exclude: [store.root], what: `to read the model of run ${runId}`, from: `runs/${runId}.json` });
   let bytes: Buffer;
   try {
-    bytes = await readFile(path.join(workspaceRoot, modelRel));
+    bytes = await readFile(file);
   } catch {
     throw new UserError('cannot-scaffold', `${modelRel} is gone and the store has no copy of the model of run ${runId}: track the notebook again.`);
   }
