@@ -9,7 +9,7 @@ describe('isSecretEnvName', () => {
     'SMTP_PASS', 'SLACK_BOT_TOKEN', 'MY_SERVICE_TOKEN', 'WANDB_API_KEY', 'KEY', 'MLFLOW_TRACKING_PASSWORD', 'AUTHORIZATION',
   ])('%s is secret', (name) => expect(isSecretEnvName(name)).toBe(true));
 
-  it.each(['PWD', 'OLDPWD', 'PATH', 'HOME', 'TOKENIZERS_PARALLELISM', 'KEYRING_BACKEND', 'PYTHONHASHSEED', 'MONKEY_PATCH', 'LANG', 'CUDA_VISIBLE_DEVICES', 'DATABASE_URL', 'USER'])(
+  it.each(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'PATH', 'HOME', 'TOKENIZERS_PARALLELISM', 'KEYRING_BACKEND', 'PYTHONHASHSEED', 'MONKEY_PATCH', 'LANG', 'CUDA_VISIBLE_DEVICES', 'DATABASE_URL', 'USER'])(
     '%s is not',
     (name) => expect(isSecretEnvName(name)).toBe(false),
   );

@@ -30,8 +30,8 @@ const SECRET_ENV_WORDS: ReadonlySet<string> = new Set([
   'passphrase', 'passcode', 'credential', 'credentials', 'creds', 'cred', 'auth', 'authorization', 'dsn', 'cookie',
 ]);
 const SECRET_ENV_SUFFIXES = ['token', 'secret', 'password', 'passwd', 'apikey', 'credential', 'credentials'];
-/** Variables with a secret word that hold no secret: the shell's working directories. */
-const NOT_SECRET_ENV: ReadonlySet<string> = new Set(['PWD', 'OLDPWD']);
+/** Variables with a secret word that hold no secret: the shell's working directories, the ssh agent's socket path. */
+const NOT_SECRET_ENV: ReadonlySet<string> = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK']);
 
 function words(name: string): string[] {
   return name

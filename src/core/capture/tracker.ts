@@ -5,7 +5,8 @@
  * While a run is in flight, `.nb2prod/running/<id>.json` holds a provisional envelope with
  * status `interrupted`, updated as cells finish. If the tracking process dies (SIGKILL, power
  * loss), the next reader of the store publishes it (see RunStore.recoverInterrupted), so a
- * killed run is never silently lost.
+ * killed run is never silently lost — and what the run started dies with the tracker (guard.ts).
+ * Nothing secret is stored: every envelope written goes through the run's redactor (secrets.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
