@@ -32,7 +32,11 @@ export type UserErrorCode =
   /** A stored object no longer has the hash it is stored under. */
   | 'object-corrupt'
   /** The model file at a run's path is not the one the run wrote, and the run's copy was not kept. */
-  | 'model-file-changed';
+  | 'model-file-changed'
+  /** A replay needs a secret the run was given but nb2prod did not record (it must be given again). */
+  | 'secret-needed'
+  /** A notebook whose kernel is not Python (nb2prod runs notebooks in a Python kernel). */
+  | 'unsupported-kernel';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

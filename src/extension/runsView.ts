@@ -64,8 +64,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
 
   private async rootChildren(): Promise<RunsNode[]> {
     if (!this.store.root()) return [];
+    let recovered: string[] = [];
     try {
       const started = Date.now();
+      // Runs whose tracker died (killed, crashed, the editor closed) are published as interrupted
+      // here; saying so once is the editor's counterpart of `nb2prod runs` listing them.
+      recovered = await this.store.get().recoverInterrupted();
       const result = await this.store.get().list();
       this.runs = result.runs;
       this.problems = result.problems;
@@ -75,6 +79,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       return [];
     }
     this.announceProblems();
+    if (recovered.length) this.announceInterrupted(recovered);
     const nodes: RunsNode[] = this.runs.map((run) => ({ kind: 'run', run }));
     return this.problems.length ? [{ kind: 'problems', problems: this.problems }, ...nodes] : nodes;
   }
@@ -195,6 +200,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
 
   getParent(): RunsNode | undefined {
     return undefined;
+  }
+
+  private announceInterrupted(ids: string[]): void {
+    const runs = this.runs.filter((r) => ids.includes(r.id));
+    if (!runs.length) return;
+    for (const run of runs) this.log.warn(`Run ${run.id} (${run.name}) was interrupted: the process tracking it stopped before the run finished`);
+    const message =
+      runs.length === 1
+        ? `nb2prod: run ${runs[0]!.name} was interrupted: the process tracking it stopped before the run finished. It is recorded with the cells it finished.`
+        : `nb2prod: ${runs.length} runs were interrupted: the processes tracking them stopped before they finished. They are recorded with the cells they finished.`;
+    void vscode.window.showWarningMessage(message, ...(runs.length === 1 ? ['Show Run'] : [])).then((choice) => {
+      if (choice) void vscode.commands.executeCommand(COMMANDS.showRun, { kind: 'run', run: runs[0]! } satisfies RunsNode);
+    });
   }
 
   private announceProblems(): void {

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { HashCache } from '../core/capture/fileHash';
-import { type ReplayReport, replayRun } from '../core/capture/replay';
+import { type ReplayReport, replayRun, secretsNeededForReplay } from '../core/capture/replay';
+import { type Redactor, runSecrets } from '../core/capture/secrets';
 import { progressText, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
 import type { RunEnvelope } from '../core/envelope';
 import { isUserError, UserError } from '../core/errors';
@@ -91,13 +92,20 @@ function runEnvironment(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VSCODE_') && name !== 'ELECTRON_RUN_AS_NODE'));
 }
 
-/** Sends runner output to the log line by line (a chunk may end mid-line). */
+/**
+ * Sends runner output to the log line by line (a chunk may end mid-line). The log is kept on disk
+ * by VS Code, so the run's secrets (its environment's, see core/capture/secrets.ts) become `***`.
+ */
 class OutputLines {
   private readonly pending = { stdout: '', stderr: '' };
+  private readonly redactor: Redactor;
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly label: string,
-  ) {}
+    env: NodeJS.ProcessEnv,
+  ) {
+    this.redactor = runSecrets({ env }).redactor;
+  }
 
   write = (text: string, stream: 'stdout' | 'stderr'): void => {
     const lines = (this.pending[stream] + text).split(/\r?\n/);
@@ -113,7 +121,7 @@ class OutputLines {
   }
 
   private emit(line: string, stream: 'stdout' | 'stderr'): void {
-    this.log.info(`[${this.label}${stream === 'stderr' ? ' stderr' : ''}] ${line}`);
+    this.log.info(`[${this.label}${stream === 'stderr' ? ' stderr' : ''}] ${this.redactor.text(line)}`);
   }
 }
 
@@ -152,13 +160,14 @@ export class RunTracker {
       await saveIfDirty(target.uri);
       const python = await resolveInterpreter(target.uri, this.log);
       this.log.info(`Tracking ${file} with ${python.path} (${python.source})`);
-      const output = new OutputLines(this.log, label);
+      const env = runEnvironment();
+      const output = new OutputLines(this.log, label, env);
       const run = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `nb2prod: Tracking ${label}`, cancellable: true },
         async (progress, token) => {
           const controller = new AbortController();
           const cancel = token.onCancellationRequested(() => controller.abort());
-          const common = { store, workspaceRoot, pythonDir: this.pythonDir, hashes: hashCacheOf(store), env: runEnvironment(), signal: controller.signal, onOutput: output.write };
+          const common = { store, workspaceRoot, pythonDir: this.pythonDir, hashes: hashCacheOf(store), env, signal: controller.signal, onOutput: output.write };
           try {
             if (target.kind === 'notebook') {
               progress.report({ message: 'starting the kernel…' });
@@ -191,9 +200,12 @@ export class RunTracker {
     const id = runIdOf(arg) ?? (await pickRuns(this.store, 1, 'Replay which run?'))?.[0];
     if (!id) return;
     const original = await store.getRun(id);
+    const secrets = await this.askForSecrets(original);
+    if (!secrets) return;
     const python = await resolveInterpreter(vscode.Uri.file(path.resolve(workspaceRoot, original.source.path)), this.log);
     this.log.info(`Replaying run ${id} (${original.source.path}) with ${python.path} (${python.source})`);
-    const output = new OutputLines(this.log, `replay ${path.basename(original.source.path)}`);
+    const env = runEnvironment();
+    const output = new OutputLines(this.log, `replay ${path.basename(original.source.path)}`, env);
     let cancelled = false;
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `nb2prod: Replaying ${original.name}`, cancellable: true },
@@ -211,6 +223,8 @@ export class RunTracker {
             pythonDir: this.pythonDir,
             python: python.path,
             hashes: hashCacheOf(store),
+            env,
+            secrets,
             signal: controller.signal,
             onProgress: cellProgress(progress),
             onOutput: output.write,
@@ -232,6 +246,25 @@ export class RunTracker {
     // The user stopped it: the cancelled replay is in the Runs view; a verdict would be noise.
     if (!cancelled) this.announceReplay(original, report);
     await this.reveal(report.replayId);
+  }
+
+  /**
+   * The secrets the run was given and nb2prod did not record (its `***` params and arguments),
+   * asked for again as the CLI's `replay -p name=value` takes them; undefined when the user cancels.
+   */
+  private async askForSecrets(run: RunEnvelope): Promise<Record<string, string> | undefined> {
+    const secrets: Record<string, string> = {};
+    for (const name of secretsNeededForReplay(run)) {
+      const value = await vscode.window.showInputBox({
+        title: `Replay ${run.name}`,
+        prompt: `The run was given ${name} as a secret, which nb2prod did not record. Its value for the replay:`,
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (value === undefined) return undefined;
+      secrets[name] = value;
+    }
+    return secrets;
   }
 
   /** The interpreter cannot run notebooks: the core's message says why; offer the setting that fixes it. */

@@ -3,6 +3,7 @@
  *   runs/<id>.json     one immutable envelope per run: the source of truth
  *   objects/<sha256>   content-addressed snapshots (code, profiles)
  *   index.sqlite       a derived query index (see runIndex.ts)
+ *   .gitignore         what a team commits and what not (storeGitignore.ts)
  * Any number of processes may write at once: every file appears atomically, run files are
  * never overwritten, and the index is repaired from the run files on every read.
  */
@@ -12,7 +13,9 @@ import path from 'node:path';
 import { type RunEnvelope, envelopeSchema, parseEnvelopeText, runIdSchema } from '../envelope';
 import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
+import { processAlive } from '../processes';
 import { exists, writeFileAtomic, writeFileExclusive } from './atomicFile';
+import { ensureStoreGitignore } from './storeGitignore';
 import { type IndexedProblem, RunIndex, type RunQuery, type RunSummary } from './runIndex';
 
 /** Envelopes are small; a larger "run file" is not one of ours and is not read into memory. */
@@ -151,13 +154,14 @@ export class RunStore {
     const recovered: string[] = [];
     for (const name of names) {
       const file = path.join(runningDir, name);
-      let marker: { pid?: unknown; host?: unknown; envelope?: unknown };
+      let marker: { pid?: unknown; pidStartTime?: unknown; host?: unknown; envelope?: unknown };
       try {
         marker = JSON.parse(await fs.readFile(file, 'utf8')) as typeof marker;
       } catch {
         continue; // being written right now, or damaged: look again next time
       }
-      if (marker.host !== os.hostname() || typeof marker.pid !== 'number' || processAlive(marker.pid)) continue;
+      if (marker.host !== os.hostname() || typeof marker.pid !== 'number') continue;
+      if (processAlive(marker.pid, typeof marker.pidStartTime === 'string' ? marker.pidStartTime : null)) continue;
       const parsed = envelopeSchema.safeParse(marker.envelope);
       if (!parsed.success) continue;
       try {
@@ -242,6 +246,7 @@ export class RunStore {
   private async ensureDirs(): Promise<void> {
     await fs.mkdir(this.runsDir, { recursive: true });
     await fs.mkdir(this.objectsDir, { recursive: true });
+    await ensureStoreGitignore(this.root);
   }
 
   /** Names of the run files (`<id>.json`), skipping temporary and foreign files. */
@@ -291,15 +296,6 @@ async function unchanged(file: string, known: IndexedProblem): Promise<boolean> 
     return stat.size === known.size && stat.mtimeMs === known.mtimeMs;
   } catch {
     return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
