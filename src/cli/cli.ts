@@ -1,12 +1,9 @@
 /**
  * The `nb2prod` command line. `runCli` takes its I/O as parameters so tests can run it in-process;
  * `main.ts` wires it to the real process. Exit codes: 0 ok, 1 a failed gate or check,
- * 2 a usage error or anything the user must fix (one line on stderr).
+ * 2 a usage error or anything the user must fix (one line on stderr), 3 a bug (with its stack).
  */
-import { parseArgs } from 'node:util';
-import { UserError, isUserError } from '../core/errors';
-import { RunStore } from '../core/store/runStore';
-import { type CliIo, type Command, locateStore } from './command';
+import { type CliIo, type Command } from './command';
 import { makeCheckCommands } from './checkCommand';
 import { registryFactsProvider } from '../core/readiness/registryFacts';
 import { compareCommands } from './compareCommand';
@@ -14,6 +11,7 @@ import { driftCommands } from './driftCommand';
 import { lintCommands } from './lintCommand';
 import { scaffoldCommands } from './scaffoldCommand';
 import { registryCommands } from './registryCommand';
+import { runCommand } from './runCommand';
 import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
@@ -48,38 +46,5 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${io.version}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
-    io.stderr(`nb2prod: unknown command "${name}" (run "nb2prod --help" for the list)\n`);
-    return 2;
-  }
-  let store: RunStore | undefined;
-  try {
-    let args: ReturnType<typeof parseArgs>;
-    try {
-      args = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
-    } catch (error) {
-      throw new UserError('usage', (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
-    }
-    if (args.values.help) {
-      io.stdout(`Usage: ${command.usage}\n\n${command.details}\n`);
-      return 0;
-    }
-    const explicitStore = args.values.store === undefined ? undefined : String(args.values.store);
-    const storeRoot = locateStore(io.cwd, explicitStore, io.env);
-    store = new RunStore(storeRoot, { sqlWasmPath: io.sqlWasmPath });
-    if (explicitStore !== undefined && !command.createsStore && !(await store.exists())) {
-      throw new UserError('store-not-found', `No run store at ${storeRoot}.`);
-    }
-    return await command.run(args, store, io);
-  } catch (error) {
-    if (isUserError(error)) {
-      const hint = error.code === 'usage' ? ` (see "nb2prod ${name} --help")` : '';
-      io.stderr(`nb2prod ${name}: ${error.message}${hint}\n`);
-      return 2;
-    }
-    throw error;
-  } finally {
-    store?.close();
-  }
+  return runCommand(commands, name, rest, io);
 }

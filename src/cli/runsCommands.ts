@@ -1,6 +1,6 @@
 /** `nb2prod runs`, `show` and `diff`: reading the store. */
 import { diffRuns } from '../core/diff';
-import { RUN_STATUSES, type RunStatus } from '../core/envelope';
+import { RUN_STATUSES, type RunStatus } from '../core/runStatus';
 import { UserError } from '../core/errors';
 import { describeProblem, renderDiff, renderRun, renderRunList } from '../core/render/runText';
 import type { RunQuery } from '../core/store/runIndex';

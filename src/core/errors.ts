@@ -10,6 +10,7 @@ export type UserErrorCode =
   | 'run-exists'
   | 'store-not-found'
   | 'store-unwritable'
+  | 'store-unreadable'
   | 'invalid-envelope'
   | 'no-workspace'
   | 'invalid-notebook'
