@@ -11,7 +11,7 @@ import { driftCommands } from './driftCommand';
 import { lintCommands } from './lintCommand';
 import { scaffoldCommands } from './scaffoldCommand';
 import { registryCommands } from './registryCommand';
-import { runCommand } from './runCommand';
+import { runCommand, terminalIo } from './runCommand';
 import { runsCommands } from './runsCommands';
 import { trackCommands } from './trackCommands';
 
@@ -36,7 +36,8 @@ Exit codes: 0 success, 1 a failed check, 2 a usage error or a problem to fix.
 `;
 }
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  const io = terminalIo(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp(io.version));

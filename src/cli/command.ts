@@ -1,8 +1,9 @@
 /** What every CLI command is made of, and the I/O they get (a port, so tests run in-process). */
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { parseArgs, ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors';
+import type { SystemIdentity } from '../core/registry/actor';
 import type { RunStore } from '../core/store/runStore';
 
 export interface CliIo {
@@ -17,6 +18,13 @@ export interface CliIo {
   version: string;
   /** True when stderr is a terminal: progress may redraw one line. */
   isTTY?: boolean;
+  /**
+   * Set by runCli: stdout/stderr without the escaping of control characters (stdout and stderr
+   * above escape them). Only for passing a tracked program's own output through, as it printed it.
+   */
+  raw?: Pick<CliIo, 'stdout' | 'stderr'>;
+  /** The OS account and host acting (default: this process's); tests stand in for several people. */
+  identity?: SystemIdentity;
   /** Registers a Ctrl-C handler for the duration of a run; returns its remover. */
   onInterrupt?: (handler: () => void) => () => void;
 }
@@ -38,8 +46,10 @@ export const STORE_OPTION = { store: { type: 'string' }, help: { type: 'boolean'
 export const STORE_HELP = `  --store DIR        the run store (default: the nearest .nb2prod folder above the
                      current directory, else ./.nb2prod; env NB2PROD_STORE)`;
 
+/** The store folder must exist (an empty folder is an empty store). */
 export async function requireStore(store: RunStore): Promise<void> {
-  if (!(await store.exists())) throw new UserError('store-not-found', `No run store at ${store.root} (use --store DIR or run from a folder with .nb2prod).`);
+  const stat = await fs.stat(store.root).catch(() => null);
+  if (!stat?.isDirectory()) throw new UserError('store-not-found', `No run store at ${store.root} (use --store DIR or run from a folder with .nb2prod).`);
 }
 
 /** The store: --store, else $NB2PROD_STORE, else the nearest .nb2prod above cwd, else ./.nb2prod. */

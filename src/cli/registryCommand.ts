@@ -1,12 +1,13 @@
 /** `nb2prod registry …`: the local model registry (see docs/registry.md). */
 import path from 'node:path';
 import { UserError } from '../core/errors';
+import { printable } from '../core/printable';
 import { resolveActor } from '../core/registry/actor';
 import { renderModelCard } from '../core/registry/card';
 import type { Check, RegistryProblem } from '../core/registry/events';
 import { aliasAt, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState } from '../core/registry/fold';
 import { loadRegistryConfig } from '../core/registry/gates';
-import { Registry } from '../core/registry/registry';
+import { type FileStatus, Registry } from '../core/registry/registry';
 import { type CliIo, type Command, type ParsedArgs, requireStore, STORE_HELP, STORE_OPTION } from './command';
 
 const SUBCOMMANDS = ['register', 'promote', 'approve', 'rollback', 'list', 'show', 'history', 'card'] as const;
@@ -43,7 +44,7 @@ function reportProblems(io: CliIo, problems: readonly RegistryProblem[], state: 
 }
 
 function warn(io: CliIo, warnings: readonly string[]): void {
-  for (const w of warnings) io.stderr(`nb2prod registry: warning: ${w}\n`);
+  for (const w of warnings) io.stderr(`nb2prod registry: warning: ${printable(w)}\n`);
 }
 
 function printChecks(checks: readonly Check[]): string {
@@ -55,19 +56,25 @@ function printChecks(checks: readonly Check[]): string {
 function describeMove(m: AliasMove): string {
   const what = m.kind === 'rollback' ? `rolled back to v${m.version}` : `-> v${m.version}`;
   const from = m.from === null ? '' : ` (was v${m.from})`;
-  const override = m.override ? ` [OVERRIDE of ${m.override.failed.join(', ')}: ${m.override.reason}]` : '';
-  return `${m.at}  ${m.model} ${m.alias} ${what}${from}  by ${m.by}${m.reason ? `: ${m.reason}` : ''}${override}`;
+  const override = m.override ? ` [OVERRIDE of ${m.override.failed.join(', ')}: ${printable(m.override.reason)}]` : '';
+  return `${m.at}  ${m.model} ${m.alias} ${what}${from}  by ${printable(m.by)}${m.reason ? `: ${printable(m.reason)}` : ''}${override}`;
 }
+
+const FILE_STATUS_TEXT: Record<Exclude<FileStatus, 'unchanged'>, string> = {
+  missing: 'is missing',
+  changed: 'no longer matches the registered sha256',
+  outside: 'leads outside the workspace: not checked',
+};
 
 function versionLine(v: ModelVersion): string {
   const tags = v.aliases.length ? ` [${v.aliases.join(', ')}]` : '';
-  return `  v${v.version}${tags}  ${v.registeredAt}  by ${v.registeredBy}  run ${v.run}  ${v.file.path}`;
+  return `  v${v.version}${tags}  ${v.registeredAt}  by ${printable(v.registeredBy)}  run ${v.run}  ${printable(v.file.path)}`;
 }
 
 async function run(sub: Sub, values: Values, positionals: string[], registry: Registry, io: CliIo): Promise<number> {
   const json = values.json === true;
   const out = (data: unknown, text: string) => io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : text);
-  const by = () => resolveActor(str(values, 'by'), io.cwd, io.env);
+  const by = () => resolveActor(str(values, 'by'), io.cwd, io.env, io.identity ? { system: io.identity } : {});
   switch (sub) {
     case 'register': {
       const model = positional(positionals, 0, 'MODEL (the model name)', sub);
@@ -82,7 +89,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
         copy: values['no-copy'] !== true,
       });
       if (!json) warn(io, warnings);
-      out({ version, warnings }, `Registered ${version.model} v${version.version} from run ${version.run}: ${version.file.path} (sha256 ${version.file.sha256.slice(0, 12)}…)${version.file.stored ? ', copy kept in the store' : ''}.\n`);
+      out({ version, warnings }, `Registered ${version.model} v${version.version} from run ${version.run}: ${printable(version.file.path)} (sha256 ${version.file.sha256.slice(0, 12)}…)${version.file.stored ? ', copy kept in the store' : ''}.\n`);
       return 0;
     }
     case 'promote': {
@@ -106,7 +113,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       if (!role) throw new UserError('usage', 'registry approve: say in which role with --role developer|validator|auditor');
       const { version, warnings } = await registry.approve({ model, version: versionRef, role, by: await by(), note: str(values, 'note') ?? null });
       if (!json) warn(io, warnings);
-      out({ version, warnings }, `Approved ${version.model} v${version.version} as ${role}. Approvals: ${version.approvals.map((a) => `${a.role} ${a.by}`).join('; ')}.\n`);
+      out({ version, warnings }, `Approved ${version.model} v${version.version} as ${role}. Approvals: ${version.approvals.map((a) => `${a.role} ${printable(a.by)}`).join('; ')}.\n`);
       return 0;
     }
     case 'rollback': {
@@ -116,6 +123,7 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const status = await registry.fileStatus(result.version);
       let text = `Rolled back ${result.move.model} ${alias}: v${result.move.from} -> v${result.version.version}.\n`;
       if (result.restored) text += `Restored ${result.version.file.path} from the store's copy.\n`;
+      else if (status === 'outside') text += `Note: ${result.version.file.path} ${FILE_STATUS_TEXT.outside}; it cannot be restored there.\n`;
       else if (status !== 'unchanged') {
         const object = registry.objectPath(result.version);
         text += `Note: ${result.version.file.path} ${status === 'missing' ? 'is missing' : 'no longer holds v' + result.version.version}; ${object ? `restore it with --restore-file (copy at ${object})` : 'no copy was kept in the store'}.\n`;
@@ -142,20 +150,20 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const moves = state.moves.filter((m) => m.model === v.model && (m.version === v.version || m.from === v.version));
       const lines = [
         `${v.model} v${v.version}${v.aliases.length ? ` [${v.aliases.join(', ')}]` : ''}  (id ${v.id})`,
-        `Registered ${v.registeredAt} by ${v.registeredBy}${v.note ? `: ${v.note}` : ''}`,
-        `Source run ${v.run}${v.group ? `, group "${v.group}" (${v.runs.length} runs)` : ''}`,
-        `Model file ${v.file.path}  sha256 ${v.file.sha256}  ${v.file.bytes} bytes${v.file.stored ? `  (copy: ${registry.objectPath(v)})` : ''}`,
-        ...(fileStatus === 'unchanged' ? [] : [`WARNING: the file at ${v.file.path} ${fileStatus === 'missing' ? 'is missing' : 'no longer matches the registered sha256'}.`]),
+        `Registered ${v.registeredAt} by ${printable(v.registeredBy)}${v.note ? `: ${printable(v.note)}` : ''}`,
+        `Source run ${v.run}${v.group ? `, group "${printable(v.group)}" (${v.runs.length} runs)` : ''}`,
+        `Model file ${printable(v.file.path)}  sha256 ${v.file.sha256}  ${v.file.bytes} bytes${v.file.stored ? `  (copy: ${registry.objectPath(v)})` : ''}`,
+        ...(fileStatus === 'unchanged' ? [] : [`WARNING: the file at ${v.file.path} ${FILE_STATUS_TEXT[fileStatus]}.`]),
         'Data:',
-        ...(v.data.length ? v.data.map((d) => `  ${d.path}  sha256 ${d.sha256.slice(0, 16)}…  ${d.bytes} bytes`) : ['  (no inputs recorded)']),
+        ...(v.data.length ? v.data.map((d) => `  ${printable(d.path)}  sha256 ${d.sha256.slice(0, 16)}…  ${d.bytes} bytes`) : ['  (no inputs recorded)']),
         'Metrics:',
         ...(Object.keys(v.metrics).length ? Object.entries(v.metrics).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => `  ${k} = ${x}`) : ['  (none)']),
         'Approvals:',
-        ...(v.approvals.length ? v.approvals.map((a) => `  ${a.role}  ${a.by}  ${a.at}${a.note ? `  ${a.note}` : ''}`) : ['  (none)']),
+        ...(v.approvals.length ? v.approvals.map((a) => `  ${a.role}  ${printable(a.by)}  ${a.at}${a.note ? `  ${printable(a.note)}` : ''}`) : ['  (none)']),
         'Alias moves:',
         ...(moves.length ? moves.map((m) => `  ${describeMove(m)}`) : ['  (never held an alias)']),
       ];
-      if (fileStatus !== 'unchanged' && !json) io.stderr(`nb2prod registry: warning: ${v.file.path} ${fileStatus === 'missing' ? 'is missing' : 'has changed since it was registered'}.\n`);
+      if (fileStatus !== 'unchanged' && !json) io.stderr(`nb2prod registry: warning: ${v.file.path} ${FILE_STATUS_TEXT[fileStatus]}.\n`);
       out({ version: v, fileStatus, moves, problems }, `${lines.join('\n')}\n`);
       return 0;
     }

@@ -5,12 +5,25 @@
  * Split from cli.ts so that the executable can run the store-reading commands without loading
  * the others (see main.ts).
  */
+import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError, isUserError } from '../core/errors';
+import { terminalSafe } from '../core/printable';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command, locateStore } from './command';
 
-export async function runCommand(commands: Record<string, Command>, name: string, rest: string[], io: CliIo): Promise<number> {
+/**
+ * The io commands print through: whatever a value holds (a run name, a column name, a
+ * traceback), no escape sequence reaches the terminal. `raw` keeps the unescaped streams for a
+ * tracked program's own output. Wrapping twice changes nothing.
+ */
+export function terminalIo(rawIo: CliIo): CliIo {
+  if (rawIo.raw) return rawIo;
+  return { ...rawIo, stdout: (text) => rawIo.stdout(terminalSafe(text)), stderr: (text) => rawIo.stderr(terminalSafe(text)), raw: { stdout: rawIo.stdout, stderr: rawIo.stderr } };
+}
+
+export async function runCommand(commands: Record<string, Command>, name: string, rest: string[], rawIo: CliIo): Promise<number> {
+  const io = terminalIo(rawIo);
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     io.stderr(`nb2prod: unknown command "${name}" (run "nb2prod --help" for the list)\n`);
@@ -30,10 +43,16 @@ export async function runCommand(commands: Record<string, Command>, name: string
     }
     const explicitStore = args.values.store === undefined ? undefined : String(args.values.store);
     const storeRoot = locateStore(io.cwd, explicitStore, io.env);
-    store = new RunStore(storeRoot);
-    if (explicitStore !== undefined && !command.createsStore && !(await store.exists())) {
-      throw new UserError('store-not-found', `No run store at ${storeRoot}.`);
+    // A store that was named (--store or NB2PROD_STORE, alike) must be a folder: a file is an
+    // error, a missing folder too (unless the command records runs); an empty folder is an
+    // empty store, as a missing default store is.
+    const named = explicitStore !== undefined ? '--store' : io.env.NB2PROD_STORE ? 'NB2PROD_STORE' : null;
+    if (named) {
+      const stat = await fs.stat(storeRoot).catch(() => null);
+      if (stat && !stat.isDirectory()) throw new UserError('store-not-found', `${named} names ${storeRoot}, which is a file, not a store folder.`);
+      if (!stat && !command.createsStore) throw new UserError('store-not-found', `No run store at ${storeRoot} (named by ${named}).`);
     }
+    store = new RunStore(storeRoot);
     return await command.run(args, store, io);
   } catch (error) {
     if (!isUserError(error)) throw error;

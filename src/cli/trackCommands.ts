@@ -128,7 +128,7 @@ ${RUN_HELP}`,
           python: pythonFor(args, io),
           params: parseParamAssignments(((args.values.param as string[] | undefined) ?? []).map(String)),
           onProgress: progressPrinter(io, path.basename(notebook)),
-          onOutput: (text) => io.stderr(text),
+          onOutput: (text) => (io.raw ?? io).stderr(text), // the program's own output, as it printed it
           ...(timeout ? { cellTimeout: timeout } : {}),
         });
         return finishRun(run, args, io);
@@ -158,7 +158,7 @@ ${RUN_HELP}`,
           ...commonOptions(args, store, io, signal),
           command: args.positionals.map(String),
           cwd: io.cwd,
-          onOutput: (text, stream) => (stream === 'stdout' ? io.stdout(text) : io.stderr(text)),
+          onOutput: (text, stream) => (stream === 'stdout' ? (io.raw ?? io).stdout(text) : (io.raw ?? io).stderr(text)),
         });
         return finishRun(run, args, io);
       } finally {
@@ -198,7 +198,7 @@ ${STORE_HELP}`,
           tolerance,
           signal,
           onProgress: progressPrinter(io, 'replay'),
-          onOutput: (text) => io.stderr(text),
+          onOutput: (text) => (io.raw ?? io).stderr(text), // the program's own output, as it printed it
         });
         if (io.isTTY) io.stderr('\r\x1b[2K');
         if (args.values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);

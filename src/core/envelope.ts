@@ -134,6 +134,13 @@ export const fileRecordSchema = z.looseObject({
   path: z.string().check(z.minLength(1)),
   sha256,
   bytes: z.int().check(z.nonnegative()),
+  /**
+   * Model files the run wrote: true when their bytes were copied into the store's
+   * `objects/<sha256>` as the run ended (so the registry can take the run's own model later),
+   * false when not (larger than the configured limit, or changed after the run wrote it).
+   * Absent for other files.
+   */
+  kept: z.optional(z.boolean()),
 });
 export type FileRecord = z.infer<typeof fileRecordSchema>;
 

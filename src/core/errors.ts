@@ -27,7 +27,13 @@ export type UserErrorCode =
   | 'version-not-found'
   | 'alias-not-found'
   | 'rollback-impossible'
-  | 'model-file-not-found';
+  | 'model-file-not-found'
+  /** A path read from a file (registry, envelope, saved state, config) leads outside the workspace or store. */
+  | 'unsafe-path'
+  /** A stored object no longer has the hash it is stored under. */
+  | 'object-corrupt'
+  /** The model file at a run's path is not the one the run wrote, and the run's copy was not kept. */
+  | 'model-file-changed';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { formatFromPath, readDataset } from '../core/data/dataset';
 import { computeDrift, type DriftReport } from '../core/drift/drift';
+import { keepDriftFilesInside } from '../core/drift/panelState';
 import { profileReferenceFromRun } from '../core/drift/profileReference';
 import { renderDriftReport } from '../core/drift/report';
 import { UserError } from '../core/errors';
@@ -126,7 +127,12 @@ export class DriftPanels implements vscode.Disposable {
     return {
       deserializeWebviewPanel: async (panel, saved: unknown) => {
         const parsed = driftStateSchema.safeParse(saved ?? {});
-        this.show(parsed.success ? parsed.data : {}, panel);
+        const { state, refused } = await keepDriftFilesInside(parsed.success ? parsed.data : {}, this.store.workspaceFolder(), this.store.root());
+        for (const reason of refused) {
+          this.log.warn(reason);
+          void vscode.window.showWarningMessage(reason);
+        }
+        this.show(state, panel);
       },
     };
   }

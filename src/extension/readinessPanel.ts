@@ -4,13 +4,13 @@
  * opens its page, a file or config key opens the file at that place, a registry entry shows the
  * Registry view. Files are only opened inside the workspace folder.
  */
-import path from 'node:path';
 import * as vscode from 'vscode';
 import { checkReadiness } from '../core/readiness/check';
 import type { EvidenceRef, ReadinessReport } from '../core/readiness/model';
 import { registryFactsProvider } from '../core/readiness/registryFacts';
 import { readinessEvidence, renderReadinessHtml } from '../core/render/readinessHtml';
 import { UserError } from '../core/errors';
+import { containedPath } from '../core/safePath';
 import { readinessMessageSchema } from '../protocol/readiness';
 import { READINESS_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
 import { reportError } from './errors';
@@ -114,12 +114,9 @@ export class ReadinessPanel implements vscode.Disposable {
 
   /** Opens a file of the project (never outside it), at a line or at the first mention of `key`. */
   private async openFile(relative: string, line?: number, key?: string): Promise<void> {
-    const target = path.resolve(this.root, relative);
-    const inside = path.relative(this.root, target);
-    if (inside.startsWith('..') || path.isAbsolute(inside)) {
-      this.log.warn(`Refused to open ${relative}: outside the workspace`);
-      return;
-    }
+    // Evidence paths come from the configuration and run files: kept inside the workspace
+    // (symbolic links resolved), refused with the reason otherwise.
+    const target = await containedPath(relative, { base: this.root, roots: [this.root], what: 'to open the evidence', from: 'the readiness report' });
     let document: vscode.TextDocument;
     try {
       document = await vscode.workspace.openTextDocument(vscode.Uri.file(target));

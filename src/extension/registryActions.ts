@@ -3,10 +3,9 @@
  * as `nb2prod registry`. Promote evaluates the gate and approvals first and shows every check
  * before asking; a failing gate can only be overridden with a reason, which is recorded.
  */
-import os from 'node:os';
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { resolveActor } from '../core/registry/actor';
+import { type Actor, resolveActor } from '../core/registry/actor';
 import { APPROVAL_ROLES, type Check } from '../core/registry/events';
 import type { ModelVersion } from '../core/registry/fold';
 import { loadRegistryConfig } from '../core/registry/gates';
@@ -45,7 +44,21 @@ export class RegistryActions {
       if (!picked?.[0]) return;
       file = picked[0].fsPath;
     }
-    const { version, warnings } = await registry.register({ model, run: run.id, ...(file ? { file } : {}), by: await this.actor(registry) });
+    const by = await this.actor(registry);
+    let registered;
+    try {
+      registered = await registry.register({ model, run: run.id, ...(file ? { file } : {}), by });
+    } catch (error) {
+      // The run's model file was overwritten and no copy of it was kept: registering the file at
+      // that path would put another model under this run's metrics. Only an explicit choice may.
+      if (!(error instanceof UserError && error.code === 'model-file-changed')) throw error;
+      const choice = await vscode.window.showErrorMessage(error.message, 'Register a File I Choose…');
+      if (!choice) return;
+      const picked = await vscode.window.showOpenDialog({ title: 'The model file to register (its bytes as they are now)', canSelectMany: false, defaultUri: vscode.Uri.file(registry.workspace) });
+      if (!picked?.[0]) return;
+      registered = await registry.register({ model, run: run.id, file: picked[0].fsPath, by });
+    }
+    const { version, warnings } = registered;
     for (const warning of warnings) this.log.warn(warning);
     this.tree.refresh();
     void vscode.window.showInformationMessage(`Registered ${version.model} v${version.version} from run ${run.name}.`);
@@ -132,10 +145,12 @@ export class RegistryActions {
     return picked?.v;
   }
 
-  /** Who acts: git's user.email in a trusted workspace (running git), else the login name. */
-  private async actor(registry: Registry): Promise<string> {
-    if (vscode.workspace.isTrusted) return resolveActor(undefined, registry.workspace, { USER: os.userInfo().username });
-    return os.userInfo().username || 'unknown';
+  /**
+   * Who acts: git's user.email in a trusted workspace (running git), else the login name; with
+   * the OS account and host recorded beside it (separation of duties compares them).
+   */
+  private actor(registry: Registry): Promise<Actor> {
+    return resolveActor(undefined, registry.workspace, {}, { git: vscode.workspace.isTrusted });
   }
 }
 

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { diffRuns } from '../core/diff';
 import type { RunEnvelope } from '../core/envelope';
 import { escapeHtml, renderDiffHtml, renderRunHtml } from '../core/render/runHtml';
+import { linkedRunFile } from '../core/safePath';
 import { type RunPageState, runPageMessageSchema, runPageStateSchema } from '../protocol/runPage';
 import { RUN_PANEL_VIEW_TYPE } from './commandIds';
 import { reportError } from './errors';
@@ -115,13 +116,15 @@ export class RunPanels implements vscode.Disposable {
       return;
     }
     const folder = this.store.workspaceFolder();
-    const target = path.isAbsolute(recorded) ? recorded : folder ? path.resolve(folder, recorded) : undefined;
-    if (!target) return;
+    if (!folder) return;
+    // The envelope is a file a cloned repository may have crafted: an absolute or ../ path, or a
+    // link leading out, is refused (with its one-line reason) rather than opened.
+    const target = await linkedRunFile(recorded, folder, this.store.root() ?? path.join(folder, '.nb2prod'));
     const uri = vscode.Uri.file(target);
     try {
       await vscode.workspace.fs.stat(uri);
     } catch {
-      void vscode.window.showWarningMessage(`${recorded} no longer exists${folder ? ' in the workspace' : ''}.`);
+      void vscode.window.showWarningMessage(`${recorded} no longer exists in the workspace.`);
       return;
     }
     await vscode.commands.executeCommand('vscode.open', uri);

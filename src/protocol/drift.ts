@@ -35,6 +35,8 @@ export interface DriftPageReport {
   reference: { source: string; type: 'dataset' | 'profile'; rows: number };
   current: { source: string; rows: number };
   thresholds: { monitor: number; retrain: number };
+  /** Schema changes (dropped, added, renamed, all missing, type changed, undecodable), most severe first. */
+  schema: Array<{ kind: string; column: string | null; to?: string; severity: 'monitor' | 'retrain'; message: string }>;
   columns: Array<{
     name: string;
     kind: 'numeric' | 'categorical';

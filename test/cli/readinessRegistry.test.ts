@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInProcess } from './inProcess';
+import { personOf, runInProcess } from './inProcess';
 import type { ReadinessReport } from '../../src/core/readiness/model';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
@@ -16,7 +16,7 @@ let root: string;
 const runIds: string[] = [];
 
 function cli(args: string[]) {
-  return runInProcess(args, root);
+  return runInProcess(args, root, {}, personOf(args));
 }
 
 async function check(): Promise<Record<string, ReadinessReport['items'][number]>> {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInProcess } from './inProcess';
+import { personOf, runInProcess } from './inProcess';
 import type { AliasMove } from '../../src/core/registry/fold';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
@@ -17,8 +17,12 @@ const ids: Record<string, string> = {};
 const OLD = [0.81, 0.83, 0.82, 0.8, 0.84];
 const NEW = [0.83, 0.85, 0.84, 0.82, 0.86];
 
-function cli(args: string[]) {
-  return runInProcess(args, root);
+/**
+ * `nb2prod ARGS` as the person named by --by, at their own OS account (each name stands for a
+ * different person, as on their own machines); `as` overrides the account.
+ */
+function cli(args: string[], as?: string) {
+  return runInProcess(args, root, {}, personOf(args, as));
 }
 const pause = () => new Promise((r) => setTimeout(r, 5));
 
@@ -188,6 +192,23 @@ describe('nb2prod registry', () => {
     expect((JSON.parse(after.stdout) as { version: { approvals: Array<{ role: string }> } }).version.approvals.map((a) => a.role)).toEqual(['validator', 'auditor']);
     expect(after.stderr).toBe('');
     expect((await cli(['registry', 'list'])).stderr).toContain(`line ${before + 1}: not valid JSON`);
+  });
+
+  it('separation of duties compares the recorded identities, not the typed name: --by bo from ana\'s account is ana', async () => {
+    await fs.writeFile(path.join(root, 'models', 'sod.bin'), 'separation model');
+    expect((await cli(['registry', 'register', 'sod', ids.new!, '--file', 'models/sod.bin', '--by', 'ana'])).code).toBe(0);
+    // ana types another name; her OS account and git email are recorded beside it.
+    const typed = await cli(['registry', 'approve', 'sod', '1', '--role', 'validator', '--by', 'bo'], 'ana');
+    expect(typed.code).toBe(0);
+    expect(typed.stderr).toMatch(/v1 was registered by ana with the same OS account \(ana\) as yours: an approval by someone else is still needed/);
+    const lines = (await fs.readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')).trim().split('\n');
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'approve', by: 'bo', actor: { osUser: 'ana', host: 'test-host', gitEmail: 'ana@example.com' } });
+    const refused = await cli(['registry', 'promote', 'sod', '1', '--to', 'champion', '--by', 'ana']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/FAIL +separation of duties +the approval by bo was made with the same OS account \(ana on test-host\) as ana, who registered v1/);
+    // The real bo, from his own account, makes it independent.
+    expect((await cli(['registry', 'approve', 'sod', '1', '--role', 'validator', '--by', 'bo'])).code).toBe(0);
+    expect((await cli(['registry', 'promote', 'sod', '1', '--to', 'champion', '--by', 'ana'])).code).toBe(0);
   });
 
   it('says what is wrong with its arguments', async () => {

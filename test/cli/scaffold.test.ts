@@ -113,7 +113,14 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       expect(starResult.stderr).toContain('`from sklearn.ensemble import *`: import the names it uses explicitly');
     });
 
-    it('refuses a model file that changed since the run wrote it', async () => {
+    it('refuses a model file that changed since the run wrote it when the store kept no copy of the run\'s', async () => {
+      // The tracker keeps the run's model file in objects/ as the run ends: set it aside to see
+      // what happens to a run whose model was not kept (too large, or tracked before).
+      const run = JSON.parse((await cli(['show', 'latest', '--json'])).stdout) as { outputs: Array<{ path: string; sha256: string; kept?: boolean }> };
+      const record = run.outputs.find((o) => o.path === 'models/churn_model.joblib')!;
+      expect(record.kept).toBe(true);
+      const object = path.join(workspace, '.nb2prod', 'objects', record.sha256);
+      await fs.rename(object, `${object}.aside`);
       const modelFile = path.join(workspace, 'models', 'churn_model.joblib');
       const original = await fs.readFile(modelFile);
       await fs.writeFile(modelFile, Buffer.concat([original, Buffer.from('tampered')]));
@@ -123,6 +130,7 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
         expect(result.stderr).toContain('models/churn_model.joblib changed since run');
       } finally {
         await fs.writeFile(modelFile, original);
+        await fs.rename(`${object}.aside`, object);
       }
     });
 

@@ -25,6 +25,11 @@ function fullEnvelope(): Json {
     ],
   };
   (envelope.inputs as Array<Record<string, Json>>)[0]!.profile = profile;
+  for (const list of ['inputs', 'outputs', 'artifacts'] as const) {
+    const records = envelope[list] as Array<Record<string, Json>>;
+    if (!records.length) records.push({ path: `${list}.bin`, sha256: 'e'.repeat(64), bytes: 1 });
+    records[0]!.kept = list !== 'inputs';
+  }
   envelope.metrics = { accuracy: { value: 0.8, series: [{ step: 1, value: 0.7 }, { step: 2, value: 0.8 }] } };
   envelope.git = { commit: 'abc1234', branch: null, dirty: true, diffSha256: 'f'.repeat(64) };
   envelope.parent = '01ARZ3NDEKTSV4RRFFQ69G5FAV';

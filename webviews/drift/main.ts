@@ -1,6 +1,6 @@
 /**
  * The Drift panel's page: the choice of reference and current data, then the report — a summary
- * line with the thresholds, the columns by severity, and an overlaid histogram of the selected
+ * line with the thresholds, the schema changes, the columns by severity, and an overlaid histogram of the selected
  * column (vega-lite through the interpreter: no eval under the CSP). Text via textContent only.
  */
 import type { View } from 'vega';
@@ -75,9 +75,10 @@ function render(): void {
   const chartBox = el('div', { className: 'chart', id: 'histogram', role: 'img', ariaLabel: selected ? `Distribution of ${selected.name}, reference and current` : '' });
   app.replaceChildren(
     chooser(r.reference.source.split(/[\\/]/).pop() ?? r.reference.source, r.current.source.split(/[\\/]/).pop() ?? r.current.source),
-    el('p', { className: `summary ${r.datasetDrift.drifted ? 'drifted' : 'stable'}`, id: 'summary' }, summary(r)),
+    el('p', { className: `summary ${r.datasetDrift.drifted || r.schema.length ? 'drifted' : 'stable'}`, id: 'summary' }, summary(r)),
     el('p', { className: 'muted' }, `PSI < ${r.thresholds.monitor} stable · ${r.thresholds.monitor}–${r.thresholds.retrain} monitor · > ${r.thresholds.retrain} retrain. With many rows any difference gets a tiny p-value: read the PSI and the effect size.`),
     el('div', {}, ...exportButtons),
+    schemaChanges(r),
     columnsTable(r, selected),
     el('h2', {}, selected ? `${selected.name}: reference vs current` : 'Distribution'),
     chartBox,
@@ -89,7 +90,25 @@ function render(): void {
 
 function summary(r: DriftPageReport): string {
   const { drifted, total, share } = r.datasetDrift;
-  return `${drifted} of ${total} columns drifted (${Math.round(share * 100)}%) — reference ${r.reference.rows.toLocaleString()} rows${r.reference.type === 'profile' ? ' (a run\u2019s profile)' : ''}, current ${r.current.rows.toLocaleString()} rows.`;
+  const schema = r.schema.length ? `, ${r.schema.length} schema change${r.schema.length === 1 ? '' : 's'}` : '';
+  return `${total ? `${drifted} of ${total} columns drifted (${Math.round(share * 100)}%)` : 'No column could be compared'}${schema} — reference ${r.reference.rows.toLocaleString()} rows${r.reference.type === 'profile' ? ' (a run\u2019s profile)' : ''}, current ${r.current.rows.toLocaleString()} rows.`;
+}
+
+/** Columns dropped, added, renamed, entirely missing or of another type, and files that are not text: findings of their own. */
+function schemaChanges(r: DriftPageReport): HTMLElement {
+  if (!r.schema.length) return el('section', {});
+  const table = el('table', { className: 'metrics schema-changes', id: 'schema-changes' });
+  const head = document.createElement('tr');
+  for (const title of ['severity', 'change', 'column', 'what']) head.append(el('th', {}, title));
+  table.append(head);
+  for (const change of r.schema) {
+    const tr = document.createElement('tr');
+    tr.className = `severity-${change.severity}`;
+    const column = change.column === null ? '—' : change.to ? `${change.column} → ${change.to}` : change.column;
+    for (const value of [change.severity, change.kind, column, change.message]) tr.append(el('td', {}, value));
+    table.append(tr);
+  }
+  return el('section', {}, el('h2', {}, 'Schema changes'), table);
 }
 
 function columnsTable(r: DriftPageReport, selected: Column | undefined): HTMLElement {

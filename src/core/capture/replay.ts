@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
+import { containedPath } from '../safePath';
 import { cellIdsOf, locationLabel } from '../notebook/cellLabel';
 import { runErrorText } from '../render/format';
 import type { RunStore } from '../store/runStore';
@@ -119,7 +120,9 @@ export async function replayRun(runId: string, options: ReplayOptions): Promise<
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
   };
-  const originalFile = path.resolve(workspaceRoot, original.source.path);
+  // The run file is data: its source path decides where the replay runs and where a changed
+  // script's snapshot is written, so it must stay inside the workspace.
+  const originalFile = await containedPath(original.source.path, { base: workspaceRoot, roots: [workspaceRoot], exclude: [store.root], what: `to replay run ${runId}`, from: `runs/${runId}.json (source.path)` });
   let replay: RunEnvelope;
   if (original.kind === 'notebook') {
     const restored = path.join(store.root, 'tmp', `replay-${original.id}-${process.pid}`, path.basename(originalFile));

@@ -25,6 +25,7 @@ import type { HashCache } from './fileHash';
 import { readGitState } from './git';
 import { environmentVariableNames, readHardware, readOs } from './host';
 import { findLockFile, toPortable } from './lockFile';
+import { keepModelFiles, keepModelFilesLimit, MODEL_EXTENSIONS } from './modelFiles';
 
 export interface TrackProgress {
   /** 1-based position among the code cells, and how many there are. */
@@ -83,8 +84,6 @@ export interface RunningMarker {
   envelope: RunEnvelope;
 }
 
-const MODEL_EXTENSIONS = new Set(['.joblib', '.pkl', '.pickle', '.onnx', '.pt', '.pth', '.h5', '.keras', '.cbm', '.ubj', '.safetensors', '.pmml']);
-
 function relativeToWorkspace(workspaceRoot: string, file: string): string {
   const relative = path.relative(workspaceRoot, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? toPortable(file) : toPortable(relative);
@@ -105,12 +104,16 @@ class RunRecorder {
   readonly workDir: string;
   readonly eventsFile: string;
   private readonly markerFile: string;
+  /** Model files up to this size are kept in objects/ when the run ends (see modelFiles.ts). */
+  private readonly keepModelBytes: number;
   envelope!: RunEnvelope;
 
   constructor(
     private readonly options: CommonOptions,
     private readonly kind: RunEnvelope['kind'],
   ) {
+    // Read before anything runs: a configuration error must not cost the run.
+    this.keepModelBytes = keepModelFilesLimit(options.workspaceRoot);
     this.workDir = path.join(options.store.root, 'tmp', this.id);
     this.eventsFile = path.join(this.workDir, 'events.jsonl');
     this.markerFile = path.join(options.store.root, 'running', `${this.id}.json`);
@@ -210,6 +213,19 @@ class RunRecorder {
     for (const extra of extraArtifacts) {
       const record = await hashed(extra.file);
       if (record) artifacts.set(record.path, { ...record, kind: extra.kind });
+    }
+
+    // The run's model files are copied into objects/ now, before another run can overwrite them.
+    const written = new Map<string, RunEnvelope['outputs'][number]>();
+    for (const record of [...outputs, ...[...artifacts.values()].filter((a) => a.kind === 'model')]) written.set(record.path, record);
+    const models = await keepModelFiles([...written.values()].map((r) => ({ ...r, absolute: path.resolve(workspaceRoot, r.path) })), store, this.keepModelBytes);
+    for (const note of models.notes) this.options.onOutput?.(`nb2prod: ${note}\n`, 'stderr');
+    for (const record of [...outputs, ...artifacts.values()]) {
+      if (models.models.has(record.path)) record.kept = models.kept.has(record.path);
+    }
+    for (const output of outputs) {
+      // Saved by joblib/pickle/torch or a model's own saver under another name: a model artifact too.
+      if (models.models.has(output.path) && !artifacts.has(output.path)) artifacts.set(output.path, { ...output, kind: 'model' });
     }
 
     const envelope: RunEnvelope = {

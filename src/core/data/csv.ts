@@ -20,6 +20,7 @@
  */
 import { UserError } from '../errors';
 import { type ColumnData, NumberSample, canonicalNumberKeys } from './columns';
+import { type TextEncoding, textDecoder } from './encoding';
 import { type DataProblem, ProblemList } from './problems';
 
 const LF = 10;
@@ -188,12 +189,12 @@ export class ByteCategories {
     return true;
   }
 
-  /** Text → count in first-seen order (invalid UTF-8 decodes to U+FFFD, so two byte strings may merge). */
-  toMap(): Map<string, number> {
+  /** Text → count in first-seen order, decoded with `decoder` (the file's encoding: see encoding.ts). */
+  toMap(decoder: TextDecoder = utf8): Map<string, number> {
     const map = new Map<string, number>();
     for (let index = 0; index < this.size; index++) {
       const start = this.starts[index]!;
-      const text = utf8.decode(this.pool.subarray(start, start + this.lengths[index]!));
+      const text = decoder.decode(this.pool.subarray(start, start + this.lengths[index]!));
       map.set(text, (map.get(text) ?? 0) + this.counts[index]!);
     }
     return map;
@@ -234,18 +235,21 @@ export class ByteCategories {
 /** One CSV column: missing count, numbers while they all parse, categories while few. */
 class ByteColumn {
   missing = 0;
+  /** From the header; re-decoded at the end when the file turns out not to be UTF-8. */
+  name: string;
   sample: NumberSample | null;
   categories: ByteCategories | null;
   integral = true;
 
   constructor(
-    readonly name: string,
+    name: string,
     private readonly markers: Array<Uint8Array[] | undefined>,
     /** Some marker reads as a number (say `-999`): parsed cells must be checked against the markers too. */
     private readonly numericMarkers: boolean,
     maxCategories: number,
     maxValues: number,
   ) {
+    this.name = name;
     this.sample = new NumberSample(maxValues);
     this.categories = new ByteCategories(maxCategories);
   }
@@ -289,9 +293,9 @@ class ByteColumn {
     if (this.categories !== null && !this.categories.add(buf, start, end)) this.categories = null;
   }
 
-  finish(rows: number): ColumnData {
+  finish(rows: number, decoder: TextDecoder): ColumnData {
     const sample = this.sample;
-    const categories = this.categories ? this.categories.toMap() : null;
+    const categories = this.categories ? this.categories.toMap(decoder) : null;
     return {
       name: this.name,
       count: rows,
@@ -333,6 +337,8 @@ export class DelimitedParser {
   private readonly numericMarkers: boolean;
   private columns: ByteColumn[] | null = null;
   private readonly headerCells: string[] = [];
+  /** The header's cells as bytes, to decode again if the file is not UTF-8 after all. */
+  private readonly headerBytes: Buffer[] = [];
   private readonly problems = new ProblemList();
   private rows = 0;
   private sawBytes = false;
@@ -391,14 +397,17 @@ export class DelimitedParser {
     if (this.carry) this.carry = Buffer.from(this.carry);
   }
 
-  finish(): DelimitedResult {
+  /** `encoding`: what the text of the file is (see encoding.ts); numbers do not depend on it. */
+  finish(encoding: TextEncoding = 'utf-8'): DelimitedResult {
     this.scan(this.carry ?? Buffer.alloc(0), true);
     const columns = this.columns;
     if (columns === null) {
       const why = this.sawBytes ? 'it has only blank lines, not even a header row' : 'it has no bytes';
       throw new UserError('invalid-data', `${this.options.source} is empty: ${why}.`);
     }
-    return { rows: this.rows, columns: columns.map((column) => column.finish(this.rows)), problems: this.problems.finish() };
+    const decoder = encoding === 'utf-8' ? utf8 : textDecoder(encoding);
+    if (encoding !== 'utf-8') headerNames(this.headerBytes.map((b) => decoder.decode(b))).forEach((name, i) => columns[i] && (columns[i].name = name));
+    return { rows: this.rows, columns: columns.map((column) => column.finish(this.rows, decoder)), problems: this.problems.finish() };
   }
 
   private scan(buf: Buffer, final: boolean): void {
@@ -558,6 +567,7 @@ export class DelimitedParser {
     const columns = this.columns;
     if (columns === null) {
       this.headerCells.push(utf8.decode(bytes.subarray(start, end)));
+      this.headerBytes.push(Buffer.from(bytes.subarray(start, end)));
       return;
     }
     const column = columns[index];

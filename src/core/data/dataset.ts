@@ -2,7 +2,9 @@
  * Reads a data file (CSV, TSV, JSON Lines, Parquet) into per-column accumulations for drift
  * statistics, streaming: memory is bounded by the chunk size plus what the columns keep
  * (at most `maxValues` numbers and `maxCategories` categories each).
- * Text formats may be gzip-compressed (`.csv.gz`, `.tsv.gz`, `.jsonl.gz`, ...).
+ * Text formats may be gzip-compressed (`.csv.gz`, `.tsv.gz`, `.jsonl.gz`, ...); their encoding is
+ * detected (UTF-8, UTF-16 with or without BOM, a Latin-1 fallback that is reported; encoding.ts),
+ * and a file that is not text at all is returned empty with `undecodable` set.
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -10,12 +12,14 @@ import { createGunzip } from 'node:zlib';
 import { UserError } from '../errors';
 import { type ColumnData, DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_VALUES, DEFAULT_MISSING_MARKERS, checkLimit } from './columns';
 import { DelimitedParser } from './csv';
+import { type EncodingVerdict, sniffEncoding, type TextEncoding, Utf16Transcoder, Utf8Validator } from './encoding';
 import { JsonLinesParser } from './jsonl';
 import { readParquet } from './parquet';
 import { type DataProblem } from './problems';
 
 export type { ColumnData } from './columns';
 export type { DataProblem } from './problems';
+export type { TextEncoding } from './encoding';
 export { DEFAULT_MAX_CATEGORIES, DEFAULT_MAX_VALUES, DEFAULT_MISSING_MARKERS } from './columns';
 
 export interface Dataset {
@@ -26,6 +30,12 @@ export interface Dataset {
   columns: ColumnData[];
   /** E.g. ragged rows: "line 17: 5 fields, the header has 6" — at most 20 listed, plus a count line. */
   problems: DataProblem[];
+  /** Text formats: what the text was decoded as (see encoding.ts); absent for Parquet. */
+  encoding?: TextEncoding;
+  /** Set when the text was not all UTF-8 and Latin-1 was used: how much, for the report. */
+  encodingNote?: string;
+  /** Why the file cannot be read as text at all (then it has no rows and no columns): a drift finding, not an error. */
+  undecodable?: string;
 }
 
 export interface ReadOptions {
@@ -92,20 +102,33 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     return { source: path, format, ...result };
   }
 
+  const jsonl = format === 'jsonl' ? new JsonLinesParser({ source: path, maxCategories, maxValues }) : null;
   const parser =
-    format === 'jsonl'
-      ? new JsonLinesParser({ source: path, maxCategories, maxValues })
-      : new DelimitedParser({
-          source: path,
-          delimiter: format === 'tsv' ? '\t' : ',',
-          maxCategories,
-          maxValues,
-          missingMarkers: options.missingMarkers ?? DEFAULT_MISSING_MARKERS,
-        });
+    jsonl ??
+    new DelimitedParser({
+      source: path,
+      delimiter: format === 'tsv' ? '\t' : ',',
+      maxCategories,
+      maxValues,
+      missingMarkers: options.missingMarkers ?? DEFAULT_MISSING_MARKERS,
+    });
+  // The encoding is decided from the first chunk and checked as the rest streams (encoding.ts).
+  let verdict: EncodingVerdict | null = null;
+  let transcoder: Utf16Transcoder | null = null;
+  const validator = new Utf8Validator();
   try {
     for await (const chunk of gzip ? gunzipChunks(path) : fileChunks(path)) {
       options.signal?.throwIfAborted();
-      parser.push(chunk.bytes);
+      if (!verdict) {
+        verdict = sniffEncoding(chunk.bytes);
+        if (!verdict.encoding) break;
+        if (verdict.encoding === 'utf-16le' || verdict.encoding === 'utf-16be') transcoder = new Utf16Transcoder(verdict.encoding);
+      }
+      if (transcoder) parser.push(transcoder.push(chunk.bytes));
+      else {
+        validator.push(chunk.bytes);
+        parser.push(chunk.bytes);
+      }
       options.onProgress?.(chunk.position, size);
     }
   } catch (error) {
@@ -114,8 +137,17 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     }
     throw error;
   }
-  const result = parser.finish();
-  return { source: path, format, ...result };
+  if (verdict && !verdict.encoding) return { source: path, format, rows: 0, columns: [], problems: [], undecodable: verdict.undecodable ?? 'it is not text' };
+  if (transcoder) parser.push(transcoder.finish());
+  if (jsonl) {
+    const result = jsonl.finish();
+    const lines = jsonl.latin1Lines;
+    const encoding: TextEncoding = transcoder ? verdict!.encoding! : lines ? 'windows-1252' : 'utf-8';
+    return { source: path, format, ...result, encoding, ...(lines ? { encodingNote: `${lines.toLocaleString('en-US')} line${lines === 1 ? ' was' : 's were'} read as Latin-1 (Windows-1252)` } : {}) };
+  }
+  const encoding: TextEncoding = transcoder ? verdict!.encoding! : validator.finish() ? 'utf-8' : 'windows-1252';
+  const result = (parser as DelimitedParser).finish(encoding);
+  return { source: path, format, ...result, encoding, ...(encoding === 'windows-1252' ? { encodingNote: 'it was read as Latin-1 (Windows-1252)' } : {}) };
 }
 
 interface Chunk {

@@ -3,13 +3,16 @@
  * order; a key absent from a row, or null, is missing. JSON numbers are numbers (their category key
  * is `String(n)`); strings, booleans (`true`/`false`) and nested values (their JSON text) are text —
  * a string such as "3" or "NA" stays text. Blank lines are skipped; a line that is not a JSON object
- * is reported with its line number and skipped (not a row).
+ * is reported with its line number and skipped (not a row). A line that is not valid UTF-8 is
+ * decoded as Latin-1 (Windows-1252) and counted (`latin1Lines`), so the report can say so.
  */
+import { isUtf8 } from 'node:buffer';
 import { UserError } from '../errors';
 import { type ColumnData, ValueColumn } from './columns';
 import { type DataProblem, ProblemList } from './problems';
 
 const LF = 10;
+const windows1252 = new TextDecoder('windows-1252');
 
 export interface JsonLinesOptions {
   source: string;
@@ -26,6 +29,8 @@ export class JsonLinesParser {
   private sawBytes = false;
   private sawContent = false;
   private bomChecked = false;
+  /** Lines that were not valid UTF-8 and were decoded as Latin-1 (Windows-1252) instead. */
+  latin1Lines = 0;
 
   constructor(private readonly options: JsonLinesOptions) {}
 
@@ -64,7 +69,14 @@ export class JsonLinesParser {
 
   private handleLine(buf: Buffer, start: number, end: number): void {
     this.line++;
-    const text = buf.toString('utf8', start, end);
+    const bytes = buf.subarray(start, end);
+    let text: string;
+    if (isUtf8(bytes)) text = bytes.toString('utf8');
+    else {
+      // JSON is UTF-8 by definition, but files written by hand or by old tools are often Latin-1.
+      text = windows1252.decode(bytes);
+      this.latin1Lines++;
+    }
     if (text.trim() === '') return;
     this.sawContent = true;
     let row: unknown;

@@ -56,9 +56,29 @@ export interface DriftThresholds {
 
 export const DEFAULT_THRESHOLDS: DriftThresholds = { monitor: 0.1, retrain: 0.2 };
 
+/** A change of the data's shape rather than its distribution; each is a finding of its own. */
+export const SCHEMA_CHANGE_KINDS = ['dropped', 'added', 'renamed', 'all-missing', 'type-changed', 'undecodable'] as const;
+export type SchemaChangeKind = (typeof SCHEMA_CHANGE_KINDS)[number];
+export type SchemaSeverity = 'monitor' | 'retrain' | 'off';
+
+export interface SchemaChange {
+  kind: SchemaChangeKind;
+  /** The column (the reference's name for a rename); null for a whole file (undecodable). */
+  column: string | null;
+  /** renamed: the current data's name for it. */
+  to?: string;
+  severity: 'monitor' | 'retrain';
+  message: string;
+}
+
+/** Every schema change is `retrain` unless configured otherwise: a pipeline fed another shape of data breaks or silently degrades. */
+export const DEFAULT_SCHEMA_SEVERITY: SchemaSeverity = 'retrain';
+
 export interface DriftOptions {
   /** Force a column's kind, by column name. */
   kinds?: Record<string, ColumnKind>;
+  /** Severity of each kind of schema change (default `retrain`; `off` drops it from the report). */
+  schemaSeverity?: Partial<Record<SchemaChangeKind, SchemaSeverity>>;
   thresholds?: Partial<DriftThresholds>;
   /** Bins of the numeric chart (equal width over both datasets' range). Default 20. */
   histogramBins?: number;
@@ -139,9 +159,12 @@ export interface ColumnDrift {
 }
 
 export interface DriftReport {
-  reference: { source: string; type: 'dataset' | 'profile'; rows: number };
-  current: { source: string; rows: number };
+  /** `encoding`: what a text file was decoded as (absent for Parquet and run profiles). */
+  reference: { source: string; type: 'dataset' | 'profile'; rows: number; encoding?: string };
+  current: { source: string; rows: number; encoding?: string };
   thresholds: DriftThresholds;
+  /** Schema changes, most severe first: counted by a drift gate like drifted columns. */
+  schema: SchemaChange[];
   columns: ColumnDrift[];
   datasetDrift: { drifted: number; total: number; share: number };
   onlyInReference: string[];
@@ -169,10 +192,37 @@ export function computeDrift(reference: Dataset | ProfileReference, current: Dat
   const profile = isProfileReference(reference) ? reference : null;
   const referenceRows = profile ? profile.profile.rows : (reference as Dataset).rows;
   const referenceColumns = profile ? profile.profile.columns.length : (reference as Dataset).columns.length;
+  const severityOfChange = (kind: SchemaChangeKind): SchemaSeverity => options.schemaSeverity?.[kind] ?? DEFAULT_SCHEMA_SEVERITY;
+  const encodings = {
+    reference: profile ? {} : encodingOf(reference as Dataset),
+    current: encodingOf(current),
+  };
+
+  // A file that is not text cannot be compared at all: that is the finding.
+  const undecodable = [profile ? null : (reference as Dataset), current].filter((d): d is Dataset => !!d?.undecodable);
+  if (undecodable.length) {
+    const schema: SchemaChange[] = [];
+    const level = severityOfChange('undecodable');
+    if (level !== 'off') for (const d of undecodable) schema.push({ kind: 'undecodable', column: null, severity: level, message: `${d.source} cannot be decoded as text: ${d.undecodable}.` });
+    return {
+      reference: { source: reference.source, type: profile ? 'profile' : 'dataset', rows: referenceRows, ...encodings.reference },
+      current: { source: current.source, rows: current.rows, ...encodings.current },
+      thresholds,
+      schema,
+      columns: [],
+      datasetDrift: { drifted: 0, total: 0, share: 0 },
+      onlyInReference: [],
+      onlyInCurrent: [],
+      problems: undecodable.map((d) => `${d.source} cannot be decoded as text (${d.undecodable}): nothing was compared.`),
+    };
+  }
   requireData(reference.source, 'reference', referenceRows, referenceColumns);
   requireData(current.source, 'current data', current.rows, current.columns.length);
 
   const problems: string[] = [];
+  for (const d of profile ? [current] : [reference as Dataset, current]) {
+    if (d.encodingNote) problems.push(`${d.source} is not valid UTF-8: ${d.encodingNote}; check that accented text looks right.`);
+  }
   if (!profile) readerProblems(reference as Dataset, problems);
   readerProblems(current, problems);
   smallData(current.rows, 'current data', problems);
@@ -188,6 +238,7 @@ export function computeDrift(reference: Dataset | ProfileReference, current: Dat
   const onlyInCurrent = current.columns.map((c) => c.name).filter((n) => !referenceSet.has(n));
   if (onlyInReference.length) problems.push(`Only in the reference (not compared): ${onlyInReference.join(', ')}.`);
   if (onlyInCurrent.length) problems.push(`Only in the current data (not compared): ${onlyInCurrent.join(', ')}.`);
+  const referenceByName = new Map<string, ColumnData | ColumnProfile>(profile ? profile.profile.columns.map((c) => [c.name, c]) : (reference as Dataset).columns.map((c) => [c.name, c]));
   for (const name of Object.keys(options.kinds ?? {})) {
     if (!referenceSet.has(name) && !currentByName.has(name)) problems.push(`A kind was set for "${name}", but no column has that name.`);
   }
@@ -210,16 +261,130 @@ export function computeDrift(reference: Dataset | ProfileReference, current: Dat
   columns.sort(byConcern);
   const compared = columns.filter((c) => c.severity !== 'unavailable');
   const drifted = compared.filter((c) => c.drifted).length;
-  return {
-    reference: { source: reference.source, type: profile ? 'profile' : 'dataset', rows: referenceRows },
-    current: { source: current.source, rows: current.rows },
+  const schema = schemaChanges({
+    onlyInReference: onlyInReference.map((name) => referenceByName.get(name)!),
+    onlyInCurrent: onlyInCurrent.map((name) => currentByName.get(name)!),
+    both: [...referenceByName.values()].flatMap((ref) => (currentByName.has(ref.name) ? [[ref, currentByName.get(ref.name)!] as const] : [])),
     thresholds,
+    kinds: options.kinds ?? {},
+    severity: severityOfChange,
+  });
+  return {
+    reference: { source: reference.source, type: profile ? 'profile' : 'dataset', rows: referenceRows, ...encodings.reference },
+    current: { source: current.source, rows: current.rows, ...encodings.current },
+    thresholds,
+    schema,
     columns,
     datasetDrift: { drifted, total: compared.length, share: compared.length ? drifted / compared.length : 0 },
     onlyInReference,
     onlyInCurrent,
     problems,
   };
+}
+
+function encodingOf(dataset: Dataset): { encoding?: string } {
+  return dataset.encoding ? { encoding: dataset.encoding } : {};
+}
+
+// ---- schema changes -----------------------------------------------------------------------
+
+/** Dropped × added pairs compared for a rename, at most (each pair is a full column comparison). */
+const MAX_RENAME_PAIRS = 2500;
+
+interface SchemaInput {
+  onlyInReference: Array<ColumnData | ColumnProfile>;
+  onlyInCurrent: ColumnData[];
+  both: ReadonlyArray<readonly [ColumnData | ColumnProfile, ColumnData]>;
+  thresholds: DriftThresholds;
+  kinds: Record<string, ColumnKind>;
+  severity: (kind: SchemaChangeKind) => SchemaSeverity;
+}
+
+function isProfileColumn(column: ColumnData | ColumnProfile): column is ColumnProfile {
+  return (column as ColumnProfile).type !== undefined;
+}
+
+/**
+ * Dropped, added and renamed columns (a dropped and an added column whose distributions agree —
+ * PSI below the monitor threshold — are taken as one column renamed), columns entirely missing
+ * in the current data, and type changes (numbers became text, or text became numbers).
+ */
+function schemaChanges(input: SchemaInput): SchemaChange[] {
+  const changes: Array<Omit<SchemaChange, 'severity'>> = [];
+  // Renames: the closest pairs first, each column used once.
+  const pairs: Array<{ ref: ColumnData | ColumnProfile; cur: ColumnData; psi: number }> = [];
+  if (input.onlyInReference.length * input.onlyInCurrent.length <= MAX_RENAME_PAIRS) {
+    for (const ref of input.onlyInReference) {
+      for (const cur of input.onlyInCurrent) {
+        const renamed = { ...cur, name: ref.name };
+        const kind = input.kinds[ref.name];
+        const compared = isProfileColumn(ref) ? compareWithProfile(ref, renamed, kind, input.thresholds) : compareWithData(ref, renamed, kind, input.thresholds, 1);
+        if (compared.severity === 'stable' && compared.psi !== null && !isTypeChange(ref, cur)) pairs.push({ ref, cur, psi: compared.psi });
+      }
+    }
+  }
+  pairs.sort((a, b) => a.psi - b.psi);
+  const renamedFrom = new Set<string>();
+  const renamedTo = new Set<string>();
+  for (const { ref, cur, psi: value } of pairs) {
+    if (renamedFrom.has(ref.name) || renamedTo.has(cur.name)) continue;
+    renamedFrom.add(ref.name);
+    renamedTo.add(cur.name);
+    changes.push({ kind: 'renamed', column: ref.name, to: cur.name, message: `"${ref.name}" seems renamed to "${cur.name}": "${ref.name}" is not in the current data and "${cur.name}", new in it, has the same distribution (PSI ${fixed3(value)}).` });
+  }
+  for (const ref of input.onlyInReference) {
+    if (!renamedFrom.has(ref.name)) changes.push({ kind: 'dropped', column: ref.name, message: `"${ref.name}" is in the reference but not in the current data.` });
+  }
+  for (const cur of input.onlyInCurrent) {
+    if (!renamedTo.has(cur.name)) changes.push({ kind: 'added', column: cur.name, message: `"${cur.name}" is new in the current data (not in the reference).` });
+  }
+  for (const [ref, cur] of input.both) {
+    const refPresent = isProfileColumn(ref) ? ref.count : ref.count - ref.missing;
+    if (cur.count > 0 && cur.missing === cur.count && refPresent > 0) {
+      changes.push({ kind: 'all-missing', column: ref.name, message: `every value of "${ref.name}" is missing in the current data (${cur.count.toLocaleString('en-US')} rows), and the reference has ${refPresent.toLocaleString('en-US')} values.` });
+      continue;
+    }
+    const change = isTypeChange(ref, cur);
+    if (change) changes.push({ kind: 'type-changed', column: ref.name, message: `"${ref.name}" was ${change.from} in the reference and is ${change.to} in the current data${change.example === null ? '' : ` (e.g. ${JSON.stringify(change.example)})`}.` });
+  }
+  const out: SchemaChange[] = [];
+  for (const change of changes) {
+    const severity = input.severity(change.kind);
+    if (severity !== 'off') out.push({ ...change, severity });
+  }
+  const rank = { retrain: 0, monitor: 1 };
+  return out.sort((a, b) => rank[a.severity] - rank[b.severity] || SCHEMA_CHANGE_KINDS.indexOf(a.kind) - SCHEMA_CHANGE_KINDS.indexOf(b.kind));
+}
+
+function fixed3(value: number): string {
+  return value !== 0 && value < 0.001 ? value.toExponential(1) : value.toFixed(3);
+}
+
+/** A value of the current column that is not a number, for the message. */
+function nonNumericExample(column: ColumnData): string | null {
+  for (const key of column.categories?.keys() ?? []) if (key.trim() === '' || !Number.isFinite(Number(key))) return key;
+  return null;
+}
+
+/**
+ * Numbers that became text, or text that became numbers; null when the kind of values did not
+ * change (or one side has no values: that is "all missing", not a type change). Booleans and
+ * numeric strings in a profile count as what they hold; dates are not compared.
+ */
+function isTypeChange(ref: ColumnData | ColumnProfile, cur: ColumnData): { from: string; to: string; example: string | null } | null {
+  if (cur.count - cur.missing === 0) return null;
+  const curNumeric = numbersOf(cur) !== null;
+  let refNumeric: boolean;
+  if (isProfileColumn(ref)) {
+    if (ref.type === 'datetime' || ref.count === 0) return null;
+    refNumeric = ref.type === 'numeric' || (ref.top?.length ? ref.top.every((t) => t.value.trim() !== '' && Number.isFinite(Number(t.value))) : false);
+  } else {
+    if (ref.count - ref.missing === 0) return null;
+    refNumeric = numbersOf(ref) !== null;
+  }
+  if (refNumeric && !curNumeric) return { from: 'numeric', to: 'text', example: nonNumericExample(cur) };
+  if (!refNumeric && curNumeric) return { from: 'text', to: 'numeric', example: cur.categories?.keys().next().value ?? null };
+  return null;
 }
 
 function resolveThresholds(given: Partial<DriftThresholds> | undefined): DriftThresholds {

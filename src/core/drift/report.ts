@@ -3,7 +3,7 @@
  * scripts, every value escaped) or JSON.
  */
 import { html, raw } from '../render/runHtml';
-import type { ColumnDrift, DriftHistogram, DriftReport } from './drift';
+import type { ColumnDrift, DriftHistogram, DriftReport, SchemaChange } from './drift';
 
 export type DriftReportFormat = 'text' | 'json' | 'md' | 'html';
 
@@ -29,7 +29,20 @@ export function renderDriftReport(report: DriftReport, format: DriftReportFormat
 function summaryLine(report: DriftReport): string {
   const { drifted, total, share } = report.datasetDrift;
   const verdict = total === 0 ? 'no column could be compared' : `${drifted} of ${total} columns drifted (${(share * 100).toFixed(0)}%)`;
-  return `Drift: ${verdict}. Reference: ${report.reference.source} (${report.reference.type === 'profile' ? 'run profile, ' : ''}${rowsText(report.reference.rows)}); current: ${report.current.source} (${rowsText(report.current.rows)}).`;
+  return `Drift: ${verdict}${schemaSummary(report)}. Reference: ${report.reference.source} (${report.reference.type === 'profile' ? 'run profile, ' : ''}${rowsText(report.reference.rows)}); current: ${report.current.source} (${rowsText(report.current.rows)}).`;
+}
+
+/** "; 2 schema changes (1 retrain, 1 monitor)", or nothing. */
+function schemaSummary(report: DriftReport): string {
+  const n = report.schema.length;
+  if (!n) return '';
+  const retrain = report.schema.filter((c) => c.severity === 'retrain').length;
+  const parts = [retrain ? `${retrain} retrain` : '', n - retrain ? `${n - retrain} monitor` : ''].filter(Boolean);
+  return `; ${n} schema change${n === 1 ? '' : 's'} (${parts.join(', ')})`;
+}
+
+function schemaLine(change: SchemaChange): string {
+  return change.message;
 }
 
 function rowsText(rows: number): string {
@@ -103,7 +116,12 @@ function renderText(report: DriftReport): string {
   const widths = KEYS.map((k) => Math.max(...rows.map((r) => r[k].length)));
   const numeric = new Set<keyof Row>(['psi', 'pValue']);
   const table = rows.map((r) => KEYS.map((k, i) => (numeric.has(k) ? r[k].padStart(widths[i]!) : r[k].padEnd(widths[i]!))).join('  ').trimEnd());
-  const lines = [summaryLine(report), thresholdsLine(report), '', ...table, '', ...footnotes(report)];
+  const lines = [summaryLine(report), thresholdsLine(report), ''];
+  if (report.schema.length) {
+    const kindWidth = Math.max(...report.schema.map((c) => c.kind.length));
+    lines.push('Schema changes:', ...report.schema.map((c) => `  ${c.severity.toUpperCase().padEnd(7)}  ${c.kind.padEnd(kindWidth)}  ${schemaLine(c)}`), '');
+  }
+  lines.push(...(report.columns.length ? table : ['(no columns compared)']), '', ...footnotes(report));
   if (report.problems.length) lines.push('', 'Problems:', ...report.problems.map((p) => `- ${p}`));
   return `${lines.join('\n')}\n`;
 }
@@ -129,6 +147,20 @@ function renderMarkdown(report: DriftReport): string {
     '',
     ...footnotes(report).flatMap((n) => [`_${mdCell(n)}_`, '']),
   ];
+  if (report.schema.length) {
+    lines.splice(
+      6,
+      0,
+      '## Schema changes',
+      '',
+      '| severity | change | column | what |',
+      '| --- | --- | --- | --- |',
+      ...report.schema.map((c) => `| ${c.severity} | ${c.kind} | ${c.column === null ? '—' : mdCell(`\`${c.column}\`${c.to ? ` → \`${c.to}\`` : ''}`)} | ${mdCell(schemaLine(c))} |`),
+      '',
+      '## Columns',
+      '',
+    );
+  }
   if (report.problems.length) lines.push('## Problems', '', ...report.problems.map((p) => `- ${mdCell(p)}`), '');
   return lines.join('\n');
 }
@@ -159,9 +191,13 @@ function renderHtml(report: DriftReport): string {
   const problems = report.problems.length
     ? html`<h2>Problems</h2><ul class="problems">${report.problems.map((p) => html`<li>${p}</li>`)}</ul>`
     : '';
+  const schema = report.schema.length
+    ? html`<h2>Schema changes</h2><ul class="problems">${report.schema.map((c) => html`<li><span class="sev sev-${c.severity}">${c.severity}</span> ${c.kind}: ${schemaLine(c)}</li>`)}</ul>`
+    : '';
   const body = html`<h1>Data drift</h1>
 <p>${summaryLine(report)}</p>
 <p class="note">${thresholdsLine(report)}</p>
+${schema}
 <table><thead><tr>${KEYS.map((k) => html`<th>${HEADERS[k]}</th>`)}</tr></thead><tbody>${rows}</tbody></table>
 ${footnotes(report).map((n) => html`<p class="note">${n}</p>`)}
 ${problems}

@@ -10,6 +10,7 @@ import { isUserError } from '../errors';
 import type { DataVersioning } from '../lint/project';
 import { findProjectRoot, isInside, ProjectScanner } from '../lint/project/scan';
 import { loadProjectConfig, type ProjectConfig } from '../project/config';
+import { containedPath } from '../safePath';
 import type { RunStore } from '../store/runStore';
 import { DEFAULT_SERVICE_MANIFEST, type MonitoringConfig, parseMonitoringConfig, parseReadinessConfig, type ReadinessConfig } from './config';
 import type { RegistryFacts, RegistryFactsProvider, ServiceManifest } from './model';
@@ -54,7 +55,13 @@ export interface ReadinessFacts {
   versioning(relativeToRoot: string): DataVersioning;
   service: ServiceFacts;
   registry: RegistryState;
-  readText(relativeToRoot: string): Promise<string | null>;
+  /**
+   * A file's text, null when it does not exist. The path may come from the configuration or a run
+   * file (`from` says which, for the message): it must stay inside the project or the store,
+   * else the check stops with an `unsafe-path` error. Without `from` (files found by walking the
+   * project), one that leads out through a link is read as absent.
+   */
+  readText(relativeToRoot: string, from?: string): Promise<string | null>;
 }
 
 export interface GatherOptions {
@@ -83,14 +90,26 @@ export async function gatherFacts(options: GatherOptions): Promise<ReadinessFact
   const tracked = [...new Set(runs.filter((r) => isModelRun(r) && r.status === 'succeeded').map((r) => r.source.path))].sort();
   const sources = configuredSources.length ? configuredSources : tracked;
 
-  const readText = async (relative: string): Promise<string | null> => {
+  const readable = (relative: string, from: string) => containedPath(relative, { base: root, roots: [root, workspaceRoot, store.root], what: 'a file the readiness check reads', from });
+  const readText = async (relative: string, from?: string): Promise<string | null> => {
+    let file: string;
     try {
-      return await fs.readFile(path.resolve(root, relative), 'utf8');
+      file = await readable(relative, from ?? 'the project');
+    } catch (error) {
+      // A file of the project's own walk that links out is skipped; a path the configuration or
+      // a run file names is refused with its reason.
+      if (from === undefined && isUserError(error)) return null;
+      throw error;
+    }
+    try {
+      return await fs.readFile(file, 'utf8');
     } catch {
       return null;
     }
   };
-  const service = await readService(root, await serviceManifestPath(root, readiness.service, files));
+  const manifest = await serviceManifestPath(root, readiness.service, files);
+  await readable(manifest, `${config.file ?? 'the project'} (service)`);
+  const service = await readService(root, manifest);
   let registry: RegistryState = { state: 'none' };
   if (options.registry) {
     try {

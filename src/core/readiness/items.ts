@@ -243,7 +243,7 @@ const environmentLocked: ItemDefinition = {
     const name = path.posix.basename(lockPath);
     evidence.push(fileRef(lockPath));
     if (STRICT_LOCKS.has(name)) return pass(`${lockPath} locks the environment.`, evidence);
-    const text = await facts.readText(lockPath);
+    const text = await facts.readText(lockPath, 'a run file (its lock file)');
     if (text === null) return fail(`${lockPath}, the lock file the run used, is gone.`, `Restore ${lockPath} (or write a new one: pip freeze > requirements.txt) and track a run again.`, evidence);
     const pins = parsePins(text, /\.ya?ml$/.test(name) ? 'conda' : 'requirements');
     if (pins.unpinned.length) {
@@ -532,7 +532,7 @@ async function referenceExists(facts: ReadinessFacts, reference: string): Promis
   }
   const absolute = path.resolve(facts.config.baseDir ?? facts.root, reference);
   const relative = toPortable(path.relative(facts.root, absolute));
-  const text = await facts.readText(relative);
+  const text = await facts.readText(relative, `${facts.config.file ?? 'the project configuration'} (monitoring reference)`);
   return text === null ? null : fileRef(relative, `${relative} (drift reference)`);
 }
 
@@ -689,7 +689,7 @@ const modelCard: ItemDefinition = {
     const sections = CARD_SECTIONS.map((s) => s.name.toLowerCase()).join(', ');
     const fix = `Write MODEL_CARD.md with sections ${CARD_SECTIONS.map((s) => `"${s.name}"`).join(', ')} (what the model is for and not for, the data it learned from, its metrics on the frozen evaluation set with intervals, where it fails).`;
     if (!file) return fail('No model card (MODEL_CARD.md, or model_card in the registry or [readiness]).', fix);
-    const text = await facts.readText(file);
+    const text = await facts.readText(file, configured ? 'the registry or the project configuration (model card)' : 'the project');
     if (text === null) return fail(`The model card ${file} does not exist.`, fix, [fileRef(file)]);
     const found = headings(text);
     const missing = CARD_SECTIONS.filter((s) => !found.some((h) => s.pattern.test(h))).map((s) => s.name);

@@ -33,6 +33,12 @@ const common = {
   at: isoTime,
   /** Who did it: `--by`, else `git config user.email`, else the login name. */
   by: z.string().check(z.minLength(1)),
+  /**
+   * The identities beside `by` that the person did not type: the OS account and host that ran
+   * nb2prod, and git's user.email there (absent in events written before it was recorded, or
+   * through the API with a name only). Separation of duties compares them.
+   */
+  actor: z.optional(z.looseObject({ osUser: z.nullable(z.string()), host: z.nullable(z.string()), gitEmail: z.nullable(z.string()) })),
 };
 
 export const registerEventSchema = z.looseObject({

@@ -11,12 +11,15 @@
  * so successive rollbacks walk back through the promotions (v3 → v2 → v1), never toggle.
  */
 import { UserError } from '../errors';
+import type { Actor } from './actor';
 import type { AliasEvent, ApprovalRole, Check, RegisterEvent, RegistryEvent } from './events';
 
 export interface Approval {
   id: string;
   at: string;
   by: string;
+  /** `by` with the identities recorded beside it. */
+  actor: Actor;
   role: ApprovalRole;
   note: string | null;
 }
@@ -28,6 +31,7 @@ export interface ModelVersion {
   id: string;
   registeredAt: string;
   registeredBy: string;
+  registeredActor: Actor;
   run: string;
   file: RegisterEvent['file'];
   data: RegisterEvent['data'];
@@ -94,6 +98,7 @@ export function foldRegistry(events: readonly RegistryEvent[]): RegistryState {
         id: event.id,
         registeredAt: event.at,
         registeredBy: event.by,
+        registeredActor: actorOfEvent(event),
         run: event.run,
         file: event.file,
         data: event.data,
@@ -114,7 +119,7 @@ export function foldRegistry(events: readonly RegistryEvent[]): RegistryState {
       continue;
     }
     if (event.type === 'approve') {
-      target.approvals.push({ id: event.id, at: event.at, by: event.by, role: event.role, note: event.note });
+      target.approvals.push({ id: event.id, at: event.at, by: event.by, actor: actorOfEvent(event), role: event.role, note: event.note });
       continue;
     }
     const model = models[event.model]!;
@@ -146,6 +151,10 @@ export function foldRegistry(events: readonly RegistryEvent[]): RegistryState {
     for (const version of model.versions) version.aliases.sort();
   }
   return { models, moves, warnings };
+}
+
+function actorOfEvent(event: RegistryEvent): Actor {
+  return { by: event.by, osUser: event.actor?.osUser ?? null, host: event.actor?.host ?? null, gitEmail: event.actor?.gitEmail ?? null };
 }
 
 export function getModel(state: RegistryState, model: string): ModelState {

@@ -24,6 +24,7 @@ import { UserError } from '../errors';
 import { isTable, loadProjectConfig, sectionName } from '../project/config';
 import { describeSample } from '../stats/describe';
 import { compareRuns } from '../stats/compare';
+import { sameActor, sharedIdentity } from './actor';
 import { APPROVAL_ROLES, type ApprovalRole, type Check } from './events';
 import type { ModelVersion } from './fold';
 
@@ -288,11 +289,23 @@ export function evaluateApprovals(config: ApprovalConfig, version: ModelVersion)
       ? { name: `approval ${role}`, status: 'pass', detail: `approved by ${by.join(', ')}` }
       : { name: `approval ${role}`, status: 'fail', detail: `no ${role} has approved v${version.version} (nb2prod registry approve ${version.model} ${version.version} --role ${role})` };
   });
-  const approvers = [...new Set(version.approvals.map((a) => a.by))];
-  const independent = approvers.filter((a) => a !== version.registeredBy);
+  // Independent: not the registrant by name, by OS account on the same host, or by git email
+  // (the recorded identities, not only the typed name: see actor.ts).
+  const registrant = version.registeredActor;
+  const independent = [...new Set(version.approvals.filter((a) => !sameActor(a.actor, registrant)).map((a) => a.by))];
+  const sameAs = version.approvals.filter((a) => sameActor(a.actor, registrant));
+  let failure = `nobody has approved v${version.version}`;
+  if (sameAs.length) {
+    const name = (s: string) => s.trim().toLowerCase();
+    const others = sameAs.filter((a) => name(a.by) !== name(registrant.by));
+    const names = [...new Set(others.map((a) => a.by))];
+    failure = others.length
+      ? `the approval${names.length > 1 ? 's' : ''} by ${names.join(', ')} ${names.length > 1 ? 'were' : 'was'} made with ${sharedIdentity(others[0]!.actor, registrant)} as ${version.registeredBy}, who registered v${version.version}: someone else must approve it`
+      : `the only approver is ${version.registeredBy}, who registered v${version.version}: someone else must approve it`;
+  }
   checks.push(independent.length
     ? { name: 'separation of duties', status: 'pass', detail: `approved by ${independent.join(', ')}, not only by ${version.registeredBy} who registered it` }
-    : { name: 'separation of duties', status: 'fail', detail: approvers.length ? `the only approver is ${version.registeredBy}, who registered v${version.version}: someone else must approve it` : `nobody has approved v${version.version}` });
+    : { name: 'separation of duties', status: 'fail', detail: failure });
   return checks;
 }
 

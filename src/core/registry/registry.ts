@@ -4,20 +4,22 @@
  * from `registry.jsonl` on every call (see fold.ts); writes only ever append (registryFile.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { RunEnvelope } from '../envelope';
+import type { FileRecord, RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
 import { hashFile } from '../capture/fileHash';
 import { newRunId } from '../ids';
+import { containedPath } from '../safePath';
 import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
+import { type Actor, actorOf, recordedIdentity, sameActor } from './actor';
 import { mergeKeptSections, renderModelCard } from './card';
-import { type AliasEvent, type ApprovalRole, APPROVAL_ROLES, type Check, NAME_PATTERN, REGISTRY_SCHEMA, type RegistryEvent, type RegistryProblem } from './events';
+import { type AliasEvent, type ApprovalRole, APPROVAL_ROLES, type Check, NAME_PATTERN, REGISTRY_FILE, REGISTRY_SCHEMA, type RegistryEvent, type RegistryProblem } from './events';
 import { findAlias, foldRegistry, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState, rollbackTarget } from './fold';
 import { appliesTo, evaluateApprovals, evaluateGate, type GateSide, type RegistryConfig } from './gates';
-import { appendRegistryEvents, readRegistryFile, registryFilePath } from './registryFile';
+import { readRegistryFile, registryFilePath, withRegistryLock } from './registryFile';
 
 export interface RegistrySnapshot {
   state: RegistryState;
@@ -25,15 +27,21 @@ export interface RegistrySnapshot {
   problems: RegistryProblem[];
 }
 
-export type FileStatus = 'unchanged' | 'changed' | 'missing';
+/** `outside`: the recorded path leads outside the workspace and store, so it is not looked at. */
+export type FileStatus = 'unchanged' | 'changed' | 'missing' | 'outside';
 
 export interface RegisterOptions {
   model: string;
   /** A run id, unique prefix or `latest`. */
   run: string;
-  /** Absolute path of the model file; default: the run's one `model` artifact. */
+  /**
+   * Absolute path of a model file the user chose; its bytes are registered as they are. Default:
+   * the run's one `model` artifact, as the run wrote it (its copy kept in objects/ when the run
+   * ended, else the file at its path if it still has the run's hash).
+   */
   file?: string;
-  by: string;
+  /** Who: a name, or the name with the identities beside it (see actor.ts). */
+  by: string | Actor;
   note?: string | null;
   /** Keep a copy in the store's objects/ (default true). */
   copy?: boolean;
@@ -44,7 +52,7 @@ export interface PromoteOptions {
   model: string;
   version: string | number;
   alias: string;
-  by: string;
+  by: string | Actor;
   reason?: string | null;
   /** Why failed checks are overridden; without it a failed check refuses the promotion. */
   override?: string | null;
@@ -88,18 +96,30 @@ export class Registry {
     return { state: foldRegistry(events), problems };
   }
 
-  private async append(event: RegistryEvent): Promise<void> {
-    await appendRegistryEvents(this.file, [event]);
-  }
-
-  private common(by: string, now: Date | undefined) {
+  private common(by: string | Actor, now: Date | undefined) {
     const at = now ?? new Date();
-    return { schema: REGISTRY_SCHEMA, id: newRunId(at.getTime()), at: at.toISOString(), by } as const;
+    const actor = actorOf(by);
+    const identity = recordedIdentity(actor);
+    return { schema: REGISTRY_SCHEMA, id: newRunId(at.getTime()), at: at.toISOString(), by: actor.by, ...(identity ? { actor: identity } : {}) } as const;
   }
 
-  /** Absolute path of a recorded model file path. */
+  /** Absolute path of a recorded model file path (not checked: see `containedModelPath`). */
   absolutePath(recorded: string): string {
     return path.resolve(this.workspace, recorded);
+  }
+
+  /**
+   * The recorded path of a model file, resolved and kept inside the workspace (and, for a
+   * write, out of the store): the registry and run files are data a cloned repository brings.
+   */
+  private containedModelPath(recorded: string, what: string, from: string, forWriting: boolean): Promise<string> {
+    return containedPath(recorded, {
+      base: this.workspace,
+      roots: forWriting ? [this.workspace] : [this.workspace, this.store.root],
+      ...(forWriting ? { exclude: [this.store.root] } : {}),
+      what,
+      from,
+    });
   }
 
   /** Where the store keeps the copy of a version's model file (null when none was kept). */
@@ -108,8 +128,15 @@ export class Registry {
   }
 
   async fileStatus(version: ModelVersion): Promise<FileStatus> {
+    let file: string;
     try {
-      return (await hashFile(this.absolutePath(version.file.path))).sha256 === version.file.sha256 ? 'unchanged' : 'changed';
+      file = await this.containedModelPath(version.file.path, `the model file of ${version.model} v${version.version}`, REGISTRY_FILE, false);
+    } catch (error) {
+      if (error instanceof UserError && error.code === 'unsafe-path') return 'outside';
+      throw error;
+    }
+    try {
+      return (await hashFile(file)).sha256 === version.file.sha256 ? 'unchanged' : 'changed';
     } catch {
       return 'missing';
     }
@@ -119,24 +146,28 @@ export class Registry {
     checkName('model', options.model);
     const warnings: string[] = [];
     const run = await this.store.getRun(await this.store.resolveRunId(options.run));
-    let absolute: string;
-    if (options.file !== undefined) absolute = path.resolve(this.workspace, options.file);
-    else {
+    const copy = options.copy !== false;
+    let file: RegisterFile;
+    if (options.file !== undefined) {
+      // The user's choice: that file's bytes are registered, whatever the run recorded.
+      const absolute = path.resolve(this.workspace, options.file);
+      const stat = await fs.stat(absolute).catch(() => null);
+      if (!stat?.isFile()) throw new UserError('model-file-not-found', `No model file at ${absolute}.`);
+      const recordedPath = recordPath(this.workspace, absolute);
+      const { sha256, bytes } = copy ? await this.copyIntoObjects(absolute) : await hashFile(absolute);
+      file = { path: recordedPath, sha256, bytes, stored: copy || (await this.keptObject(sha256, bytes)) };
+      const produced = [...run.artifacts, ...run.outputs].find((a) => a.path === recordedPath);
+      if (produced && produced.sha256 !== sha256) {
+        warnings.push(`${recordedPath} has changed since run ${run.id} wrote it (sha256 ${produced.sha256.slice(0, 12)}… then, ${sha256.slice(0, 12)}… now): the registered file is the one you named, not the one the run produced.`);
+      }
+    } else {
       const models = run.artifacts.filter((a) => a.kind === 'model');
       if (models.length !== 1) {
         throw new UserError('usage', models.length
           ? `run ${run.id} has ${models.length} model artifacts (${models.map((m) => m.path).join(', ')}): choose one with --file`
           : `run ${run.id} recorded no model artifact: name the model file with --file PATH`);
       }
-      absolute = path.resolve(this.workspace, models[0]!.path);
-    }
-    const stat = await fs.stat(absolute).catch(() => null);
-    if (!stat?.isFile()) throw new UserError('model-file-not-found', `No model file at ${absolute}.`);
-    const recordedPath = recordPath(this.workspace, absolute);
-    const { sha256, bytes } = options.copy === false ? await hashFile(absolute) : await this.copyIntoObjects(absolute);
-    const artifact = [...run.artifacts, ...run.outputs].find((a) => a.path === recordedPath);
-    if (artifact && artifact.sha256 !== sha256) {
-      warnings.push(`${recordedPath} has changed since run ${run.id} wrote it (sha256 ${artifact.sha256.slice(0, 12)}… then, ${sha256.slice(0, 12)}… now): the registered file is not the one the run produced.`);
+      file = await this.runModelFile(run, models[0]!, copy);
     }
     if (run.status !== 'succeeded') warnings.push(`run ${run.id} ${run.status}; its metrics may be incomplete.`);
     let runs = [run.id];
@@ -145,29 +176,61 @@ export class Registry {
       runs = listed.runs.map((r) => r.id);
       if (!runs.includes(run.id)) runs.push(run.id);
     }
-    const { state } = await this.read();
-    const existing = state.models[options.model]?.versions ?? [];
-    const same = existing.find((v) => v.file.sha256 === sha256);
-    if (same) warnings.push(`the same model file (sha256 ${sha256.slice(0, 12)}…) is already registered as ${options.model} v${same.version}.`);
-    const event: RegistryEvent = {
-      ...this.common(options.by, options.now),
-      type: 'register',
-      model: options.model,
-      proposedVersion: existing.length + 1,
-      run: run.id,
-      file: { path: recordedPath, sha256, bytes, stored: options.copy !== false },
-      data: run.inputs.map((i) => ({ path: i.path, sha256: i.sha256, bytes: i.bytes })),
-      metrics: Object.fromEntries(Object.entries(run.metrics).map(([k, m]) => [k, m.value])),
-      group: run.group,
-      runs,
-      note: options.note ?? null,
-    };
-    await this.append(event);
-    // The version number is the line order's (see fold.ts): read it back.
-    const after = await this.read();
-    const version = after.state.models[options.model]!.versions.find((v) => v.id === event.id);
-    if (!version) throw new Error(`registry: the register event ${event.id} was written but cannot be read back from ${this.file}`);
+    const { event, events } = await withRegistryLock(this.file, async (locked) => {
+      const { events: before } = await locked.read();
+      const existing = foldRegistry(before).models[options.model]?.versions ?? [];
+      const same = existing.find((v) => v.file.sha256 === file.sha256);
+      if (same) warnings.push(`the same model file (sha256 ${file.sha256.slice(0, 12)}…) is already registered as ${options.model} v${same.version}.`);
+      const registered: RegistryEvent = {
+        ...this.common(options.by, options.now),
+        type: 'register',
+        model: options.model,
+        proposedVersion: existing.length + 1,
+        run: run.id,
+        file,
+        data: run.inputs.map((i) => ({ path: i.path, sha256: i.sha256, bytes: i.bytes })),
+        metrics: Object.fromEntries(Object.entries(run.metrics).map(([k, m]) => [k, m.value])),
+        group: run.group,
+        runs,
+        note: options.note ?? null,
+      };
+      await locked.append([registered]);
+      return { event: registered, events: [...before, registered] };
+    });
+    // The version number is the line order's (see fold.ts); under the lock, the file is `events`.
+    const version = foldRegistry(events).models[options.model]!.versions.find((v) => v.id === event.id)!;
     return { version, warnings };
+  }
+
+  /**
+   * The model file a run wrote, as it wrote it: the copy kept in objects/ when the run ended (or
+   * by an earlier registration), else the file at its path if it still has the run's hash.
+   * Otherwise the run's bytes are gone and registering the file there now would put another
+   * model under this run's metrics: refused.
+   */
+  private async runModelFile(run: RunEnvelope, record: FileRecord, copy: boolean): Promise<RegisterFile> {
+    if (await this.keptObject(record.sha256, record.bytes)) return { path: record.path, sha256: record.sha256, bytes: record.bytes, stored: true };
+    const absolute = await this.containedModelPath(record.path, `the model file of run ${run.id}`, `runs/${run.id}.json`, false);
+    const now = await hashFile(absolute).catch(() => null);
+    if (!now) throw new UserError('model-file-not-found', `${record.path}, the model file run ${run.id} wrote, is gone and the store kept no copy of it: track the run again, or register another file with --file PATH.`);
+    const changed = () =>
+      new UserError(
+        'model-file-changed',
+        `${record.path} is not the file run ${run.id} wrote (sha256 ${record.sha256.slice(0, 12)}… then, ${now.sha256.slice(0, 12)}… now) and the store kept no copy of the run's: track the run again, or register the current file explicitly with --file ${record.path}.`,
+      );
+    if (now.sha256 !== record.sha256) throw changed();
+    if (!copy) return { path: record.path, sha256: record.sha256, bytes: record.bytes, stored: false };
+    const copied = await this.copyIntoObjects(absolute);
+    if (copied.sha256 !== record.sha256) throw changed(); // rewritten between the hash and the copy
+    return { path: record.path, sha256: record.sha256, bytes: record.bytes, stored: true };
+  }
+
+  /** True when objects/ holds `sha256` and its bytes still hash to it. */
+  private async keptObject(sha256: string, bytes: number): Promise<boolean> {
+    const object = path.join(this.store.objectsDir, sha256);
+    const stat = await fs.lstat(object).catch(() => null);
+    if (!stat?.isFile() || stat.size !== bytes) return false;
+    return (await hashFile(object).catch(() => null))?.sha256 === sha256;
   }
 
   /** Copies a file into objects/ under its hash; the hash is of the copy, so it is consistent. */
@@ -176,18 +239,9 @@ export class Registry {
     const temp = path.join(this.store.objectsDir, `.model.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await fs.copyFile(file, temp);
-      const hash = createHash('sha256');
-      let bytes = 0;
-      await pipeline(createReadStream(temp), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          bytes += chunk.length;
-        }
-      });
-      const sha256 = hash.digest('hex');
+      const { sha256, bytes } = await hashFile(temp);
       const target = path.join(this.store.objectsDir, sha256);
-      const present = await fs.stat(target).then((s) => s.size === bytes, () => false);
-      if (!present) {
+      if (!(await this.keptObject(sha256, bytes))) {
         const handle = await fs.open(temp, 'r+');
         try {
           await handle.sync();
@@ -216,9 +270,24 @@ export class Registry {
     return runs;
   }
 
+  /**
+   * Evaluates the gate and approvals of moving `alias` to the version and, unless a check fails
+   * without an override (or `dryRun`), records the move. The state is read, the checks worked out
+   * and the event appended under the registry's lock, so `previous` and every check are of the
+   * state the event follows, however many people promote at once.
+   */
   async promote(options: PromoteOptions): Promise<PromoteResult> {
     checkName('alias', options.alias);
-    const { state } = await this.read();
+    if (options.dryRun) return (await this.decidePromotion((await this.read()).state, options)).result;
+    return withRegistryLock(this.file, async (locked) => {
+      const { result, event } = await this.decidePromotion(foldRegistry((await locked.read()).events), options);
+      if (!event) return result;
+      await locked.append([event]);
+      return { ...result, promoted: true, overridden: event.override !== null };
+    });
+  }
+
+  private async decidePromotion(state: RegistryState, options: PromoteOptions): Promise<{ result: PromoteResult; event: AliasEvent | null }> {
     const candidate = getVersion(state, options.model, options.version);
     const model = getModel(state, options.model);
     const holding = model.aliases[options.alias];
@@ -244,7 +313,7 @@ export class Registry {
       overridden: false,
       warnings,
     };
-    if ((failed.length && !override) || options.dryRun) return result;
+    if ((failed.length && !override) || options.dryRun) return { result, event: null };
     const event: AliasEvent = {
       ...this.common(options.by, options.now),
       type: 'alias',
@@ -258,62 +327,77 @@ export class Registry {
       checks,
       override: failed.length && override ? { reason: override, failed } : null,
     };
-    await this.append(event);
-    return { ...result, promoted: true, overridden: event.override !== null };
+    return { result, event };
   }
 
-  async approve(options: { model: string; version: string | number; role: string; by: string; note?: string | null; now?: Date }): Promise<{ version: ModelVersion; warnings: string[] }> {
+  async approve(options: { model: string; version: string | number; role: string; by: string | Actor; note?: string | null; now?: Date }): Promise<{ version: ModelVersion; warnings: string[] }> {
     if (!(APPROVAL_ROLES as readonly string[]).includes(options.role)) throw new UserError('usage', `--role must be one of ${APPROVAL_ROLES.join(', ')} (the three lines of defence), not "${options.role}".`);
-    const { state } = await this.read();
-    const version = getVersion(state, options.model, options.version);
-    const warnings: string[] = [];
-    if (version.approvals.some((a) => a.by === options.by && a.role === options.role)) warnings.push(`${options.by} had already approved v${version.version} as ${options.role}; recorded again.`);
-    if (options.by === version.registeredBy) warnings.push(`${options.by} registered v${version.version}: an approval by someone else is still needed (separation of duties).`);
-    await this.append({
-      ...this.common(options.by, options.now),
-      type: 'approve',
-      model: version.model,
-      version: version.version,
-      versionId: version.id,
-      role: options.role as ApprovalRole,
-      note: options.note ?? null,
+    const actor = actorOf(options.by);
+    return withRegistryLock(this.file, async (locked) => {
+      const { events } = await locked.read();
+      const version = getVersion(foldRegistry(events), options.model, options.version);
+      const warnings: string[] = [];
+      if (version.approvals.some((a) => a.by === actor.by && a.role === options.role)) warnings.push(`${actor.by} had already approved v${version.version} as ${options.role}; recorded again.`);
+      if (sameActor(actor, version.registeredActor)) {
+        const typed = actor.by.trim().toLowerCase() === version.registeredBy.trim().toLowerCase();
+        warnings.push(`${typed ? `${actor.by} registered v${version.version}` : `v${version.version} was registered by ${version.registeredBy} with the same ${actor.osUser && actor.osUser === version.registeredActor.osUser ? `OS account (${actor.osUser})` : 'git email'} as yours`}: an approval by someone else is still needed (separation of duties).`);
+      }
+      const event: RegistryEvent = {
+        ...this.common(actor, options.now),
+        type: 'approve',
+        model: version.model,
+        version: version.version,
+        versionId: version.id,
+        role: options.role as ApprovalRole,
+        note: options.note ?? null,
+      };
+      await locked.append([event]);
+      return { version: getVersion(foldRegistry([...events, event]), version.model, version.version), warnings };
     });
-    const after = await this.read();
-    return { version: getVersion(after.state, version.model, version.version), warnings };
   }
 
   /**
    * Moves `alias` back to the version promoted before its current one (a rollback is not gated:
-   * it is the way back to a version that already passed). With `restoreFile`, the model file at
-   * its recorded path is replaced by the store's copy of that version.
+   * it is the way back to a version that already passed). The target is worked out under the
+   * registry's lock, on the state the rollback is appended after. With `restoreFile`, the model
+   * file at its recorded path (kept inside the workspace) is replaced by the store's copy of that
+   * version, re-hashed first: a copy that no longer has its hash is refused before anything is
+   * recorded or written.
    */
-  async rollback(options: { alias: string; model?: string; by: string; reason?: string | null; restoreFile?: boolean; now?: Date }): Promise<{ move: AliasMove; version: ModelVersion; restored: string | null }> {
-    const { state } = await this.read();
-    const alias = findAlias(state, options.alias, options.model);
-    const target = rollbackTarget(alias);
-    if (target === null) throw new UserError('rollback-impossible', `${alias.model} "${alias.alias}" has no earlier version to go back to (it has held only v${alias.version} since its promotions were rolled back or began).`);
-    const version = getModel(state, alias.model).versions[target - 1]!;
-    const event: AliasEvent = {
-      ...this.common(options.by, options.now),
-      type: 'alias',
-      kind: 'rollback',
-      alias: alias.alias,
-      model: alias.model,
-      version: version.version,
-      versionId: version.id,
-      previous: alias.version,
-      reason: options.reason ?? null,
-      checks: [],
-      override: null,
-    };
-    await this.append(event);
-    let restored: string | null = null;
-    if (options.restoreFile) restored = await this.restoreFile(version);
-    const after = await this.read();
-    return { move: after.state.moves.find((m) => m.id === event.id)!, version, restored };
+  async rollback(options: { alias: string; model?: string; by: string | Actor; reason?: string | null; restoreFile?: boolean; now?: Date }): Promise<{ move: AliasMove; version: ModelVersion; restored: string | null }> {
+    return withRegistryLock(this.file, async (locked) => {
+      const { events } = await locked.read();
+      const state = foldRegistry(events);
+      const alias = findAlias(state, options.alias, options.model);
+      const target = rollbackTarget(alias);
+      if (target === null) throw new UserError('rollback-impossible', `${alias.model} "${alias.alias}" has no earlier version to go back to (it has held only v${alias.version} since its promotions were rolled back or began).`);
+      const version = getModel(state, alias.model).versions[target - 1]!;
+      const restore = options.restoreFile ? await this.prepareRestore(version) : null;
+      const event: AliasEvent = {
+        ...this.common(options.by, options.now),
+        type: 'alias',
+        kind: 'rollback',
+        alias: alias.alias,
+        model: alias.model,
+        version: version.version,
+        versionId: version.id,
+        previous: alias.version,
+        reason: options.reason ?? null,
+        checks: [],
+        override: null,
+      };
+      try {
+        await locked.append([event]);
+      } catch (error) {
+        await restore?.discard();
+        throw error;
+      }
+      const restored = restore ? await restore.commit() : null;
+      const after = foldRegistry([...events, event]);
+      return { move: after.moves.find((m) => m.id === event.id)!, version, restored };
+    });
   }
 
-  /** Writes the store's copy of a version's model file back to its recorded path; returns the path. */
   /**
    * Writes (or regenerates) the Markdown model card of a version at `output` (absolute), keeping
    * the sections the user wrote between nb2prod:keep markers. Returns whether a card was there.
@@ -336,23 +420,76 @@ export class Registry {
     return path.join(this.workspace, 'model-cards', `${version.model}-v${version.version}.md`);
   }
 
+  /** Writes the store's copy of a version's model file back to its recorded path; returns the path. */
   async restoreFile(version: ModelVersion): Promise<string> {
+    return (await this.prepareRestore(version)).commit();
+  }
+
+  /**
+   * Checks where a version's file would be restored (inside the workspace, not in the store, no
+   * symbolic link leading out) and copies the store's object next to it under a temporary name,
+   * hashing as it copies: a copy whose hash is not the registered one is removed and refused, the
+   * file at the path untouched. `commit` renames it into place.
+   */
+  private async prepareRestore(version: ModelVersion): Promise<{ commit(): Promise<string>; discard(): Promise<void> }> {
+    const label = `${version.model} v${version.version}`;
     const object = this.objectPath(version);
-    if (!object) throw new UserError('model-file-not-found', `${version.model} v${version.version} was registered without a copy in the store (--no-copy): restore ${version.file.path} yourself.`);
-    const target = this.absolutePath(version.file.path);
-    const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    if (!object) throw new UserError('model-file-not-found', `${label} was registered without a copy in the store (--no-copy): restore ${version.file.path} yourself.`);
+    const target = await this.containedModelPath(version.file.path, `to restore the model file of ${label}`, REGISTRY_FILE, true);
+    const existing = await fs.lstat(target).catch(() => null);
+    if (existing && !existing.isFile()) throw new UserError('unsafe-path', `Refused to restore the model file of ${label}: ${version.file.path} is not a regular file.`);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.restore`);
+    const objectStat = await fs.lstat(object).catch(() => null);
+    if (!objectStat) throw new UserError('model-file-not-found', `The store's copy of ${label} is missing (${object}).`);
+    if (!objectStat.isFile()) throw new UserError('object-corrupt', `The store's copy of ${label} (${object}) is not a regular file: not restored, ${version.file.path} left untouched.`);
+    const source = await fs.open(object, 'r');
+    const out = await fs.open(temp, 'wx');
+    let copied: { sha256: string; bytes: number };
     try {
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.copyFile(object, temp);
-      await fs.rename(temp, target);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      await pipeline(source.createReadStream(), async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          yield chunk;
+        }
+      }, out.createWriteStream());
+      copied = { sha256: hash.digest('hex'), bytes };
+      const check = await fs.open(temp, 'r+');
+      try {
+        await check.sync();
+      } finally {
+        await check.close();
+      }
     } catch (error) {
       await fs.rm(temp, { force: true });
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('model-file-not-found', `The store's copy of ${version.model} v${version.version} is missing (${object}).`);
       throw error;
+    } finally {
+      await source.close().catch(() => undefined);
+      await out.close().catch(() => undefined);
     }
-    return target;
+    if (copied.sha256 !== version.file.sha256 || copied.bytes !== version.file.bytes) {
+      await fs.rm(temp, { force: true });
+      throw new UserError('object-corrupt', `The store's copy of ${label} (objects/${version.file.sha256.slice(0, 12)}…) no longer has its registered sha256 (it hashes to ${copied.sha256.slice(0, 12)}…): not restored, ${version.file.path} left untouched.`);
+    }
+    return {
+      commit: async () => {
+        try {
+          await fs.rename(temp, target);
+        } catch (error) {
+          await fs.rm(temp, { force: true });
+          throw error;
+        }
+        return target;
+      },
+      discard: () => fs.rm(temp, { force: true }),
+    };
   }
 }
+
+type RegisterFile = Extract<RegistryEvent, { type: 'register' }>['file'];
 
 function recordPath(workspace: string, absolute: string): string {
   const relative = path.relative(workspace, absolute);

@@ -1,4 +1,5 @@
 /** Plain-text views of runs, for the terminal. */
+import { printable } from '../printable';
 import { type Change, locationKey, type RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import type { RunSummary } from '../store/runIndex';
@@ -26,7 +27,7 @@ export function renderRunList(runs: RunSummary[], now: number = Date.now()): str
     ['ID', 'NAME', 'SOURCE', 'STATUS', 'STARTED', 'DURATION', 'METRICS'],
     runs.map((r) => [
       r.id,
-      r.name,
+      printable(r.name),
       r.sourcePath,
       r.status,
       formatAge(r.startedAt, now),
@@ -46,15 +47,15 @@ function section(title: string, lines: string[]): string[] {
 
 export function renderRun(run: RunEnvelope, now: number = Date.now()): string {
   const out: string[] = [
-    `Run ${run.id}  ${run.name}`,
+    `Run ${run.id}  ${printable(run.name)}`,
     `  status    ${run.status}${run.error ? ` — ${run.error.message}` : ''}`,
     `  source    ${run.source.path} (${run.kind}, code ${shortHash(run.source.sha256)})`,
     `  started   ${run.startedAt} (${formatAge(run.startedAt, now)}), took ${formatDuration(run.durationMs)}`,
     `  git       ${run.git ? `${run.git.commit.slice(0, 12)} on ${run.git.branch ?? '(detached)'}${run.git.dirty ? ', uncommitted changes' : ''}` : 'not a git repository'}`,
   ];
-  if (run.group) out.push(`  group     ${run.group}`);
+  if (run.group) out.push(`  group     ${printable(run.group)}`);
   if (run.parent) out.push(`  parent    ${run.parent}`);
-  if (run.tags.length) out.push(`  tags      ${run.tags.join(', ')}`);
+  if (run.tags.length) out.push(`  tags      ${run.tags.map((t) => printable(t)).join(', ')}`);
   if (run.source.command) out.push(`  command   ${run.source.command.join(' ')}`);
   out.push(
     ...section(
@@ -107,7 +108,7 @@ function changeLines<T>(changes: Array<Change<T>>, show: (v: T) => string): stri
 }
 
 export function renderDiff(diff: RunDiff): string {
-  const out: string[] = [`A  ${diff.a.id}  ${diff.a.name}`, `B  ${diff.b.id}  ${diff.b.name}`];
+  const out: string[] = [`A  ${diff.a.id}  ${printable(diff.a.name)}`, `B  ${diff.b.id}  ${printable(diff.b.name)}`];
   const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
   const hash = (v: string) => shortHash(v);
   if (diff.sourcePath) out.push('', `Source: ${diff.sourcePath.kind === 'changed' ? `${diff.sourcePath.a} → ${diff.sourcePath.b}` : ''}`);

@@ -24,9 +24,10 @@ describe('renderDriftReport', () => {
   it('text: summary line, thresholds, one row per column, the p-value caveat once, problems', () => {
     const text = renderDriftReport(sample(), 'text');
     const lines = text.split('\n');
-    expect(lines[0]).toBe('Drift: 2 of 2 columns drifted (100%). Reference: ref <a>.csv (400 rows); current: cur.csv (400 rows).');
+    expect(lines[0]).toBe('Drift: 2 of 2 columns drifted (100%); 1 schema change (1 retrain). Reference: ref <a>.csv (400 rows); current: cur.csv (400 rows).');
     expect(lines[1]).toMatch(/< 0\.1 stable, 0\.1–0\.2 monitor, > 0\.2 retrain/);
-    expect(lines[3]).toMatch(/^column\s+kind\s+PSI\s+severity\s+test\s+p-value\s+effect size$/);
+    expect(lines.slice(3, 5)).toEqual(['Schema changes:', '  RETRAIN  all-missing  every value of "empty" is missing in the current data (3 rows), and the reference has 2 values.']);
+    expect(lines[6]).toMatch(/^column\s+kind\s+PSI\s+severity\s+test\s+p-value\s+effect size$/);
     expect(text).toMatch(/age\s+numeric\s+\d\.\d{3}\s+retrain\s+KS 0\.\d{3}\s+\S+\s+W \d\.\d{3} sd/);
     expect(text).toMatch(/empty\s+numeric\s+—\s+n\/a/);
     expect(text.match(/tiny p-value/g)).toHaveLength(1);

@@ -111,7 +111,7 @@ describe('approvals', () => {
   const version = (approvals: Array<{ by: string; role: 'developer' | 'validator' | 'auditor' }>) => {
     const state = foldRegistry([reg('churn')]);
     const v = state.models.churn!.versions[0]!;
-    v.approvals = approvals.map((a) => ({ ...a, id: newRunId(), at: at(), note: null }));
+    v.approvals = approvals.map((a) => ({ ...a, actor: { by: a.by, osUser: null, host: null, gitEmail: null }, id: newRunId(), at: at(), note: null }));
     return v;
   };
   const config = { requiredRoles: ['validator' as const], aliases: null };

@@ -105,3 +105,73 @@ describe('registry file', () => {
     }
   }, 120_000);
 });
+
+describe('registry lock', () => {
+  const REPO = path.join(__dirname, '..', '..', '..');
+  const fixture = path.join(REPO, 'test', 'fixtures', 'registryLockUser.ts');
+
+  /** Starts a process holding the registry's lock; resolves once it holds it. */
+  async function holder(file: string) {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'hold', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('locked')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before taking the lock`)));
+    });
+    return child;
+  }
+
+  it('waits for a live holder, and takes over at once from a holder killed with SIGKILL', async () => {
+    const file = await tempFile();
+    const child = await holder(file);
+    const lock = `${file}.lock`;
+    expect(JSON.parse(await fs.readFile(lock, 'utf8'))).toMatchObject({ pid: child.pid, host: os.hostname() });
+
+    // While it lives, an append waits.
+    let appended = false;
+    const append = appendRegistryEvents(file, [register('churn', 1)]).then(() => (appended = true));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(appended).toBe(false);
+
+    // Killed: its lock is left behind, and taken over without waiting for it to age.
+    const started = Date.now();
+    child.kill('SIGKILL');
+    await append;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await readRegistryFile(file)).events).toHaveLength(1);
+    await expect(fs.stat(lock)).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+
+  it('several waiters breaking the same dead holder\'s lock still hold it one at a time', async () => {
+    const file = await tempFile();
+    const log = path.join(path.dirname(file), 'critical.log');
+    const child = await holder(file);
+    const waiters = Array.from({ length: 4 }, () => run(process.execPath, ['--import', 'tsx', fixture, 'critical', file, log, '5'], { cwd: REPO }));
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the waiters are all waiting on the held lock
+    child.kill('SIGKILL');
+    const outputs = await Promise.all(waiters);
+    expect(outputs.map((o) => o.stdout.trim())).toEqual(['done', 'done', 'done', 'done']);
+    const lines = (await fs.readFile(log, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(40);
+    // Strictly alternating enter/exit of the same process: never two holders at once.
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(lines[i]).toMatch(/^enter \d+$/);
+      expect(lines[i + 1]).toBe(lines[i]!.replace('enter', 'exit'));
+    }
+  }, 120_000);
+});
+
+describe('registry file in the wrong shape', () => {
+  it('a folder where the registry or its lock should be is a one-line error, not a crash or a long wait', async () => {
+    const file = await tempFile();
+    await fs.mkdir(file, { recursive: true });
+    await expect(readRegistryFile(file)).rejects.toMatchObject({ code: 'store-unwritable', message: expect.stringMatching(/is a folder, not the registry file: move it away/) });
+    await fs.rm(file, { recursive: true });
+    await fs.mkdir(`${file}.lock`, { recursive: true });
+    const started = Date.now();
+    await expect(appendRegistryEvents(file, [register('churn', 1)])).rejects.toMatchObject({ code: 'store-unwritable', message: expect.stringMatching(/is not a lock file \(a folder\)/) });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
