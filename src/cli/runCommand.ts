@@ -1,16 +1,45 @@
 /**
  * Runs one command of a command table: parses the options, finds the store, and turns failures
- * into the CLI's contract — a user error prints one line and exits 2; anything else is a bug and
- * is thrown (main.ts prints its stack and exits 3).
+ * into the CLI's contract — a user error or an I/O problem with the user's files prints one line
+ * and exits 2; anything else is a bug and is thrown (main.ts prints its stack and exits 3).
  * Split from cli.ts so that the executable can run the store-reading commands without loading
  * the others (see main.ts).
  */
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UserError, isUserError } from '../core/errors';
+import { UserError, describeIoError, isUserError, oneLine } from '../core/errors';
 import { terminalSafe } from '../core/printable';
 import { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command, locateStore } from './command';
+
+/**
+ * `--limit -1`: util.parseArgs reads a value that starts with a dash as the next option and
+ * calls the option "ambiguous". A negative number after an option that takes a value is the
+ * value, so it is passed as `--limit=-1` and the command's own check explains what is allowed.
+ */
+function joinNegativeValues(args: string[], command: Command): string[] {
+  const takesValue = (arg: string): boolean => {
+    if (arg.startsWith('--')) return command.options[arg.slice(2)]?.type === 'string';
+    if (/^-[A-Za-z]$/.test(arg)) return Object.values(command.options).some((o) => o.short === arg[1] && o.type === 'string');
+    return false;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (takesValue(arg) && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
 
 /**
  * The io commands print through: whatever a value holds (a run name, a column name, a
@@ -26,14 +55,14 @@ export async function runCommand(commands: Record<string, Command>, name: string
   const io = terminalIo(rawIo);
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    io.stderr(`nb2prod: unknown command "${name}" (run "nb2prod --help" for the list)\n`);
+    io.stderr(`nb2prod: unknown command "${oneLine(name)}" (run "nb2prod --help" for the list)\n`);
     return 2;
   }
   let store: RunStore | undefined;
   try {
     let args: ReturnType<typeof parseArgs>;
     try {
-      args = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+      args = parseArgs({ args: joinNegativeValues(rest, command), options: command.options, allowPositionals: true, strict: true });
     } catch (error) {
       throw new UserError('usage', (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
     }
@@ -55,9 +84,10 @@ export async function runCommand(commands: Record<string, Command>, name: string
     store = new RunStore(storeRoot);
     return await command.run(args, store, io);
   } catch (error) {
-    if (!isUserError(error)) throw error;
-    const hint = error.code === 'usage' ? ` (see "nb2prod ${name} --help")` : '';
-    io.stderr(`nb2prod ${name}: ${error.message}${hint}\n`);
+    const message = isUserError(error) ? error.message : describeIoError(error);
+    if (message === null) throw error;
+    const hint = isUserError(error) && error.code === 'usage' ? ` (see "nb2prod ${name} --help")` : '';
+    io.stderr(`nb2prod ${name}: ${oneLine(message)}${hint}\n`);
     return 2;
   } finally {
     store?.close();
