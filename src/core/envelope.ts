@@ -8,6 +8,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { RUN_STATUSES } from './runStatus';
+import { jsonSyntaxMessage, withoutBom } from './jsonText';
 import { compileCheck } from './schemaCheck';
 
 // zod/mini (28 KB instead of 454 KB for classic zod: activation compiles the whole bundle)
@@ -241,13 +242,17 @@ export function parseEnvelope(value: unknown): EnvelopeParseResult {
   };
 }
 
-/** Validates envelope text read from disk; JSON syntax errors are reported like schema errors. */
+/**
+ * Validates envelope text read from disk; JSON syntax errors are reported like schema errors, on
+ * one line (V8 quotes the text around the error, line breaks included). A byte-order mark, which
+ * some editors add on save, is not an error.
+ */
 export function parseEnvelopeText(text: string): EnvelopeParseResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(withoutBom(text));
   } catch (error) {
-    return { ok: false, issues: [{ field: '(json)', message: (error as Error).message }] };
+    return { ok: false, issues: [{ field: '(json)', message: jsonSyntaxMessage(error) }] };
   }
   return parseEnvelope(value);
 }
