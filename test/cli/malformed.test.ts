@@ -30,7 +30,8 @@ import { scaffoldCommands } from '../../src/cli/scaffoldCommand';
 import { trackCommands } from '../../src/cli/trackCommands';
 import type { Command } from '../../src/cli/command';
 import { RunStore } from '../../src/core/store/runStore';
-import { CORE_MUTATIONS, FIFO, MUTATIONS, baseInvocations, makeTemplate, optionCases, targets, type Template } from '../fixtures/malformed';
+import { makeEnvelope } from '../fixtures/envelopes';
+import { BROKEN_RUN_ID, CORE_MUTATIONS, FIFO, MUTATIONS, baseInvocations, makeTemplate, optionCases, targets, type Template } from '../fixtures/malformed';
 
 const COMMANDS: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands, ...scaffoldCommands, ...makeCheckCommands() };
 
@@ -172,9 +173,13 @@ describe('malformed input never crashes nb2prod', async () => {
       ['registry.jsonl a folder', (w) => fs.rm(path.join(store(w), 'registry.jsonl')).then(() => fs.mkdir(path.join(store(w), 'registry.jsonl')))],
       ['a foreign .json file in runs/', (w) => fs.writeFile(path.join(store(w), 'runs', 'notes.json'), '{"hello": 1}')],
       ['a stale temporary run file', (w) => fs.writeFile(path.join(store(w), 'runs', `.${t.validRunIds[0]}.json.1.2.tmp`), '{')],
+      ['a run whose params nest 5,000 deep', (w) => {
+        const text = JSON.stringify(makeEnvelope({ id: BROKEN_RUN_ID, name: 'deep' })).replace('"params":{', `"params":{"deep":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},`);
+        return fs.writeFile(path.join(store(w), 'runs', `${BROKEN_RUN_ID}.json`), text);
+      }],
     ];
     for (const [shape, mutate] of shapes) {
-      for (const args of [['runs'], ['runs', '--limit', '1'], ['show', 'latest'], ['compare', t.validRunIds[0]!, t.validRunIds[1]!], ['registry', 'list'], ['check']]) {
+      for (const args of [['runs'], ['runs', '--limit', '1'], ['show', 'latest'], ['show', BROKEN_RUN_ID], ['compare', t.validRunIds[0]!, t.validRunIds[1]!], ['registry', 'list'], ['check']]) {
         it(`${shape}: ${label(args)}`, async () => {
           await check(args, mutate);
         });
