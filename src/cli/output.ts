@@ -26,10 +26,30 @@ export async function reportTarget(cwd: string, value: string, option = '--outpu
   return target;
 }
 
-/** Writes the report: parent folders created, a temporary file renamed over the target. */
+/** Whether process `pid` is alive on this machine (EPERM: alive, someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Writes the report: parent folders created, a temporary file renamed over the target.
+ * Temporary files of the same report left by a killed process (its pid is in the name and no
+ * longer runs) are removed first.
+ */
 export async function writeReport(target: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  const dir = path.dirname(target);
+  await fs.mkdir(dir, { recursive: true });
+  const prefix = `.${path.basename(target)}.`;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -'.tmp'.length)) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) await fs.rm(path.join(dir, name), { force: true });
+  }
+  const temp = path.join(dir, `${prefix}${process.pid}.tmp`);
   try {
     await fs.writeFile(temp, text);
     await fs.rename(temp, target);

@@ -55,6 +55,21 @@ describe('issue 14, finding 7: crashes', () => {
     });
   }
 
+  it('a report left half-written by a killed process is cleaned up by the next write of it', async () => {
+    const reports = path.join(root, 'reports');
+    await fs.mkdir(reports);
+    // A pid that no longer runs: a child that has exited.
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const stale = path.join(reports, `.lint.json.${dead}.tmp`);
+    const other = path.join(reports, `.other.json.${dead}.tmp`);
+    await fs.writeFile(stale, '{"partial');
+    await fs.writeFile(other, '{"partial');
+    const { code } = await runInProcess(['lint', 'nb.ipynb', '--format', 'json', '--output', path.join(reports, 'lint.json')], root);
+    expect(code).toBe(0);
+    expect((await fs.readdir(reports)).sort()).toEqual(['.other.json.' + dead + '.tmp', 'lint.json']);
+  });
+
   it('runs --limit 1e99 is refused as not a whole number; a huge one lists everything', async () => {
     await failsCleanly(['runs', '--limit', '1e99'], /--limit must be a positive whole number, got "1e99"/);
     const { code, stdout } = await runInProcess(['runs', '--json', '--limit', '99999999999999999999999'], root);
