@@ -3,6 +3,11 @@
  * the model directly in the same Python process. Builds the project the way a user does (copy of
  * examples/churn, `nb2prod track`, `nb2prod scaffold`, with the built CLI) in a temp dir, then
  * bench/service_latency.py serves it with uvicorn and measures both paths (see its docstring).
+ *
+ * One measurement per interpreter, each tracking, scaffolding and serving with its own
+ * libraries: Debian's /usr/bin/python3 (FastAPI 0.92, pydantic 1.10) and the venv of current
+ * releases (scripts/provision-python.sh: FastAPI 0.165, pydantic 2). NB2PROD_BENCH_PYTHONS=debian
+ * (or current) measures one of them.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +15,27 @@ import os from 'node:os';
 import path from 'node:path';
 
 const repo = path.resolve(__dirname, '..');
-const PYTHON = '/usr/bin/python3';
+
+export interface BenchPython {
+  /** debian or current, as in scripts/test-python.sh. */
+  label: string;
+  path: string;
+}
+
+/** The interpreters to measure in: NB2PROD_BENCH_PYTHONS (default debian,current); the venv of
+ * current releases is built first when it is not there yet, as `npm run test:python` does. */
+export function benchPythons(): BenchPython[] {
+  const wanted = (process.env.NB2PROD_BENCH_PYTHONS ?? 'debian,current').split(',').map((w) => w.trim());
+  const out: BenchPython[] = [];
+  if (wanted.includes('debian')) out.push({ label: 'debian', path: '/usr/bin/python3' });
+  if (wanted.includes('current')) {
+    const script = path.join(repo, 'scripts', 'provision-python.sh');
+    execFileSync('bash', [script], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+    out.push({ label: 'current', path: execFileSync('bash', [script, '--print'], { cwd: repo, encoding: 'utf8' }).trim() });
+  }
+  if (!out.length) throw new Error(`NB2PROD_BENCH_PYTHONS=${process.env.NB2PROD_BENCH_PYTHONS} names neither debian nor current`);
+  return out;
+}
 
 export interface LatencyStats {
   n: number;
@@ -40,12 +65,16 @@ export interface ServiceLatency {
   bareModel: LatencyStats;
   overheadMs: { median: number; p95: number };
   featureCodeMs: { median: number };
+  /** CPU ms per request of the server process and per direct prediction (null off Linux). */
+  cpuMs: { serverPerRequest: number; directPerPrediction: number; overhead: number } | null;
   throughput: { sequential: ThroughputRun; concurrent: ThroughputRun; directPerSecond: number };
   checkedResponses: number;
   server: { port: number; startupMs: number };
+  versions: Record<string, string | null>;
 }
 
-export function measureServiceLatency(): ServiceLatency & { generateMs: number } {
+export function measureServiceLatency(python: BenchPython): ServiceLatency & { generateMs: number; python: BenchPython } {
+  const PYTHON = python.path;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nb2prod-bench-service-'));
   try {
     const notebookDir = path.join(dir, 'churn');
@@ -68,7 +97,7 @@ export function measureServiceLatency(): ServiceLatency & { generateMs: number }
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    return { ...(JSON.parse(out) as ServiceLatency), generateMs };
+    return { ...(JSON.parse(out) as ServiceLatency), generateMs, python };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -120,6 +120,8 @@ export const columnProfileSchema = z.looseObject({
   top: z.optional(z.array(z.looseObject({ value: z.string(), count: z.int().check(z.nonnegative()) }))),
   min: z.optional(z.number()),
   max: z.optional(z.number()),
+  /** Numeric columns of an integer dtype (int64, Int64...); absent for floats and older runs. */
+  integer: z.optional(z.boolean()),
   mean: z.optional(z.number()),
   std: z.optional(z.number()),
 });
@@ -158,6 +160,31 @@ export const metricSchema = z.looseObject({
   series: z.optional(z.array(z.looseObject({ step: z.number(), value: z.number() }))),
 });
 export type Metric = z.infer<typeof metricSchema>;
+
+/**
+ * A fitted estimator the run's globals held at its end (transformers, models, pipelines, search
+ * CVs), serialised into the store's `objects/<sha256>` (src/core/capture/python/nb2prod/_fitted.py).
+ * `name` is null for a transformer fitted in one expression and held by no name; `location`
+ * then says where it was fitted (`cell 3, line 2`, 0-based cell like seeds).
+ */
+export const fittedObjectSchema = z.looseObject({
+  name: z.nullable(z.string()),
+  /** The public class path, e.g. `sklearn.preprocessing.StandardScaler`. */
+  type: z.string(),
+  sha256,
+  bytes: z.int().check(z.nonnegative()),
+  format: z.enum(['joblib', 'pickle']),
+  location: z.optional(z.nullable(z.string())),
+});
+export type FittedObject = z.infer<typeof fittedObjectSchema>;
+
+export const fittedSkippedSchema = z.looseObject({
+  name: z.nullable(z.string()),
+  type: z.string(),
+  /** Larger than the limit per object, over the run's limit, or its serialisation failed. */
+  reason: z.string(),
+  location: z.optional(z.nullable(z.string())),
+});
 
 export const runErrorSchema = z.nullable(
   z.looseObject({
@@ -200,6 +227,10 @@ export const envelopeSchema = z.looseObject({
   /** The run this one replays or derives from. */
   parent: z.nullable(runIdSchema),
   error: runErrorSchema,
+  /** Fitted estimators kept in `objects/` at the end of a successful run (absent: none, or an older run). */
+  fitted: z.optional(z.array(fittedObjectSchema)),
+  /** Fitted estimators the run held but did not keep, and why. */
+  fittedSkipped: z.optional(z.array(fittedSkippedSchema)),
 });
 
 export type RunEnvelope = z.infer<typeof envelopeSchema>;

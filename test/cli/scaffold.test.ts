@@ -58,9 +58,14 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       const first = await cli(['scaffold', 'churn.ipynb', '--out', 'service', '--no-golden']);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(/Wrote \d+ files to service from run /);
-      for (const file of ['service/app.py', 'service/schemas.py', 'service/config.json', 'service/nb2prod-service.json', 'pipeline/steps.py', 'common/features.py', 'contracts/input.schema.json', 'model/churn_model.joblib', 'requirements.txt', 'Dockerfile', 'Makefile', '.github/workflows/ci.yml', 'README.md', 'nb2prod-scaffold.json']) {
+      for (const file of ['service/app.py', 'service/routes.py', 'service/schemas.py', 'service/config.json', 'service/nb2prod-service.json', 'pipeline/steps.py', 'common/features.py', 'contracts/input.schema.json', 'model/churn_model.joblib', 'requirements.txt', 'pytest.ini', 'tests/test_openapi.py', 'Dockerfile', 'Makefile', '.github/workflows/ci.yml', 'README.md', 'nb2prod-scaffold.json']) {
         expect(await exists(path.join(workspace, 'service', file)), file).toBe(true);
       }
+      // the project root is importable through pytest.ini, not a conftest.py editing sys.path
+      expect(await exists(path.join(workspace, 'service', 'conftest.py'))).toBe(false);
+      const schemas = await fs.readFile(path.join(workspace, 'service', 'service', 'schemas.py'), 'utf8');
+      expect(schemas).toContain('tenure_months: int = Field(..., ge=1, le=72'); // an integer column of the data
+      expect(schemas).toContain('class Prediction(ApiModel):');
       const config = JSON.parse(await fs.readFile(path.join(workspace, 'service', 'service', 'config.json'), 'utf8')) as { task: string; target: string; model: { sha256: string; registered: boolean } };
       expect(config).toMatchObject({ task: 'classification', target: 'churned', model: { registered: false } });
       const model = await fs.readFile(path.join(workspace, 'service', 'model', 'churn_model.joblib'));
@@ -113,26 +118,41 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       expect(starResult.stderr).toContain('`from sklearn.ensemble import *`: import the names it uses explicitly');
     });
 
-    it('refuses a model file that changed since the run wrote it when the store kept no copy of the run\'s', async () => {
-      // The tracker keeps the run's model file in objects/ as the run ends: set it aside to see
-      // what happens to a run whose model was not kept (too large, or tracked before).
-      const run = JSON.parse((await cli(['show', 'latest', '--json'])).stdout) as { outputs: Array<{ path: string; sha256: string; kept?: boolean }> };
-      const record = run.outputs.find((o) => o.path === 'models/churn_model.joblib')!;
-      expect(record.kept).toBe(true);
-      const object = path.join(workspace, '.nb2prod', 'objects', record.sha256);
-      await fs.rename(object, `${object}.aside`);
+    it('stops at a secret written in a cell, naming the cell and line and how to read it from the environment', async () => {
+      const notebook = JSON.parse(await fs.readFile(path.join(workspace, 'churn.ipynb'), 'utf8')) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+      const loadCell = notebook.cells.findIndex((c) => String(Array.isArray(c.source) ? c.source.join('') : c.source).includes('pd.read_csv'));
+      const source = notebook.cells[loadCell]!.source;
+      notebook.cells[loadCell]!.source = `${Array.isArray(source) ? source.join('') : source}\nwarehouse_token = "tok_9f8Qz2LmXw41Rb7"`;
+      await fs.writeFile(path.join(workspace, 'secret.ipynb'), JSON.stringify(notebook));
+      const result = await cli(['scaffold', 'secret.ipynb', '--out', 'secret-service']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`Cell ${loadCell + 1}, line \\d+: A token is written into \`warehouse_token\``));
+      expect(result.stderr).toContain('read it with `os.environ["WAREHOUSE_TOKEN"]`');
+      expect(result.stderr).toContain('nb2prod does not copy secrets into generated code');
+      expect(result.stderr).not.toContain('tok_9f8Qz2LmXw41Rb7');
+      expect(await exists(path.join(workspace, 'secret-service'))).toBe(false);
+    });
+
+    it('builds from the model the run kept when the workspace file changed, and refuses when there is no copy', async () => {
       const modelFile = path.join(workspace, 'models', 'churn_model.joblib');
       const original = await fs.readFile(modelFile);
+      const { createHash } = await import('node:crypto');
+      const kept = path.join(workspace, '.nb2prod', 'objects', createHash('sha256').update(original).digest('hex'));
       await fs.writeFile(modelFile, Buffer.concat([original, Buffer.from('tampered')]));
       try {
+        // the run kept its fitted model in the store: the same bytes as the file it wrote
+        const fromStore = await cli(['scaffold', 'churn.ipynb', '--out', 'from-store', '--no-golden']);
+        expect(fromStore.code, fromStore.stderr).toBe(0);
+        expect(await fs.readFile(path.join(workspace, 'from-store', 'model', 'churn_model.joblib'))).toEqual(original);
+        await fs.rename(kept, `${kept}.away`);
         const result = await cli(['scaffold', 'churn.ipynb', '--out', 'other']);
         expect(result.code).toBe(2);
         expect(result.stderr).toContain('models/churn_model.joblib changed since run');
       } finally {
         await fs.writeFile(modelFile, original);
-        await fs.rename(`${object}.aside`, object);
+        await fs.rename(`${kept}.away`, kept).catch(() => undefined);
       }
-    });
+    }, 120_000);
 
     it('names the registered model version whose file is the run\'s model', async () => {
       const runs = JSON.parse((await cli(['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };
@@ -153,7 +173,7 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       } finally {
         await fs.writeFile(modelFile, original);
       }
-    });
+    }, 180_000);
 
     it('usage errors exit 2', async () => {
       expect((await cli(['scaffold', 'churn.ipynb'])).stderr).toContain('--out DIR');

@@ -85,7 +85,7 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
   }, 120_000);
 
   it('without a kept copy, a changed file is refused (exit 2) unless it is named with --file, and then its own sha256 is registered', async () => {
-    await fs.writeFile(path.join(workspace, 'nb2prod.toml'), '[tracking]\nkeep_model_files_max_mb = 0\n');
+    await fs.writeFile(path.join(workspace, 'nb2prod.toml'), '[track]\nmodel_file_limit_mb = 0\n');
     try {
       const third = await train(3);
       expect(third.outputs.find((o) => o.path === 'models/churn_model.joblib')).toMatchObject({ kept: false });

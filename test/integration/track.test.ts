@@ -119,6 +119,21 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       expect(snapshot.cells.every((c) => !c.outputs || c.outputs.length === 0)).toBe(true);
     });
 
+    it('keeps the fitted model in objects/: the same bytes the notebook wrote', async () => {
+      expect(run.fitted).toEqual([{ name: 'model', type: 'sklearn.ensemble.RandomForestClassifier', sha256: run.outputs[0]!.sha256, bytes: run.outputs[0]!.bytes, format: 'joblib' }]);
+      expect(sha256sum(path.join(workspace, '.nb2prod', 'objects', run.fitted![0]!.sha256))).toBe(run.fitted![0]!.sha256);
+      expect(run.fittedSkipped).toBeUndefined();
+    });
+
+    it('keeps nothing when [track] keep_fitted = false', async () => {
+      const other = await workspaceWith({ 'train.ipynb': TRAIN_NOTEBOOK, 'data/train.csv': trainCsv(), 'nb2prod.toml': '[track]\nkeep_fitted = false\n' });
+      const result = await nb2prod(['track', 'train.ipynb', '--json'], other);
+      expect(result.code, result.stderr).toBe(0);
+      const kept = JSON.parse(result.stdout) as RunEnvelope;
+      expect(kept.status).toBe('succeeded');
+      expect(kept.fitted).toBeUndefined();
+    }, 120_000);
+
     it('records environment variable names but never their values', async () => {
       expect(run.environment.envVarNames).toContain('MY_API_TOKEN');
       for (const file of await allFiles(path.join(workspace, '.nb2prod'))) {

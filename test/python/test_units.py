@@ -134,6 +134,9 @@ def test_profile_edge_cases():
     # 10 distinct strings: <= 50 distinct -> categorical
     assert c["text"]["type"] == "categorical"
     assert c["nullable"]["type"] == "numeric" and c["nullable"]["nulls"] == 1
+    # integer dtypes (numpy's and pandas' nullable one) are marked; floats and booleans are not
+    assert c["const"]["integer"] is True and c["nullable"]["integer"] is True
+    assert "integer" not in c["withinf"] and "integer" not in c["allnull"] and "integer" not in c["flag"]
     json.dumps(_patches._profile_frame(df), allow_nan=False)
 
 

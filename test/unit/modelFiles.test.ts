@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KEEP_MODEL_FILES_MAX_MB, keepModelFilesLimit, sniffModel } from '../../src/core/capture/modelFiles';
+import { keepModelFilesLimit, sniffModel } from '../../src/core/capture/modelFiles';
 
 /** The first bytes of a protocol-4 pickle (what pickle.dump and joblib.dump write). */
 const PICKLE = Buffer.from([0x80, 0x04, 0x95, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x7d, 0x94, 0x8c, 0x01, 0x77, 0x94, 0x4b, 0x01, 0x73, 0x2e]);
@@ -44,7 +44,7 @@ describe('sniffModel', () => {
   });
 });
 
-describe('[tracking] keep_model_files_max_mb', () => {
+describe('[track] model_file_limit_mb', () => {
   async function limitWith(toml: string | null): Promise<number> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-keep-'));
     try {
@@ -56,10 +56,10 @@ describe('[tracking] keep_model_files_max_mb', () => {
   }
 
   it('defaults to 1 GiB, takes fractions and 0, and refuses what it cannot use', async () => {
-    expect(await limitWith(null)).toBe(DEFAULT_KEEP_MODEL_FILES_MAX_MB * 1024 * 1024);
-    expect(await limitWith('[tracking]\nkeep_model_files_max_mb = 0.5\n')).toBe(512 * 1024);
-    expect(await limitWith('[tracking]\nkeep_model_files_max_mb = 0\n')).toBe(0);
-    await expect(limitWith('[tracking]\nkeep_model_files_max_mb = -1\n')).rejects.toThrow(/\[tracking\]: `keep_model_files_max_mb` must be a number of megabytes ≥ 0/);
-    await expect(limitWith('[tracking]\nkeep_models = 1\n')).rejects.toThrow(/unknown key `keep_models`/);
+    expect(await limitWith(null)).toBe(1024 * 1024 * 1024);
+    expect(await limitWith('[track]\nmodel_file_limit_mb = 0.5\n')).toBe(512 * 1024);
+    expect(await limitWith('[track]\nmodel_file_limit_mb = 0\n')).toBe(0);
+    await expect(limitWith('[track]\nmodel_file_limit_mb = -1\n')).rejects.toThrow(/\[track\]: model_file_limit_mb must be a number of megabytes ≥ 0/);
+    await expect(limitWith('[track]\nkeep_models = 1\n')).rejects.toThrow(/unknown key keep_models/);
   });
 });

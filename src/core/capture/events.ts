@@ -22,6 +22,17 @@ const eventSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('profile'), path: z.nullable(z.string()), profile: tableProfileSchema, ...base }),
   z.looseObject({ type: z.literal('python'), version: z.string(), executable: z.string(), implementation: z.optional(z.string()), ...base }),
   z.looseObject({ type: z.literal('packages'), packages: z.record(z.string(), z.string()), installedSha256: z.optional(z.string()), ...base }),
+  z.looseObject({
+    type: z.literal('fitted'),
+    name: z.nullable(z.string()),
+    class: z.string(),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+    bytes: z.int().check(z.nonnegative()),
+    format: z.enum(['joblib', 'pickle']),
+    location: z.optional(z.nullable(z.string())),
+    ...base,
+  }),
+  z.looseObject({ type: z.literal('fitted_skipped'), name: z.nullable(z.string()), class: z.string(), reason: z.string(), location: z.optional(z.nullable(z.string())), ...base }),
   z.looseObject({ type: z.literal('capture_error'), where: z.optional(z.string()), message: z.optional(z.string()), ...base }),
 ]);
 export type CaptureEvent = z.infer<typeof eventSchema>;
@@ -90,6 +101,8 @@ export interface CapturedRun {
   packages: Record<string, string>;
   installedSetSha256: string | null;
   captureErrors: string[];
+  fitted: NonNullable<RunEnvelope['fitted']>;
+  fittedSkipped: NonNullable<RunEnvelope['fittedSkipped']>;
 }
 
 const ARTIFACT_KINDS = new Set(['model', 'notebook', 'report', 'other']);
@@ -112,6 +125,8 @@ export function foldEvents(events: CaptureEvent[]): CapturedRun {
     packages: {},
     installedSetSha256: null,
     captureErrors: [],
+    fitted: [],
+    fittedSkipped: [],
   };
   const artifacts = new Map<string, CapturedRun['artifacts'][number]>();
   for (const event of events) {
@@ -176,6 +191,12 @@ export function foldEvents(events: CaptureEvent[]): CapturedRun {
         // Each process reports what it imported; the run used the union.
         Object.assign(run.packages, event.packages);
         if (event.installedSha256 && /^[0-9a-f]{64}$/.test(event.installedSha256)) run.installedSetSha256 = event.installedSha256;
+        break;
+      case 'fitted':
+        run.fitted.push({ name: event.name, type: event.class, sha256: event.sha256, bytes: event.bytes, format: event.format, ...(event.location ? { location: event.location } : {}) });
+        break;
+      case 'fitted_skipped':
+        run.fittedSkipped.push({ name: event.name, type: event.class, reason: event.reason, ...(event.location ? { location: event.location } : {}) });
         break;
       case 'capture_error':
         run.captureErrors.push(`${event.where ?? 'capture'}: ${event.message ?? 'unknown error'}`);

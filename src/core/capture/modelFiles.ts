@@ -11,7 +11,7 @@
  *   (`…/data.pkl` inside), and the model savers' own formats — XGBoost's JSON `save_model`
  *   (`{"learner": …}`), LightGBM's text `save_model` (`tree\nversion=v…`) and its JSON dump,
  *   CatBoost's JSON export, a Keras model's JSON. A `.json` file is a model only by content.
- * Files larger than the limit (`[tracking] keep_model_files_max_mb`, default 1024; 0 keeps
+ * Files larger than the limit (`[track] model_file_limit_mb`, default 1024; 0 keeps
  * none) are not copied; the envelope then says so and the registry falls back to the file.
  *
  * The copy is hashed as it lands: a file rewritten after the run hashed it is not kept under
@@ -21,26 +21,15 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { inflateSync, gunzipSync, constants as zlib } from 'node:zlib';
-import { invalidConfig, isTable, loadProjectConfig, sectionName } from '../project/config';
 import type { RunStore } from '../store/runStore';
 import { hashFile } from './fileHash';
+import { trackConfigFor } from './trackConfig';
 
 export const MODEL_EXTENSIONS = new Set(['.joblib', '.pkl', '.pickle', '.onnx', '.pt', '.pth', '.h5', '.keras', '.cbm', '.ubj', '.safetensors', '.pmml']);
 
-export const DEFAULT_KEEP_MODEL_FILES_MAX_MB = 1024;
-
-/** How many bytes at most a kept model file may have, from `[tracking] keep_model_files_max_mb` of the project configuration. */
+/** How many bytes at most a kept model file may have, from `[track] model_file_limit_mb` of the project configuration. */
 export function keepModelFilesLimit(workspaceRoot: string): number {
-  const config = loadProjectConfig(workspaceRoot);
-  const section = config.sections.tracking;
-  if (section === undefined) return DEFAULT_KEEP_MODEL_FILES_MAX_MB * 1024 * 1024;
-  const origin = `${config.file} ${sectionName(config, 'tracking')}`;
-  if (!isTable(section)) throw invalidConfig(origin, 'must be a table');
-  for (const key of Object.keys(section)) if (key !== 'keep_model_files_max_mb') throw invalidConfig(origin, `unknown key \`${key}\` (expected \`keep_model_files_max_mb\`)`);
-  const value = section.keep_model_files_max_mb;
-  if (value === undefined) return DEFAULT_KEEP_MODEL_FILES_MAX_MB * 1024 * 1024;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalidConfig(origin, '`keep_model_files_max_mb` must be a number of megabytes ≥ 0 (0 keeps no model file)');
-  return Math.floor(value * 1024 * 1024);
+  return trackConfigFor(workspaceRoot, workspaceRoot).modelFileLimitBytes;
 }
 
 /** What kind of model file the bytes at the start of a file are, or null. */
@@ -117,7 +106,7 @@ export async function keepModelFiles(files: readonly WrittenFile[], store: RunSt
     if (!byName && !byContent) continue;
     result.models.add(file.path);
     if (file.bytes > maxBytes) {
-      if (maxBytes > 0) result.notes.push(`model file ${file.path} (${megabytes(file.bytes)}) not kept: larger than [tracking] keep_model_files_max_mb (${megabytes(maxBytes)})`);
+      if (maxBytes > 0) result.notes.push(`model file ${file.path} (${megabytes(file.bytes)}) not kept: larger than [track] model_file_limit_mb (${megabytes(maxBytes)})`);
       continue;
     }
     try {

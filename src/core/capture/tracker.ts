@@ -26,6 +26,7 @@ import { readGitState } from './git';
 import { environmentVariableNames, readHardware, readOs } from './host';
 import { findLockFile, toPortable } from './lockFile';
 import { keepModelFiles, keepModelFilesLimit, MODEL_EXTENSIONS } from './modelFiles';
+import { fittedEnvironment, trackConfigFor } from './trackConfig';
 
 export interface TrackProgress {
   /** 1-based position among the code cells, and how many there are. */
@@ -249,6 +250,9 @@ class RunRecorder {
       metrics: captured.metrics,
       error,
       ...(captured.captureErrors.length ? { captureErrors: captured.captureErrors.slice(0, 50) } : {}),
+      // Only a run that succeeded keeps what it fitted (a script that exited non-zero may still have written some).
+      ...(status === 'succeeded' && captured.fitted.length ? { fitted: captured.fitted } : {}),
+      ...(status === 'succeeded' && captured.fittedSkipped.length ? { fittedSkipped: captured.fittedSkipped } : {}),
     };
     await store.writeRun(envelope);
     await hashes.save().catch(() => undefined);
@@ -268,8 +272,11 @@ function sortByPath<T extends { path: string }>(items: T[]): T[] {
   return items.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function captureEnv(options: CommonOptions, recorder: RunRecorder, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function captureEnv(options: CommonOptions, recorder: RunRecorder, sourceDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...(options.env ?? process.env) };
+  delete env.NB2PROD_OBJECTS;
+  delete env.NB2PROD_FITTED_LIMITS;
+  Object.assign(env, fittedEnvironment(trackConfigFor(sourceDir, options.workspaceRoot), options.store.objectsDir));
   env.PYTHONPATH = [options.pythonDir, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
   env.NB2PROD_EVENTS = recorder.eventsFile;
   env.NB2PROD_RUN_ID = recorder.id;
@@ -330,6 +337,8 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
     throw new UserError('source-not-found', `Cannot read the notebook ${options.notebook}: no such file.`);
   }
   const notebook = parseNotebook(text, options.notebook);
+  // An invalid [track] configuration is reported before anything runs.
+  trackConfigFor(path.dirname(options.recordAs ? path.resolve(options.workspaceRoot, options.recordAs) : notebookFile), options.workspaceRoot);
   const codeCells = notebook.cells.filter((c) => c.kind === 'code');
   const snapshot = await options.store.putObject(JSON.stringify(stripOutputs(notebook.json), null, 1));
   const recorder = new RunRecorder(options, 'notebook');
@@ -346,7 +355,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   const args = [path.join(options.pythonDir, 'nb2prod_runner.py'), '--notebook', notebookFile, '--output', executed, '--cwd', runDir];
   if (options.params && Object.keys(options.params).length) args.push('--params-json', JSON.stringify(options.params));
   if (options.cellTimeout) args.push('--cell-timeout', String(options.cellTimeout));
-  const env = captureEnv(options, recorder, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
+  const env = captureEnv(options, recorder, runDir, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
 
   let child: ChildProcess;
   try {
@@ -507,6 +516,7 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
     const text = options.command.join(' ');
     source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: options.command };
   }
+  trackConfigFor(script ? path.dirname(script) : options.cwd, options.workspaceRoot); // an invalid [track] fails before the run
   const recorder = new RunRecorder(options, 'script');
   await recorder.begin(source, script ? path.dirname(script) : options.cwd);
   if (scriptIndex >= 0) {
@@ -518,7 +528,7 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
 
   let child: ChildProcess;
   try {
-    child = spawn(program, args, { env: captureEnv(options, recorder), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
+    child = spawn(program, args, { env: captureEnv(options, recorder, script ? path.dirname(script) : options.cwd), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
   } catch (error) {
     await recorder.abandon();
     throw new UserError('source-not-found', `Cannot start ${program}: ${(error as Error).message}`);

@@ -35,7 +35,22 @@ export interface GenerateInput {
   outDir: string;
   /** The training table's profile (from the run). */
   profile: { source: string; sha256: string; rows: number; columns: ColumnProfile[] };
-  model: ModelRecord & { file: Buffer; fileName: string };
+  /**
+   * The served model: the run's fitted steps and model file composed into one object
+   * (common/bundle.py); with no steps, the model file itself. `sha256` is the composed file's.
+   */
+  model: ModelRecord & {
+    file: Buffer;
+    fileName: string;
+    /** The run's model file the composition contains. */
+    runModel: { path: string; sha256: string };
+    /** The run's fitted steps it contains, in order (their objects' sha256 in the store). */
+    components: Array<{ name: string; type: string; sha256: string }>;
+    classes: unknown[] | null;
+    task: 'classification' | 'regression' | null;
+  };
+  /** A real row of the training data (every column), for the README's example request. */
+  example: Record<string, unknown> | null;
   /** PSI thresholds for live drift. */
   drift: { monitor: number; retrain: number };
   /** Versions of the service's own dependencies in the interpreter (fastapi, uvicorn, ...). */
@@ -61,10 +76,15 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
   const name = input.model.name;
   const target = input.profile.columns.find((c) => c.name === plan.target);
   if (!target) throw new Error(`the profile of ${input.profile.source} has no column ${plan.target}`);
-  const inputProfiles = input.profile.columns.filter((c) => c.name !== plan.target);
-  const columns = contractColumns(inputProfiles);
+  // Request fields: the columns the feature code reads (the target, ids and other columns it
+  // drops are not asked for); an id-like column may come along, passed through to the answer.
+  const requested = requestColumns(plan, input.profile.columns);
+  const idColumn = idColumnOf(input.profile.columns, requested, plan.target!, input.profile.rows);
+  const columns = [...contractColumns(input.profile.columns.filter((c) => requested.has(c.name)))];
+  if (idColumn) columns.unshift(idContractColumn(idColumn, columns));
+  const trainingColumns = contractColumns(input.profile.columns.filter((c) => c.name !== plan.target));
   const targetColumn = contractColumns([target])[0]!;
-  const task = plan.task ?? guessTask(target);
+  const task = plan.task ?? input.model.task ?? guessTask(target);
   const notebookDir = path.posix.dirname(input.notebook);
   const workdir = path.posix.relative(input.outDir, notebookDir) || '.';
   const params = { ...Object.fromEntries(Object.entries(plan.parameters).map(([k, v]) => [k, { source: v }])) } as Record<string, { source: string; value?: unknown }>;
@@ -81,10 +101,10 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
 
   add('common/features.py', featuresModule(plan, params, input.notebook));
   add('pipeline/steps.py', stepsModule(plan, params, input.notebook, run.id));
-  add('service/schemas.py', pydanticModule(columns, origin));
+  add('service/schemas.py', pydanticModule(columns, origin, task, targetColumn, idColumn ? columns[0]! : null));
   add('contracts/input.schema.json', json(inputSchema(name, columns)));
-  add('contracts/training.schema.json', json(trainingSchema(name, columns, targetColumn)));
-  add('contracts/output.schema.json', json(outputSchema(name, task, targetColumn)));
+  add('contracts/training.schema.json', json(trainingSchema(name, trainingColumns, targetColumn)));
+  add('contracts/output.schema.json', json(outputSchema(name, task, targetColumn, idColumn ? columns[0]! : null)));
   add('contracts/profile.json', json({ source: input.profile.source, sha256: input.profile.sha256, rows: input.profile.rows, target: plan.target, columns: input.profile.columns }));
   const modelPath = `model/${input.model.fileName}`;
   add(modelPath, input.model.file, 'model');
@@ -96,11 +116,24 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
       name,
       notebook: path.posix.basename(input.notebook),
       run: run.id,
-      model: { path: modelPath, sha256: input.model.sha256, name, version: input.model.version, registered: input.model.registered, format: plan.model.saver },
+      model: {
+        path: modelPath,
+        sha256: input.model.sha256,
+        name,
+        version: input.model.version,
+        registered: input.model.registered,
+        format: plan.model.saver,
+        // What the served file is made of: the run's fitted steps, in order, then its model file.
+        components: input.model.components,
+        run_model: input.model.runModel,
+      },
       task,
       target: plan.target,
       frame_columns: input.profile.columns.map((c) => c.name),
-      input_columns: columns.map((c) => c.name),
+      input_columns: columns.filter((c) => !c.optional).map((c) => c.name),
+      id_column: idColumn?.name ?? null,
+      // Read by the feature code: the service refuses to start without them.
+      environment: plan.environment.features.required,
       confidence_threshold: task === 'classification' ? 0.6 : null,
       rules: [],
       fallback,
@@ -127,14 +160,19 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
       params: Object.fromEntries(Object.entries(params).flatMap(([k, v]) => { const value = v.value ?? pythonSourceToJson(v.source); return value === undefined ? [] : [[k, value]]; })),
       validation: [{ step: plan.data.step, frame: plan.data.frame, schema: 'contracts/training.schema.json' }],
       features: { step: plan.features.step, frame: plan.features.frame, matrix: plan.features.matrix },
+      // The served composition in the pipeline's namespace: the fitted steps, in order, then the model.
+      serving: { model: plan.model.variable, attribute: plan.model.attribute, chain: plan.chain.map((c) => c.name), frame: plan.features.frame, target: plan.target },
       evaluation: plan.evaluation,
+      environment: plan.environment.pipeline,
+      // Randomness the notebook's run drew without a seed: retraining then gives another model.
+      unseeded: [...new Set(run.unseeded.map((u) => u.call))],
       model_output: plan.model.path,
       max_quarantine_share: 0.05,
     }),
   );
   add('requirements.txt', requirements(run, input.serviceVersions));
   add('.gitignore', '# Runtime state: audit log, review queue, kill switch, quarantine, reports.\nvar/\n__pycache__/\n.pytest_cache/\n');
-  add('README.md', readme(input, columns, task, fallback.description, workdir));
+  add('README.md', readme(input, columns, task, fallback.description, workdir, idColumn?.name ?? null));
 
   for (const file of await listFiles(input.templatesDir)) {
     // The bundled copy names dot files dot-* (see esbuild.mjs).
@@ -142,6 +180,49 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
     add(target, await readFile(path.join(input.templatesDir, file)), 'template');
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The raw columns the feature code reads, decided against the training table's columns. */
+export function requestColumns(plan: ScaffoldPlan, profile: readonly ColumnProfile[]): Set<string> {
+  const names = profile.map((c) => c.name);
+  const spec = plan.features!.columns;
+  const read = 'only' in spec ? names.filter((n) => spec.only.includes(n)) : names.filter((n) => !spec.allBut.includes(n));
+  return new Set(read.filter((n) => n !== plan.target));
+}
+
+const ID_NAME = /(^id$|_id$|[a-z0-9]Id$|ID$|^id_|^uuid$|_uuid$|^key$)/;
+
+/**
+ * An identifier the service accepts and passes through (to the answer and the audit log) without
+ * the model seeing it: a column the feature code does not read, named like an id, with a value
+ * on every row, and unique as far as the profile tells (every text value seen once; integers
+ * spanning at least as many values as there are rows).
+ */
+export function idColumnOf(profile: readonly ColumnProfile[], requested: ReadonlySet<string>, target: string, rows: number): ColumnProfile | null {
+  return (
+    profile.find((c) => {
+      if (requested.has(c.name) || c.name === target || !ID_NAME.test(c.name) || c.nulls > 0) return false;
+      if (c.type === 'numeric') return Number.isInteger(c.min) && Number.isInteger(c.max) && (c.max ?? 0) - (c.min ?? 0) + 1 >= rows;
+      return (c.top?.[0]?.count ?? 2) === 1;
+    }) ?? null
+  );
+}
+
+function idContractColumn(column: ColumnProfile, taken: readonly ContractColumn[]): ContractColumn {
+  const [contract] = contractColumns([column]);
+  let field = contract!.field;
+  while (taken.some((c) => c.field === field)) field = `${field}_`;
+  return {
+    ...contract!,
+    field,
+    optional: true,
+    nullable: true,
+    ...(column.type === 'numeric' ? { kind: 'integer' as const } : {}),
+    minimum: null,
+    maximum: null,
+    categories: null,
+    description: `optional identifier of the record, not read by the model: returned in the answer and written to the audit log`,
+  };
 }
 
 function guessTask(target: ColumnProfile): 'classification' | 'regression' {
@@ -217,8 +298,10 @@ function featuresModule(plan: ScaffoldPlan, params: Record<string, { source: str
     `Generated by nb2prod from ${path.posix.basename(notebook)} (cell${features.cells.length > 1 ? 's' : ''} ${cells}). Both sides call build_features, so`,
     'training and serving compute features the same way: edit it here, not in a copy.',
     '',
-    `The argument is a DataFrame with the training table's columns. When serving, the target`,
-    `column (${plan.target}) is there too, filled with None, so code that drops it works unchanged.`,
+    `The argument is a DataFrame with the training table's columns, as read. When serving, the`,
+    `columns a request does not carry (the target, ${plan.target}, and the others the code drops) are`,
+    'there too, filled with None, so code that drops them works unchanged. Rows are never dropped',
+    'here: filters and splits are training only, in pipeline/steps.py.',
     '"""',
     ...imports,
     '',
@@ -242,6 +325,7 @@ function stepsModule(plan: ScaffoldPlan, params: Record<string, { source: string
     ...importsFor(plan, allCode),
     '',
     'from common.features import build_features',
+    ...(/\b(serving_bundle|model_output)\(/.test(allCode) ? [`from common.bundle import ${['model_output', 'serving_bundle'].filter((n) => allCode.includes(`${n}(`)).join(', ')}`] : []),
     'from pipeline.framework import step',
   ];
   for (const s of plan.steps) lines.push('', '', stepFunction(s, params));
@@ -276,21 +360,39 @@ function requirements(run: RunEnvelope, serviceVersions: Record<string, string>)
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A value for a field of the README's example when no real row could be read: the commonest
+ * category, the middle of the training range (an integer for integer columns).
+ */
 function exampleValue(column: ContractColumn, profile: ColumnProfile | undefined): unknown {
-  if (column.categories) return column.categories[0];
-  if (column.kind === 'number') {
-    const mean = profile?.mean ?? column.minimum ?? 0;
-    return Math.round(mean * 100) / 100;
+  if (column.categories) return profile?.top?.[0]?.value ?? column.categories[0];
+  if (column.kind === 'number' || column.kind === 'integer') {
+    const edges = profile?.bins?.edges ?? [];
+    const middle = edges.length ? edges[Math.floor(edges.length / 2)]! : (profile?.mean ?? column.minimum ?? 0);
+    // An integer field takes integers only (the request model is strict).
+    return column.kind === 'integer' ? Math.round(middle) : Math.round(middle * 100) / 100;
   }
-  if (column.kind === 'boolean') return false;
+  if (column.kind === 'boolean') return profile?.top?.[0]?.value === 'True';
   if (column.kind === 'datetime') return '2024-01-01T00:00:00Z';
   return profile?.top?.[0]?.value ?? 'text';
 }
 
-function readme(input: GenerateInput, columns: ContractColumn[], task: string, fallback: string, workdir: string): string {
+/** The README's example request: a real row of the training data (the request fields), else values from the profile. */
+export function exampleRequest(columns: readonly ContractColumn[], row: Record<string, unknown> | null, profile: readonly ColumnProfile[]): Record<string, unknown> {
+  return Object.fromEntries(
+    columns
+      .filter((c) => !c.optional || (row && row[c.name] !== undefined && row[c.name] !== null))
+      .map((c) => [c.name, row && c.name in row && (row[c.name] !== null || c.nullable) ? row[c.name] : exampleValue(c, profile.find((p) => p.name === c.name))]),
+  );
+}
+
+function readme(input: GenerateInput, columns: ContractColumn[], task: string, fallback: string, workdir: string, idColumn: string | null): string {
   const { plan, run } = input;
   const name = input.model.name;
-  const example = Object.fromEntries(columns.map((c) => [c.name, exampleValue(c, input.profile.columns.find((p) => p.name === c.name))]));
+  const example = exampleRequest(columns, input.example, input.profile.columns);
+  const composition = input.model.components.length
+    ? `It is the notebook's fitted ${input.model.components.map((c) => `\`${c.name}\``).join(', ')} followed by its model, as one scikit-learn Pipeline composed from the run's own fitted objects (\`service/config.json\` lists their sha256 under \`model.components\`), so the service serves exactly what the notebook trained and never fits anything.`
+    : `It is the notebook's model file, byte for byte.`;
   const version = input.model.registered ? `version ${input.model.version} of \`${name}\` in the nb2prod registry` : 'not registered in the nb2prod registry (the hash is the run’s)';
   const steps = plan.steps.map((s) => `| \`${s.name}\` | ${s.title} | ${s.inputs.map((i) => `\`${i}\``).join(', ') || '—'} | ${s.outputs.map((o) => `\`${o}\``).join(', ') || '—'} |`);
   const notes = plan.notes.map((n) => `- ${n.message}`);
@@ -299,36 +401,47 @@ function readme(input: GenerateInput, columns: ContractColumn[], task: string, f
 Generated by nb2prod ${input.nb2prodVersion} from \`${input.notebook}\` and its tracked run \`${run.id}\`
 (${task}, target \`${plan.target}\`, trained on \`${input.profile.source}\`, ${input.profile.rows} rows).
 The model file \`model/${input.model.fileName}\` has sha256 \`${input.model.sha256}\`: ${version}.
+${composition}
 
 ## Run it
 
 \`\`\`sh
 python3 -m pip install -r requirements.txt   # or use the interpreter the notebook ran with
 make test                                      # the project's own tests
-make serve                                     # uvicorn on http://127.0.0.1:8000
+make serve                                     # uvicorn service.app:app on http://127.0.0.1:8000
 curl -s http://127.0.0.1:8000/predict -H 'content-type: application/json' \\
   -d '${JSON.stringify(example)}'
 \`\`\`
 
 | endpoint | what it does |
 |---|---|
-| \`POST /predict\` | one record → prediction, probability, \`needs_review\`, \`fallback\`, \`rule\`, model version |
+| \`POST /predict\` | one record → prediction, probability, \`needs_review\`, \`fallback\`, \`rule\`, model version, request ids |
 | \`POST /predict/batch\` | \`{"records": [...]}\` (at most 1000) → one prediction per record |
 | \`GET /health\` | the process is up |
 | \`GET /ready\` | the model is loaded and its sha256 checked |
 | \`GET /metrics\` | Prometheus text: requests, latency histogram, errors, fallbacks, reviews, input drift (PSI) |
 | \`GET /version\` | model name, version and hash, run, notebook |
+| \`GET /docs\` | the API, with the request and response schemas of \`contracts/\` (\`/openapi.json\`) |
 
-Invalid input gets a 422 that names the field (\`contracts/input.schema.json\` is the contract,
-\`service/schemas.py\` the same contract as a pydantic model). Bodies over 1 MiB get a 413.
+A request holds the columns the notebook's feature code reads (${columns.filter((c) => !c.optional).length}: ${columns.filter((c) => !c.optional).map((c) => `\`${c.name}\``).join(', ')}); the target and the columns the notebook drops are not asked for.${idColumn ? ` \`${idColumn}\` may come along: the model does not see it, the answer and the audit log carry it back.` : ''}
+The example above is a real row of the training data. Invalid input gets a 422 that names the field
+(\`contracts/input.schema.json\` is the contract, \`service/schemas.py\` the same contract as pydantic
+models). Types are JSON's, strictly: a number field refuses \`"36"\` and \`true\`, an integer field
+\`1.5\` and \`"2"\`, a text field \`5\`, a boolean field anything but \`true\`/\`false\`; null only where
+training had nulls. Bodies over 1 MiB get a 413.${plan.environment.features.required.length ? `\n\nThe feature code reads ${plan.environment.features.required.map((v) => `\`${v}\``).join(', ')} from the environment: the service refuses to start without ${plan.environment.features.required.length > 1 ? 'them' : 'it'}.` : ''}
+
+Every request gets its own id (\`request_id\` in the answer, the \`X-Request-ID\` header), even when
+a client resends its \`X-Request-ID\`: the client's id is kept beside it (\`client_request_id\`,
+\`X-Client-Request-ID\`, the audit log) when it is up to 128 characters of letters, digits and
+\`. _ : / + = -\`, and dropped otherwise.
 
 ## Operate it
 
 - **Kill switch**: set \`NB2PROD_KILL_SWITCH=1\` or create \`var/KILL_SWITCH\` (\`NB2PROD_KILL_SWITCH_FILE\` names
   another file). Every request then gets the deterministic fallback, with \`"fallback": true\`, without a
   restart: ${fallback}. Remove it to switch the model back on.
-- **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id, input
-  hash, output, model version, latency). The file is only ever appended to.
+- **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id and the
+  client's, input hash, output, model version, latency). The file is only ever appended to.
 - **Human review**: predictions whose probability is under \`confidence_threshold\` (service/config.json)
   or sent there by a rule are flagged \`needs_review\` and appended, with their input, to \`var/review/queue.jsonl\`.
 - **Rules**: \`rules\` in service/config.json override the model, first match wins, e.g.
@@ -340,10 +453,14 @@ Invalid input gets a 422 that names the field (\`contracts/input.schema.json\` i
 - **Model integrity**: at start the service refuses a model file whose sha256 is not the one above
   (\`NB2PROD_MODEL_PATH\` serves another copy of the file; it is checked the same way).
 - State goes to \`var/\` (\`NB2PROD_STATE_DIR\` moves it; mount a volume there in production).
+- **Settings**: \`service/config.json\` and the environment variables above, read once at start into the
+  typed models of \`service/settings.py\`; the service refuses to start on a rule or fallback it could not
+  apply. The code: \`service/app.py\` (the app and its lifespan), \`service/routes.py\` (the endpoints),
+  \`service/compat.py\` (what differs between pydantic 1 and 2, FastAPI 0.92 and later).
 
 ## Retrain it
 
-\`make train\` runs the pipeline (\`python -m pipeline\`) tracked by nb2prod; \`make register\` registers
+${plan.environment.pipeline.required.length || plan.environment.pipeline.optional.length ? `The pipeline reads ${[...plan.environment.pipeline.required.map((v) => `\`${v}\``), ...plan.environment.pipeline.optional.map((v) => `\`${v}\` (optional)`)].join(', ')} from the environment, as the notebook does${plan.environment.pipeline.required.length ? '; it stops at start, naming what is missing' : ''}.\n\n` : ''}\`make train\` runs the pipeline (\`python -m pipeline\`) tracked by nb2prod; \`make register\` registers
 the new model and checks the promotion gate of the workspace's nb2prod.toml. The pipeline runs in
 \`${workdir}\` (the notebook's folder, or \`NB2PROD_WORKDIR\`), where the notebook's relative paths point,
 so the training data must be there. Rows of the training data that break
@@ -356,9 +473,12 @@ compared with the notebook's run in \`var/reports/metrics.json\`.
 ${steps.join('\n')}
 
 Feature code lives in \`common/features.py\` and is used by both the pipeline and the service, so
-training and serving compute the same features. \`tests/golden/sample.json\` holds what the notebook's
-model predicted for sample rows; \`tests/test_golden.py\` checks the service still predicts exactly that.
-Regenerate it with \`make golden\` after retraining.
+training and serving compute the same features. Row filters (dropna, filters, the split) run in
+training only: the service answers every record. The pipeline saves the fitted steps and the
+model together (\`common/bundle.py\`) where the notebook saved its model. \`tests/golden/sample.json\`
+holds what the served model predicts for held-out rows of the training data, checked against
+the notebook's own code path; \`tests/test_golden.py\` holds the service to it. Regenerate it
+with \`make golden\` after retraining.
 
 ## Deploy it
 

@@ -8,14 +8,29 @@
  * What cannot be scaffolded is a problem with a message saying what to add; what is dropped or
  * changed (displays, plots, magics, shell escapes) is a note.
  */
-import { BUILTIN_NAMES, cachedAnalyze, NotebookModel, type Position, type SourceCell } from '../lint/model';
-import type { CallFact, CellFacts, Expr, TopStatement } from '../lint/python/analyze';
+import { hardcodedSecret } from '../lint/rules/hardcodedSecret';
+import type { RuleContext } from '../lint/rule';
+import { BUILTIN_NAMES, cachedAnalyze, NotebookModel, type SourceCell } from '../lint/model';
+import type { CellFacts, TopStatement } from '../lint/python/analyze';
 import { lineOfOffset } from '../lint/positions';
 import { cellNumber } from '../notebook/cellLabel';
 import type { NotebookCell } from '../notebook/ipynb';
+import { planServing, READERS } from './serving';
 
 export interface ScaffoldProblem {
-  code: 'syntax-error' | 'star-import' | 'no-model-fit' | 'no-model-written' | 'no-data' | 'several-data-files' | 'no-target' | 'undefined-name';
+  code:
+    | 'syntax-error'
+    | 'star-import'
+    | 'no-model-fit'
+    | 'no-model-written'
+    | 'no-data'
+    | 'several-data-files'
+    | 'no-target'
+    | 'undefined-name'
+    | 'hardcoded-secret'
+    | 'learned-in-features'
+    | 'rows-after-features'
+    | 'unsupported-feature-code';
   message: string;
   /** Position among the notebook's cells, when one cell is to blame. */
   cell?: number;
@@ -46,15 +61,40 @@ export interface StepPlan {
 export interface FeaturePlan {
   /** The step that computes the matrix. */
   step: string;
-  /** The raw frame the features are computed from (the parameter of build_features). */
+  /** build_features' parameter: the table as read, after the rows training selected. */
   frame: string;
-  /** The matrix given to the model. */
-  matrix: string;
-  /** build_features' body (not indented), ending with the computation of `matrix`. */
+  /** The name the matrix is bound to in the pipeline, when the notebook named it (else null: an expression). */
+  matrix: string | null;
+  /** build_features' body (not indented), ending with `return` of the matrix. */
   body: string;
   /** Notebook parameters the feature code reads (keyword arguments with the run's values). */
   params: string[];
   cells: number[];
+  /** The raw columns the feature code reads: exactly these, or every column but these. */
+  columns: { only: string[] } | { allBut: string[] };
+  /** The feature code changes the table in place: the pipeline passes it a copy. */
+  mutatesFrame: boolean;
+}
+
+/** A fitted transformer the model's input goes through, in order (see serving.ts). */
+export interface ChainStep {
+  /** The global holding it; null when it was built and fitted in one expression. */
+  variable: string | null;
+  /** Its name in the composed Pipeline and in the generated pipeline's code. */
+  name: string;
+  /** The class path, when the notebook says it. */
+  estimator: string | null;
+  /** Where it was applied to the training data: cell (0-based) and lines (1-based), as the run's capture records them. */
+  cell: number;
+  line: number;
+  lastLine: number;
+  /** For one built and fitted in one expression: where its constructor is (it gets a name in the pipeline). */
+  constructorSpan?: { from: number; to: number };
+}
+
+export interface EnvironmentReads {
+  required: string[];
+  optional: string[];
 }
 
 export interface ScaffoldPlan {
@@ -64,28 +104,52 @@ export interface ScaffoldPlan {
   parameters: Record<string, string>;
   steps: StepPlan[];
   features: FeaturePlan | null;
-  data: { frame: string; path: string; reader: string; step: string; cell: number } | null;
+  data: {
+    frame: string;
+    /** Relative to the notebook's folder; null when the notebook computes it (then `pathHint`, confirmed against the run's inputs). */
+    path: string | null;
+    pathHint: string | null;
+    reader: string;
+    /** Literal keyword arguments of the reader call (`sep=";"`), as Python source. */
+    readerArgs: Record<string, string>;
+    /** The notebook's function that reads it, when it is read through one. */
+    helper: string | null;
+    step: string;
+    cell: number;
+    /** Where the statement reading it ends in its cell: the pipeline's step that reads it ends there too. */
+    end: number;
+  } | null;
   target: string | null;
-  model: { variable: string; estimator: string | null; path: string; saver: string; cell: number } | null;
-  evaluation: { step: string; model: string; X: string; y: string } | null;
+  model: { variable: string; attribute: string | null; estimator: string | null; path: string; saver: 'joblib' | 'pickle'; cell: number } | null;
+  /** The fitted transformers between the feature code and the model, in order. */
+  chain: ChainStep[];
+  /**
+   * The held-out set: `X` is the split's test part of the matrix (or, with `frame`, the test
+   * part of the table, whose features build_features computes), `chain` the steps applied to it
+   * before the model.
+   */
+  evaluation: { step: string; model: string; X: string; y: string | null; chain: string[]; frame: boolean } | null;
   /** From the estimator's name; null when it does not say (decided from the model later). */
   task: 'classification' | 'regression' | null;
+  /**
+   * Environment variables the generated code reads (the notebook's `os.environ[...]`): required
+   * ones (`os.environ["X"]`) and those with a fallback (`os.environ.get("X", ...)`, `os.getenv`).
+   */
+  environment: { pipeline: EnvironmentReads; features: EnvironmentReads };
   notes: ScaffoldNote[];
   problems: ScaffoldProblem[];
 }
 
-const READERS = new Set(['read_csv', 'read_table', 'read_parquet', 'read_json', 'read_excel', 'read_feather', 'read_pickle']);
-const SAVERS: Record<string, string> = { 'joblib.dump': 'joblib', 'pickle.dump': 'pickle', 'cloudpickle.dump': 'pickle', 'dill.dump': 'pickle' };
-const MODEL_LIBRARIES = ['sklearn.', 'xgboost.', 'lightgbm.', 'catboost.', 'imblearn.'];
-const PLOT_LIBRARIES = ['matplotlib.', 'seaborn.', 'plotly.', 'altair.', 'bokeh.'];
+const PLOT_LIBRARIES = ['matplotlib.', 'seaborn.', 'plotly.', 'altair.', 'bokeh.', 'pandas.plotting.', 'missingno.', 'yellowbrick.'];
+const TRACKING_LIBRARIES = ['mlflow', 'nb2prod', 'wandb', 'neptune', 'comet_ml'];
 /** Methods that only show something when their result is not assigned. */
 const DISPLAY_METHODS = new Set([
   'head', 'tail', 'describe', 'info', 'sample', 'value_counts', 'plot', 'hist', 'boxplot', 'show', 'corr', 'nunique', 'isna', 'isnull', 'unique',
   'memory_usage', 'tolist', 'to_list', 'sum', 'mean', 'median', 'std', 'min', 'max', 'count', 'sort_values', 'agg', 'round', 'get_params', 'score',
-  'predict', 'predict_proba', 'select_dtypes', 'pivot_table', 'items', 'keys', 'values',
+  'predict', 'predict_proba', 'select_dtypes', 'pivot_table', 'items', 'keys', 'values', 'savefig', 'heatmap', 'pairplot', 'countplot', 'barplot',
 ]);
 
-interface CellCode {
+export interface CellCode {
   cell: number;
   facts: CellFacts;
   /** Offsets to cut out of the cell's source, with what replaces them. */
@@ -94,7 +158,21 @@ interface CellCode {
 
 /** Builds the plan. `cells` are all of the notebook's cells (markdown too, for the headings). */
 export function planScaffold(cells: readonly NotebookCell[]): ScaffoldPlan {
-  const plan: ScaffoldPlan = { imports: [], parameters: {}, steps: [], features: null, data: null, target: null, model: null, evaluation: null, task: null, notes: [], problems: [] };
+  const plan: ScaffoldPlan = {
+    imports: [],
+    parameters: {},
+    steps: [],
+    features: null,
+    data: null,
+    target: null,
+    model: null,
+    chain: [],
+    evaluation: null,
+    task: null,
+    environment: { pipeline: { required: [], optional: [] }, features: { required: [], optional: [] } },
+    notes: [],
+    problems: [],
+  };
   const sourceCells: SourceCell[] = cells.map((c) => ({ index: c.index, kind: c.kind, source: c.source, executionCount: c.executionCount }));
   const model = new NotebookModel(sourceCells, cachedAnalyze);
 
@@ -109,6 +187,8 @@ export function planScaffold(cells: readonly NotebookCell[]): ScaffoldPlan {
     }
   }
   if (plan.problems.length) return plan;
+  findSecrets(model, plan);
+  if (plan.problems.length) return plan;
 
   const parametersCell = cells.find((c) => c.kind === 'code' && c.tags.includes('parameters'))?.index ?? null;
   const code = new Map<number, CellCode>();
@@ -120,12 +200,45 @@ export function planScaffold(cells: readonly NotebookCell[]): ScaffoldPlan {
     code.set(cell, { cell, facts, edits: [] });
   }
 
-  findModelAndData(model, plan, code);
+  planServing({ model, code, plan });
   if (plan.problems.length) return plan;
 
   for (const entry of code.values()) dropNonProductionCode(model, entry, plan);
   planSteps(cells, code, plan);
+  plan.environment = environmentReads(plan);
   return plan;
+}
+
+// ---- secrets ---------------------------------------------------------------------------------
+
+/** A secret written in a cell stops the scaffold: generated code never carries one (hardcoded-secret's detection). */
+function findSecrets(model: NotebookModel, plan: ScaffoldPlan): void {
+  const context = {
+    target: { kind: 'notebook', path: 'notebook.ipynb' },
+    model,
+    report: (finding: { cell: number; span: { from: number; to: number }; message: string }) => {
+      const facts = model.codeCells().find((c) => c.cell === finding.cell)!.facts;
+      const line = lineOfOffset(facts.source, finding.span.from) + 1;
+      plan.problems.push({
+        code: 'hardcoded-secret',
+        cell: finding.cell,
+        message: `Cell ${cellNumber(finding.cell)}, line ${line}: ${finding.message.replace(/ in this cell\b/, '')} nb2prod does not copy secrets into generated code: once the notebook reads it from the environment, the generated pipeline and service read it from there too.`,
+      });
+    },
+  } as unknown as RuleContext;
+  hardcodedSecret.check(context);
+}
+
+/** `os.environ["X"]` (required), `os.environ.get("X")`, `os.getenv("X")` (optional) in the generated code. */
+function environmentReads(plan: ScaffoldPlan): ScaffoldPlan['environment'] {
+  const reads = (code: string): EnvironmentReads => {
+    const required = new Set<string>();
+    const optional = new Set<string>();
+    for (const match of code.matchAll(/\b(?:os\.)?environ\s*\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1\s*\]/g)) required.add(match[2]!);
+    for (const match of code.matchAll(/\b(?:(?:os\.)?environ\.get|(?:os\.)?getenv)\(\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1/g)) if (!required.has(match[2]!)) optional.add(match[2]!);
+    return { required: [...required].sort(), optional: [...optional].sort() };
+  };
+  return { pipeline: reads(plan.steps.map((s) => s.body).join('\n')), features: plan.features ? reads(plan.features.body) : { required: [], optional: [] } };
 }
 
 // ---- parameters ------------------------------------------------------------------------------
@@ -137,271 +250,6 @@ function readParameters(facts: CellFacts, plan: ScaffoldPlan): void {
   }
 }
 
-// ---- the model, its data, its features ------------------------------------------------------
-
-function findModelAndData(model: NotebookModel, plan: ScaffoldPlan, code: Map<number, CellCode>): void {
-  // The model: the variable given to joblib.dump / pickle.dump, fitted with .fit(X, y).
-  let saved: { variable: string; path: string; saver: string; cell: number } | null = null;
-  for (const { cell, call, at } of model.calls()) {
-    if (call.timing !== 'immediate' || !code.has(cell)) continue;
-    const saver = SAVERS[model.calleePath(call, at) ?? ''];
-    const [objectArg, fileArg] = call.args;
-    if (!saver || objectArg?.value.kind !== 'name' || !fileArg) continue;
-    const path = model.stringValue(fileArg.value, at) ?? openedPath(model, fileArg.value, at);
-    if (path) saved = { variable: objectArg.value.name, path, saver, cell };
-  }
-  const fit = findFit(model, saved?.variable ?? null, code);
-  if (!fit) {
-    plan.problems.push({ code: 'no-model-fit', message: 'No model is trained in the notebook: nb2prod looks for `model.fit(X, y)` on a scikit-learn (or XGBoost, LightGBM, CatBoost) estimator.' });
-    return;
-  }
-  if (!saved || saved.variable !== fit.variable) {
-    plan.problems.push({
-      code: 'no-model-written',
-      cell: fit.cell,
-      message: `The notebook trains \`${fit.variable}\` but never writes it to a file: add \`joblib.dump(${fit.variable}, "models/model.joblib")\` at the end, then track the notebook again so the run records the model.`,
-    });
-    return;
-  }
-  plan.model = { variable: fit.variable, estimator: fit.estimator, path: saved.path, saver: saved.saver, cell: saved.cell };
-  plan.task = taskOf(fit.estimator);
-
-  // The matrix the model learns from: the fit's X, or what train_test_split split into it.
-  const fitAt = { cell: fit.cell, offset: fit.call.span.from };
-  const xArg = fit.call.args[0]?.value;
-  const yArg = fit.call.args[1]?.value;
-  if (xArg?.kind !== 'name') {
-    plan.problems.push({ code: 'no-data', cell: fit.cell, message: `Cell ${cellNumber(fit.cell)}: give \`${fit.variable}.fit\` a variable as its first argument (\`X_train\`), so nb2prod can follow where the features come from.` });
-    return;
-  }
-  let matrix = xArg.name;
-  let targetName = yArg?.kind === 'name' ? yArg.name : null;
-  let splitAt: Position | null = null;
-  const split = splitOf(model, xArg.name, fitAt);
-  if (split) {
-    splitAt = split.at;
-    const xSource = split.call.args[Math.floor(split.index / 2)]?.value;
-    if (xSource?.kind === 'name') matrix = xSource.name;
-    if (targetName) {
-      const ySplit = splitOf(model, targetName, fitAt);
-      const ySource = ySplit ? ySplit.call.args[Math.floor(ySplit.index / 2)]?.value : null;
-      if (ySource?.kind === 'name') targetName = ySource.name;
-    }
-    const names = split.targets;
-    const testX = names[split.index + 1];
-    // y's train part is at 2·k, k its position among the split's arguments; the test part follows.
-    const yPosition = targetName ? split.call.args.findIndex((a) => !a.keyword && a.value.kind === 'name' && a.value.name === targetName) : -1;
-    const testY = yPosition >= 0 ? names[2 * yPosition + 1] : undefined;
-    if (testX && testY) plan.evaluation = { step: '', model: fit.variable, X: testX, y: testY };
-  }
-  const matrixAt = splitAt ?? fitAt;
-
-  // The raw frame: read by pandas from one file, upstream of the matrix.
-  const upstream = model.derivedFrom(matrix, matrixAt);
-  const frames: Array<{ frame: string; path: string; reader: string; cell: number; offset: number }> = [];
-  for (const name of upstream) {
-    for (const binding of model.bindingsOf(name)) {
-      const value = binding.item.value;
-      if (value?.kind !== 'call' || binding.item.timing !== 'immediate') continue;
-      const at = { cell: binding.cell, offset: binding.item.span.from };
-      const callee = model.calleePath(value.call, at);
-      const reader = callee?.split('.').at(-1);
-      if (!callee?.startsWith('pandas.') || !reader || !READERS.has(reader)) continue;
-      const first = value.call.args[0];
-      const path = first && !first.keyword ? model.stringValue(first.value, at) : null;
-      if (path && !frames.some((f) => f.frame === name)) frames.push({ frame: name, path, reader: callee, cell: binding.cell, offset: binding.item.span.from });
-    }
-  }
-  if (!frames.length) {
-    plan.problems.push({ code: 'no-data', message: `Could not find where \`${matrix}\` comes from: read the training data with pandas from a file path written in the notebook (\`df = pd.read_csv("data/train.csv")\`).` });
-    return;
-  }
-  if (frames.length > 1) {
-    plan.problems.push({
-      code: 'several-data-files',
-      message: `The features come from several files (${frames.map((f) => f.path).join(', ')}): the generated service takes one record of one table. Join them into one file in a data preparation notebook, and train from that file.`,
-    });
-    return;
-  }
-  const frame = frames[0]!;
-  plan.data = { frame: frame.frame, path: frame.path, reader: frame.reader, step: '', cell: frame.cell };
-
-  plan.target = targetName ? targetColumn(model, targetName, frame.frame, matrixAt) : null;
-  if (!plan.target) {
-    plan.problems.push({ code: 'no-target', message: `Could not tell which column of \`${frame.frame}\` is the target: write it as \`y = ${frame.frame}["<column>"]\` before the split.` });
-    return;
-  }
-  plan.features = sliceFeatures(model, code, frame, matrix, matrixAt);
-}
-
-function findFit(model: NotebookModel, preferred: string | null, code: Map<number, CellCode>): { variable: string; estimator: string | null; cell: number; call: CallFact } | null {
-  let found: { variable: string; estimator: string | null; cell: number; call: CallFact } | null = null;
-  for (const { cell, call, at } of model.calls()) {
-    if (call.timing !== 'immediate' || !code.has(cell)) continue;
-    if (call.callee.kind !== 'attribute' || call.callee.name !== 'fit' || call.callee.object.kind !== 'name') continue;
-    if (call.args.filter((a) => !a.keyword).length < 2) continue;
-    const variable = call.callee.object.name;
-    const estimator = model.constructedBy(call.callee.object, at);
-    const known = !!estimator && MODEL_LIBRARIES.some((lib) => estimator.startsWith(lib));
-    if (variable === preferred || (known && !found)) found = { variable, estimator, cell, call };
-  }
-  return found;
-}
-
-/** `with open("m.pkl", "wb") as f: pickle.dump(model, f)`: the path opened. */
-function openedPath(model: NotebookModel, expr: Expr, at: Position): string | null {
-  if (expr.kind !== 'name') return null;
-  const binding = model.bindingAt(expr.name, { cell: at.cell, offset: at.offset + 1 });
-  if (!binding) return null;
-  const bindingAt = { cell: binding.cell, offset: binding.item.span.from };
-  let opened: CallFact | null = binding.item.value?.kind === 'call' ? binding.item.value.call : null;
-  if (!opened && binding.item.kind === 'with') {
-    // `with open(...) as f`: the call that ends just before ` as f`.
-    const facts = model.codeCells().find((c) => c.cell === binding.cell)!.facts;
-    opened = facts.calls.filter((c) => c.span.to <= binding.item.span.from && /^\s*as\s*$/.test(facts.source.slice(c.span.to, binding.item.span.from))).at(-1) ?? null;
-  }
-  if (!opened || model.calleePath(opened, bindingAt) !== 'builtins.open') return null;
-  const first = opened.args[0];
-  return first && !first.keyword ? model.stringValue(first.value, bindingAt) : null;
-}
-
-interface Split {
-  call: CallFact;
-  /** Where the splitting statement is. */
-  at: Position;
-  /** This name's position among the unpacked targets. */
-  index: number;
-  /** All the unpacked names by position. */
-  targets: string[];
-}
-
-/** `X_train, X_test, y_train, y_test = train_test_split(X, y, ...)`: the split `name` comes from. */
-function splitOf(model: NotebookModel, name: string, at: Position): Split | null {
-  const binding = model.bindingAt(name, at);
-  const unpacked = binding?.item.unpacked;
-  if (!binding || !unpacked || unpacked.value.kind !== 'call') return null;
-  const splitAt = { cell: binding.cell, offset: binding.item.span.from };
-  const path = model.calleePath(unpacked.value.call, splitAt);
-  if (!path?.endsWith('.train_test_split')) return null;
-  const call = unpacked.value.call;
-  const targets: string[] = [];
-  for (const other of model.bindingsOf(name).length ? model.codeCells().find((c) => c.cell === binding.cell)!.facts.bindings : []) {
-    if (other.unpacked && other.unpacked.value === unpacked.value) targets[other.unpacked.index] = other.name;
-  }
-  return { call, at: splitAt, index: unpacked.index, targets };
-}
-
-/** `y = df["churned"]`, `y = df.churned` or `y = df.pop("churned")`: the column name. */
-function targetColumn(model: NotebookModel, name: string, frame: string, at: Position): string | null {
-  const binding = model.bindingAt(name, at);
-  const value = binding?.item.value;
-  if (!binding || !value) return null;
-  const source = model.codeCells().find((c) => c.cell === binding.cell)!.facts.source;
-  const text = source.slice(value.span.from, value.span.to).trim();
-  const escaped = frame.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const match =
-    new RegExp(`^${escaped}\\s*\\[\\s*(['"])(.+?)\\1\\s*\\]$`).exec(text) ??
-    new RegExp(`^${escaped}\\s*\\.\\s*pop\\(\\s*(['"])(.+?)\\1\\s*\\)$`).exec(text) ??
-    new RegExp(`^${escaped}\\.()([A-Za-z_]\\w*)$`).exec(text);
-  if (match) return match[2]!;
-  // `y = df[target]` with `target = "churned"`.
-  const indexed = new RegExp(`^${escaped}\\s*\\[\\s*([A-Za-z_]\\w*)\\s*\\]$`).exec(text);
-  if (indexed) return model.stringValue({ kind: 'name', name: indexed[1]!, span: value.span }, { cell: binding.cell, offset: value.span.from });
-  return null;
-}
-
-function taskOf(estimator: string | null): ScaffoldPlan['task'] {
-  const name = estimator?.split('.').at(-1) ?? '';
-  if (/Classifier|LogisticRegression|^SVC$|NaiveBayes|^(Gaussian|Multinomial|Bernoulli|Complement|Categorical)NB$/.test(name)) return 'classification';
-  if (/Regressor|Regression$|^(Ridge|Lasso|ElasticNet|SVR|LinearSVR|Lars|LassoLars|BayesianRidge|HuberRegressor|KernelRidge)$/.test(name)) return 'regression';
-  return null;
-}
-
-/**
- * The statements that compute the matrix from the raw frame: walking back from the matrix,
- * every statement that binds a name it needs, and every in-place change of such a name
- * (`df["x"] = ...`, `df.fillna(0, inplace=True)`) after the frame was read. Rebinding the frame
- * itself (`df = df.dropna()`) stays in the pipeline: in a function it would not change the
- * caller's frame. The slice is cut out of its cells and replaced by `X = build_features(df)`.
- */
-function sliceFeatures(model: NotebookModel, code: Map<number, CellCode>, frame: { frame: string; cell: number; offset: number }, matrix: string, matrixAt: Position): FeaturePlan {
-  const statements: Array<{ cell: number; statement: TopStatement; facts: CellFacts }> = [];
-  for (const entry of code.values()) {
-    for (const statement of entry.facts.statements) {
-      const at = { cell: entry.cell, offset: statement.span.from };
-      const afterRead = at.cell > frame.cell || (at.cell === frame.cell && at.offset > frame.offset);
-      const beforeMatrix = at.cell < matrixAt.cell || (at.cell === matrixAt.cell && at.offset < matrixAt.offset);
-      if (afterRead && beforeMatrix) statements.push({ cell: entry.cell, statement, facts: entry.facts });
-    }
-  }
-  statements.sort((a, b) => a.cell - b.cell || a.statement.span.from - b.statement.span.from);
-  const needed = new Set([matrix]);
-  const chosen: typeof statements = [];
-  for (let i = statements.length - 1; i >= 0; i--) {
-    const entry = statements[i]!;
-    const { statement, facts } = entry;
-    if (statement.kind === 'import' || statement.kind === 'optional-import') continue;
-    const inside = (s: { from: number; to: number }) => s.from >= statement.span.from && s.to <= statement.span.to;
-    const binds = facts.bindings.filter((b) => inside(b.span) && b.timing === 'immediate');
-    const bindsNeeded = binds.some((b) => needed.has(b.name) && b.name !== frame.frame);
-    const mutated = mutatedName(facts, statement);
-    const mutatesNeeded = mutated !== null && (needed.has(mutated) || mutated === frame.frame);
-    if (!bindsNeeded && !mutatesNeeded) continue;
-    if (binds.some((b) => b.name === frame.frame)) continue;
-    chosen.unshift(entry);
-    for (const use of facts.uses) if (inside(use.span)) needed.add(use.name);
-  }
-  // Which of these are notebook parameters is decided with the parameters (planSteps).
-  const params = [...needed].filter((n) => n !== frame.frame && n !== matrix);
-  // Names the rest of the notebook reads: a plain binding they need stays in the pipeline too
-  // (`NUMERIC = [...]` used by the model's column transformer). Re-binding is harmless.
-  const readElsewhere = new Set<string>();
-  for (const entry of code.values()) {
-    for (const statement of entry.facts.statements) {
-      if (chosen.some((c) => c.cell === entry.cell && c.statement === statement)) continue;
-      for (const use of entry.facts.uses) if (use.span.from >= statement.span.from && use.span.to <= statement.span.to) readElsewhere.add(use.name);
-    }
-  }
-  // Cut the slice out of its cells; the statement binding the matrix becomes the call.
-  const last = chosen.at(-1);
-  const bodyParts: string[] = [];
-  for (const entry of chosen) {
-    const { statement, facts } = entry;
-    bodyParts.push(facts.source.slice(statement.span.from, statement.span.to));
-    const cellCode = code.get(entry.cell)!;
-    if (entry === last) {
-      cellCode.edits.push({ from: statement.span.from, to: statement.span.to, text: `${matrix} = build_features(${frame.frame})` });
-      continue;
-    }
-    const binds = facts.bindings.filter((b) => b.span.from >= statement.span.from && b.span.to <= statement.span.to);
-    const keep = mutatedName(facts, statement) === null && binds.some((b) => readElsewhere.has(b.name));
-    if (!keep) cellCode.edits.push({ from: statement.span.from, to: statement.span.to, text: '' });
-  }
-  return {
-    step: '',
-    frame: frame.frame,
-    matrix,
-    body: `${bodyParts.join('\n')}\nreturn ${matrix}`,
-    params,
-    cells: [...new Set(chosen.map((c) => c.cell))],
-  };
-}
-
-/** `df["x"] = ...`, `df.loc[...] = ...`, `df.x += 1`, `df.fillna(0, inplace=True)`: the name changed in place. */
-function mutatedName(facts: CellFacts, statement: TopStatement): string | null {
-  const text = facts.source.slice(statement.span.from, statement.span.to);
-  if (statement.kind === 'assign') {
-    const target = /^([A-Za-z_]\w*)\s*(?:\[|\.)[^=]*?(?:[-+*/%&|^]|\/\/|\*\*|<<|>>)?=(?!=)/.exec(text);
-    return target ? target[1]! : null;
-  }
-  if (statement.kind === 'expression' && statement.call !== null) {
-    const call = facts.calls[statement.call]!;
-    const inplace = call.args.some((a) => a.keyword === 'inplace' && a.value.kind === 'constant' && a.value.value === 'True');
-    if (inplace && call.callee.kind === 'attribute' && call.callee.object.kind === 'name') return call.callee.object.name;
-  }
-  return null;
-}
-
 // ---- what production code leaves out -----------------------------------------------------------
 
 function dropNonProductionCode(model: NotebookModel, entry: CellCode, plan: ScaffoldPlan): void {
@@ -411,6 +259,7 @@ function dropNonProductionCode(model: NotebookModel, entry: CellCode, plan: Scaf
     entry.edits.push({ from: 0, to: facts.source.length, text: '' });
     return;
   }
+  const overlaps = (from: number, to: number) => entry.edits.some((e) => e.from < to && from < e.to);
   for (const magic of facts.magics) {
     const text = facts.source.slice(magic.from, magic.to).trim();
     const what = magic.kind === 'shell' ? 'shell command' : 'magic';
@@ -419,21 +268,133 @@ function dropNonProductionCode(model: NotebookModel, entry: CellCode, plan: Scaf
     // A cell magic's first line is cut; its Python body stays.
     entry.edits.push({ from: magic.from, to: magic.to, text: '' });
   }
+  const tracking = trackingNames(model);
+  const readsTracking = (from: number, to: number) => facts.uses.some((u) => u.span.from >= from && u.span.to <= to && tracking.has(u.name));
+  const unwrapped: Array<{ from: number; to: number }> = [];
   for (const statement of facts.statements) {
     const text = facts.source.slice(statement.span.from, statement.span.to);
     if (statement.kind === 'import' || statement.kind === 'optional-import') {
-      if (!plan.imports.includes(text)) plan.imports.push(text);
+      const modules = cachedAnalyze(text).imports.map((i) => i.module.split('.')[0]!);
+      if (modules.length && modules.every((m) => TRACKING_LIBRARIES.includes(m))) {
+        plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out the import of ${[...new Set(modules)].map((m) => `\`${m}\``).join(', ')} (tracking: the pipeline is tracked with \`nb2prod run\`).` });
+      } else if (!plan.imports.includes(text)) plan.imports.push(text);
       entry.edits.push({ from: statement.span.from, to: statement.span.to, text: '' });
       continue;
+    }
+    if (overlaps(statement.span.from, statement.span.to)) continue;
+    if (readsTracking(statement.span.from, statement.span.to)) {
+      const header = /^with\s+([^\n]*?):[ \t]*(#[^\n]*)?\n/.exec(text);
+      if (statement.kind === 'other' && header && readsTracking(statement.span.from, statement.span.from + header[0].length) && !header[1]!.includes(',')) {
+        // `with mlflow.start_run():` — its body is the notebook's work: kept, one level out.
+        plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out \`${oneLine(header[0])}\` and kept its body (the pipeline is tracked by \`nb2prod run\`).` });
+        entry.edits.push({ from: statement.span.from, to: statement.span.from + header[0].length, text: '' });
+        unwrapped.push({ from: statement.span.from + header[0].length, to: statement.span.to });
+        continue;
+      }
+      if (statement.kind !== 'def' && (statement.kind !== 'other' || /^if\s/.test(text))) {
+        plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out the tracking call \`${oneLine(text)}\` (the pipeline is tracked with \`nb2prod run\`).` });
+        entry.edits.push({ from: statement.span.from, to: statement.span.to, text: '' });
+        continue;
+      }
     }
     if (statement.kind !== 'expression') continue;
     const dropped = displayOnly(model, facts, statement, cell);
     if (!dropped) continue;
-    // The slice may already have replaced this statement: then it is not a display.
-    if (entry.edits.some((e) => e.from === statement.span.from)) continue;
     plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out \`${oneLine(text)}\` (${dropped}).` });
     entry.edits.push({ from: statement.span.from, to: statement.span.to, text: '' });
   }
+  dropNestedLines(model, entry, plan, tracking, unwrapped);
+}
+
+/** Names the notebook binds to tracking libraries (`import mlflow`, `import nb2prod`, `from mlflow import sklearn`). */
+function trackingNames(model: NotebookModel): Set<string> {
+  const names = new Set<string>();
+  for (const { item } of model.imports()) if (TRACKING_LIBRARIES.includes(item.module.split('.')[0]!)) names.add(item.bound);
+  return names;
+}
+
+/**
+ * Tracking calls and plots inside blocks (`for c in cols: sns.histplot(df[c])`, the body of
+ * `with mlflow.start_run():`) are cut line by line; a block left empty goes too, and the body of
+ * an unwrapped `with` moves one level out.
+ */
+function dropNestedLines(model: NotebookModel, entry: CellCode, plan: ScaffoldPlan, tracking: ReadonlySet<string>, unwrapped: Array<{ from: number; to: number }>): void {
+  const { cell, facts } = entry;
+  const source = facts.source;
+  const lineStarts = [0];
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const lineOf = (offset: number) => lineOfOffset(source, offset);
+  const lineText = (line: number) => source.slice(lineStarts[line]!, (lineStarts[line + 1] ?? source.length + 1) - 1);
+  const removed = new Set<number>();
+  const covered = (from: number, to: number) => entry.edits.some((e) => e.from <= from && to <= e.to && e.text === '');
+  for (const call of facts.calls) {
+    if (covered(call.span.from, call.span.to)) continue;
+    if (facts.statements.some((s) => s.span.from === call.span.from)) continue; // top-level: handled above
+    const first = lineOf(call.span.from);
+    const last = lineOf(call.span.to);
+    const whole = source.slice(lineStarts[first]!, lineStarts[last + 1] !== undefined ? lineStarts[last + 1]! - 1 : source.length);
+    const callText = source.slice(call.span.from, call.span.to);
+    const assigned = /^\s*[A-Za-z_]\w*\s*=\s*/.exec(whole);
+    const bare = whole.trim() === callText.trim();
+    const path = model.calleePath(call, { cell, offset: call.span.from });
+    const root = rootName(call.callee);
+    const isTracking = (path && TRACKING_LIBRARIES.includes(path.split('.')[0]!)) || (root !== null && tracking.has(root));
+    const isPlot = (path && PLOT_LIBRARIES.some((lib) => path.startsWith(lib))) || (call.callee.kind === 'attribute' && ['plot', 'hist', 'boxplot', 'show', 'savefig'].includes(call.callee.name)) || path === 'IPython.display.display' || (call.callee.kind === 'name' && call.callee.name === 'display' && !path);
+    const assignedWhole = !!assigned && whole.replace(/\s+/g, '') === `${assigned[0]}${callText}`.replace(/\s+/g, '');
+    if (!((isTracking && (bare || assignedWhole)) || (isPlot && bare))) continue;
+    for (let line = first; line <= last; line++) removed.add(line);
+    plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out \`${oneLine(callText)}\` (${isTracking ? 'a tracking call: the pipeline is tracked with `nb2prod run`' : 'a plot'}).` });
+  }
+  // `run_id = mlflow.active_run().info.run_id` in a block: a one-line statement reading a tracking name.
+  for (const use of facts.uses) {
+    if (!tracking.has(use.name) || covered(use.span.from, use.span.to) || facts.statements.some((s) => s.span.from <= use.span.from && use.span.to <= s.span.to && s.span.from === lineStarts[lineOf(use.span.from)])) continue;
+    const line = lineOf(use.span.from);
+    const text = lineText(line);
+    const balanced = [...text].filter((c) => '([{'.includes(c)).length === [...text].filter((c) => ')]}'.includes(c)).length;
+    if (removed.has(line) || !balanced || !/^\s*([A-Za-z_]\w*\s*=[^=]|[A-Za-z_][\w.]*\()/.test(text) || /:\s*(#.*)?$/.test(text)) continue;
+    removed.add(line);
+    plan.notes.push({ cell, message: `Cell ${cellNumber(cell)}: left out \`${oneLine(text)}\` (it reads the tracking library \`${use.name}\`).` });
+  }
+  // Blocks left empty go too (a `pass` keeps one that an `else` or `except` follows).
+  const indent = (line: number) => /^[ \t]*/.exec(lineText(line))![0].length;
+  const blank = (line: number) => !lineText(line).trim() || lineText(line).trim().startsWith('#');
+  const passes = new Map<number, string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let line = 0; line < lineStarts.length; line++) {
+      if (removed.has(line) || blank(line) || !/:\s*(#.*)?$/.test(lineText(line)) || !/^\s*(if|elif|else|for|while|with|try|except|finally|def|class)\b/.test(lineText(line))) continue;
+      const body: number[] = [];
+      let next = line + 1;
+      for (; next < lineStarts.length; next++) {
+        if (blank(next)) continue;
+        if (indent(next) <= indent(line)) break;
+        body.push(next);
+      }
+      if (!body.length || !body.every((b) => removed.has(b)) || passes.has(body[0]!)) continue;
+      const continued = next < lineStarts.length && indent(next) === indent(line) && /^\s*(elif|else|except|finally)\b/.test(lineText(next));
+      if (continued || /^\s*(elif|else|except|finally)\b/.test(lineText(line))) passes.set(body[0]!, `${' '.repeat(indent(body[0]!))}pass`);
+      else removed.add(line);
+      changed = true;
+    }
+  }
+  for (const line of [...removed].sort((a, b) => a - b)) {
+    const from = lineStarts[line]!;
+    const to = (lineStarts[line + 1] ?? source.length + 1) - 1;
+    if (!covered(from, to)) entry.edits.push({ from, to, text: passes.get(line) ?? '' });
+  }
+  for (const block of unwrapped) {
+    const lines: number[] = [];
+    for (let line = lineOf(block.from); line <= lineOf(Math.max(block.from, block.to - 1)); line++) if (!blank(line) && !removed.has(line)) lines.push(line);
+    const cut = lines.length ? Math.min(...lines.map(indent)) : 0;
+    for (const line of lines) if (cut) entry.edits.push({ from: lineStarts[line]!, to: lineStarts[line]! + cut, text: '' });
+  }
+}
+
+function rootName(expr: { kind: string; name?: string; object?: unknown }): string | null {
+  let current = expr as { kind: string; name?: string; object?: unknown };
+  while (current.kind === 'attribute' || current.kind === 'subscript') current = current.object as typeof current;
+  if (current.kind === 'call') return null;
+  return current.kind === 'name' ? current.name ?? null : null;
 }
 
 /** Why an expression statement is for the notebook's reader only, or null when it does work. */
@@ -444,7 +405,7 @@ function displayOnly(model: NotebookModel, facts: CellFacts, statement: TopState
   if (path && PLOT_LIBRARIES.some((lib) => path.startsWith(lib))) return 'a plot';
   if (path === 'IPython.display.display' || (call.callee.kind === 'name' && call.callee.name === 'display' && !path)) return 'a display';
   if (call.callee.kind === 'attribute' && DISPLAY_METHODS.has(call.callee.name) && !call.args.some((a) => a.keyword === 'inplace')) {
-    return ['plot', 'hist', 'boxplot', 'show'].includes(call.callee.name) ? 'a plot' : 'a value shown in the notebook';
+    return ['plot', 'hist', 'boxplot', 'show', 'savefig', 'heatmap', 'pairplot', 'countplot', 'barplot'].includes(call.callee.name) ? 'a plot' : 'a value shown in the notebook';
   }
   return null;
 }
@@ -483,21 +444,44 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
     const features = plan.features;
     features.params = features.params.filter((name) => parameterNames.has(name));
     // The call that replaced the feature code passes the notebook parameters it reads.
-    const call = `build_features(${features.frame}${features.params.map((p) => `, ${p}=${p}`).join('')})`;
-    for (const entry of code.values()) for (const edit of entry.edits) if (edit.text.endsWith(`build_features(${features.frame})`)) edit.text = `${features.matrix} = ${call}`;
+    const keywords = features.params.map((p) => `, ${p}=${p}`).join('');
+    const call = new RegExp(`build_features\\(${features.frame}(\\.copy\\(\\))?\\)`);
+    for (const entry of code.values()) for (const edit of entry.edits) edit.text = edit.text.replace(call, (_m, copy: string | undefined) => `build_features(${features.frame}${copy ?? ''}${keywords})`);
   }
   const used = new Set<string>();
-  const bodies: Array<{ title: string; cells: number[]; body: string; facts: CellFacts }> = [];
+  // The step that reads the training table ends with the read: the pipeline checks the table
+  // against its contract after that step, before any code uses (or changes) its rows.
+  const pieces: Array<{ title: string; cells: number[]; parts: Array<{ cell: number; from: number; to: number }>; readsData?: boolean }> = [];
   for (const section of sections) {
-    const text = section.cells
-      .map((cell) => applyEdits(code.get(cell)!))
+    const parts = section.cells.map((cell) => ({ cell, from: 0, to: code.get(cell)!.facts.source.length }));
+    const at = plan.data ? parts.findIndex((p) => p.cell === plan.data!.cell) : -1;
+    if (at >= 0) {
+      const dataPart = parts[at]!;
+      const head = [...parts.slice(0, at), { ...dataPart, to: plan.data!.end }];
+      const tail = [{ ...dataPart, from: plan.data!.end }, ...parts.slice(at + 1)];
+      if (tail.some((p) => applyEdits(code.get(p.cell)!, p).trim())) {
+        pieces.push({ title: section.title, cells: [...new Set(head.map((p) => p.cell))], parts: head, readsData: true });
+        pieces.push({ title: `${section.title} continued`, cells: [...new Set(tail.map((p) => p.cell))], parts: tail });
+        continue;
+      }
+    }
+    pieces.push({ ...section, parts, readsData: at >= 0 });
+  }
+  const bodies: Array<{ title: string; cells: number[]; body: string; facts: CellFacts; readsData: boolean }> = [];
+  for (const piece of pieces) {
+    const text = piece.parts
+      .map((part) => applyEdits(code.get(part.cell)!, part))
       .filter((t) => t.trim())
       .join('\n\n');
     if (!text.trim()) continue;
-    bodies.push({ ...section, body: text, facts: cachedAnalyze(text) });
+    bodies.push({ title: piece.title, cells: piece.cells, body: text, facts: cachedAnalyze(text), readsData: !!piece.readsData });
   }
   const importNames = new Set(plan.imports.flatMap((text) => cachedAnalyze(text).imports.map((i) => i.bound)));
   if (plan.features) importNames.add('build_features');
+  for (const name of GENERATED_NAMES) importNames.add(name);
+  // What the pipeline's configuration names in its namespace once the steps ran: the model, the
+  // fitted steps, the table and the held-out set (for evaluation and the golden sample).
+  const required = new Set<string>([plan.model?.variable, ...plan.chain.map((c) => c.name), plan.features?.frame, plan.data?.frame, plan.evaluation?.X, plan.evaluation?.y].filter((n): n is string => !!n));
 
   bodies.forEach((section, index) => {
     const facts = section.facts;
@@ -510,7 +494,8 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
       const boundBefore = bodies.slice(0, index).some((b) => b.facts.bindings.some((x) => x.name === name));
       const firstBinding = facts.bindings.find((b) => b.name === name);
       const firstUse = facts.uses.find((u) => u.name === name)!;
-      const readBeforeBound = !firstBinding || firstUse.span.from < firstBinding.span.from || firstUse.timing === 'deferred';
+      // `df = df.dropna()` reads df before binding it: the binding takes effect at the statement's end.
+      const readBeforeBound = !firstBinding || firstUse.span.from < firstBinding.boundAt || firstUse.timing === 'deferred';
       if (!readBeforeBound) continue;
       if (boundBefore) inputs.push(name);
       else if (parameterNames.has(name)) params.push(name);
@@ -520,27 +505,30 @@ function planSteps(cells: readonly NotebookCell[], code: Map<number, CellCode>, 
     }
     const later = bodies.slice(index + 1);
     // What later steps read, and what the pipeline's evaluation reads once the steps ran.
-    const evaluationNames = plan.evaluation ? [plan.evaluation.model, plan.evaluation.X, plan.evaluation.y] : [];
-    const outputs = [...boundHere].filter((name) => (later.some((b) => b.facts.uses.some((u) => u.name === name)) || evaluationNames.includes(name)) && !importNames.has(name));
+    const outputs = [...boundHere].filter((name) => (later.some((b) => b.facts.uses.some((u) => u.name === name)) || required.has(name)) && !importNames.has(name));
     const name = uniqueName(identifier(section.title), used, importNames);
     const readsFiles = facts.calls.some((c) => (c.callee.kind === 'attribute' && READERS.has(c.callee.name)) || (c.callee.kind === 'name' && c.callee.name === 'open'));
     const step: StepPlan = { name, title: section.title, cells: section.cells, body: section.body, inputs, params, outputs, retries: readsFiles ? 2 : 0 };
     plan.steps.push(step);
-    if (plan.data && section.cells.includes(plan.data.cell)) plan.data.step = name;
-    if (plan.features && section.body.includes(`${plan.features.matrix} = build_features(${plan.features.frame}`)) plan.features.step = name;
+    if (plan.data && section.readsData) plan.data.step = name;
+    if (plan.features && section.body.includes(`build_features(${plan.features.frame}`)) plan.features.step = name;
     if (plan.evaluation && facts.bindings.some((b) => b.name === plan.evaluation!.X) && !plan.evaluation.step) plan.evaluation.step = name;
   });
   // Evaluation needs the fitted model and the held-out set: after the later of the two steps.
   if (plan.evaluation) {
-    const withModel = plan.steps.findIndex((s) => cachedAnalyze(s.body).bindings.some((b) => b.name === plan.model!.variable));
+    const binds = (name: string) => plan.steps.findIndex((s) => cachedAnalyze(s.body).bindings.some((b) => b.name === name));
     const withTest = plan.steps.findIndex((s) => s.name === plan.evaluation!.step);
-    plan.evaluation.step = plan.steps[Math.max(withModel, withTest)]?.name ?? plan.evaluation.step;
+    const last = Math.max(binds(plan.model!.variable), withTest, ...plan.chain.map((c) => binds(c.name)));
+    plan.evaluation.step = plan.steps[last]?.name ?? plan.evaluation.step;
   }
 }
 
-function applyEdits(entry: CellCode): string {
-  let text = entry.facts.source;
-  const edits = [...entry.edits].sort((a, b) => b.from - a.from);
+function applyEdits(entry: CellCode, range: { from: number; to: number } = { from: 0, to: entry.facts.source.length }): string {
+  let text = entry.facts.source.slice(range.from, range.to);
+  const edits = entry.edits
+    .filter((e) => e.from >= range.from && e.to <= range.to && !(e.from === e.to && e.from === range.to && range.to < entry.facts.source.length))
+    .map((e) => ({ ...e, from: e.from - range.from, to: e.to - range.from }))
+    .sort((a, b) => b.from - a.from);
   // A cut leaves a marker, so a line it empties goes away while the notebook's blank lines stay.
   const CUT = '\u0000';
   for (const edit of edits) text = text.slice(0, edit.from) + (edit.text || CUT) + text.slice(edit.to);
@@ -577,6 +565,9 @@ function uniqueName(name: string, used: Set<string>, imported: ReadonlySet<strin
   return candidate;
 }
 
+/** Names the generated code imports into steps.py (common/bundle.py). */
+const GENERATED_NAMES = ['serving_bundle', 'model_output'];
+
 /** Names steps.py already uses at module level. */
-const RESERVED_STEP_NAMES = new Set(['step', 'build_features', 'STEPS']);
+const RESERVED_STEP_NAMES = new Set(['step', 'build_features', 'STEPS', ...GENERATED_NAMES]);
 

@@ -9,7 +9,8 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
@@ -22,6 +23,7 @@ import { DEFAULT_THRESHOLDS } from '../drift/drift';
 import { Registry } from '../registry/registry';
 import type { RunStore } from '../store/runStore';
 import { type GeneratedFile, generateProject, SCAFFOLD_MANIFEST } from './generate';
+import { cellNumber } from '../notebook/cellLabel';
 import { identifier, planScaffold, type ScaffoldNote, type ScaffoldPlan } from './plan';
 
 export interface ScaffoldRequest {
@@ -74,25 +76,34 @@ export async function prepareScaffold(request: ScaffoldRequest): Promise<Prepare
   const run = await findRun(store, notebookRel, request.run);
   const notebookDir = path.posix.dirname(notebookRel);
   const modelRel = path.posix.normalize(path.posix.join(notebookDir, plan.model!.path));
-  const dataRel = path.posix.normalize(path.posix.join(notebookDir, plan.data!.path));
 
   const modelRecord = run.artifacts.find((a) => a.path === modelRel) ?? run.outputs.find((o) => o.path === modelRel);
   if (!modelRecord) {
     throw new UserError('cannot-scaffold', `Run ${run.id} did not write ${modelRel} (the notebook saves its model there): track the notebook again so the run records the model.`);
   }
-  const input = run.inputs.find((i) => i.path === dataRel);
-  if (!input?.profile) {
-    throw new UserError('cannot-scaffold', `Run ${run.id} has no profile of ${dataRel}, which the notebook trains from: track the notebook again with nb2prod (it profiles every table pandas reads).`);
-  }
+  const input = trainingInput(plan, run, notebookDir);
+  const dataRel = input.path;
   if (!input.profile.columns.some((c) => c.name === plan.target)) {
     throw new UserError('cannot-scaffold', `The target column "${plan.target}" is not in ${dataRel} as run ${run.id} read it (columns: ${input.profile.columns.map((c) => c.name).join(', ')}).`);
   }
+
+  const components = fittedComponents(plan, run);
+  const profileColumns = input.profile.columns.map((c) => c.name);
+  const composed = await composeBundle({
+    python: request.python,
+    templatesDir: request.templatesDir,
+    objectsDir: store.objectsDir,
+    steps: components,
+    model: { path: await modelFilePath(workspaceRoot, store, modelRel, modelRecord.sha256, run.id), sha256: modelRecord.sha256, format: plan.model!.saver },
+    format: plan.model!.saver,
+    data: { path: path.join(workspaceRoot, ...dataRel.split('/')), sha256: input.sha256, reader: plan.data!.reader, args: plan.data!.readerArgs },
+    columns: profileColumns,
+  });
 
   const registry = new Registry(store, workspaceRoot);
   const { state } = await registry.read();
   const versions = Object.values(state.models).flatMap((m) => m.versions).filter((v) => v.file.sha256 === modelRecord.sha256);
   const registered = versions.at(-1) ?? null;
-  const modelFile = await modelBytes(workspaceRoot, store, modelRel, modelRecord.sha256, run.id);
   const name = registered?.model ?? identifier(path.posix.basename(notebookRel, '.ipynb')).replace(/_/g, '-');
 
   const outRel = toPosix(path.relative(workspaceRoot, request.outDir)) || '.';
@@ -103,7 +114,19 @@ export async function prepareScaffold(request: ScaffoldRequest): Promise<Prepare
     notebook: notebookRel,
     outDir: outRel,
     profile: { source: dataRel, sha256: input.sha256, rows: input.profile.rows, columns: input.profile.columns },
-    model: { name, version: registered?.version ?? null, sha256: modelRecord.sha256, registered: !!registered, file: modelFile, fileName: path.posix.basename(modelRel) },
+    model: {
+      name,
+      version: registered?.version ?? null,
+      sha256: composed.sha256,
+      registered: !!registered,
+      file: composed.file,
+      fileName: path.posix.basename(modelRel),
+      runModel: { path: modelRel, sha256: modelRecord.sha256 },
+      components: composed.components,
+      classes: composed.classes,
+      task: composed.task,
+    },
+    example: composed.example,
     drift,
     serviceVersions: await packageVersions(request.python, ['fastapi', 'uvicorn', 'pydantic', 'httpx', 'pytest']),
     templatesDir: request.templatesDir,
@@ -116,8 +139,97 @@ export async function prepareScaffold(request: ScaffoldRequest): Promise<Prepare
     outDir: request.outDir,
     writes: await planWrites(request.outDir, files),
     notes: plan.notes,
-    model: { name, version: registered?.version ?? null, registered: !!registered, sha256: modelRecord.sha256 },
+    model: { name, version: registered?.version ?? null, registered: !!registered, sha256: composed.sha256 },
   };
+}
+
+/** The table the notebook trains from, as the run read it (with its profile): the plan's path, or the one input that matches its hint. */
+function trainingInput(plan: ScaffoldPlan, run: RunEnvelope, notebookDir: string): RunEnvelope['inputs'][number] & { profile: NonNullable<RunEnvelope['inputs'][number]['profile']> } {
+  const data = plan.data!;
+  const profiled = run.inputs.filter((i): i is typeof i & { profile: NonNullable<typeof i.profile> } => !!i.profile);
+  if (data.path) {
+    const dataRel = path.posix.normalize(path.posix.join(notebookDir, data.path));
+    const input = profiled.find((i) => i.path === dataRel);
+    if (!input) throw new UserError('cannot-scaffold', `Run ${run.id} has no profile of ${dataRel}, which the notebook trains from: track the notebook again with nb2prod (it profiles every table pandas reads).`);
+    return input;
+  }
+  // Read through a function of the notebook: the path is confirmed by what the run read.
+  const hint = data.pathHint ? path.posix.basename(data.pathHint.replace(/\{\}/g, '')) : null;
+  const candidates = hint ? profiled.filter((i) => path.posix.basename(i.path) === hint) : profiled;
+  const via = data.helper ? ` through \`${data.helper}\`` : '';
+  if (candidates.length === 1) return candidates[0]!;
+  if (!candidates.length) {
+    throw new UserError('cannot-scaffold', `The notebook reads its training data${via}${hint ? ` from a file named ${hint}` : ''}, but run ${run.id} read no such table with pandas (it read ${profiled.map((i) => i.path).join(', ') || 'none'}): track the notebook again, or read the file with a path written in the notebook.`);
+  }
+  throw new UserError('cannot-scaffold', `The notebook reads its training data${via}, and run ${run.id} read several tables that could be it (${candidates.map((i) => i.path).join(', ')}): write the file's path in the call that reads it.`);
+}
+
+/** The run's kept fitted object of each step of the serving chain. */
+function fittedComponents(plan: ScaffoldPlan, run: RunEnvelope): Array<{ name: string; type: string; sha256: string; format: 'joblib' | 'pickle' }> {
+  return plan.chain.map((step) => {
+    const fitted = (run.fitted ?? []).filter((f) =>
+      step.variable ? f.name === step.variable : f.name === null && !!f.location && (() => {
+        const m = /^cell (\d+), line (\d+)$/.exec(f.location!);
+        return !!m && Number(m[1]) === step.cell && Number(m[2]) >= step.line && Number(m[2]) <= step.lastLine;
+      })(),
+    );
+    const found = fitted.at(-1);
+    if (found) return { name: step.name, type: found.type, sha256: found.sha256, format: found.format };
+    const what = step.variable ? `\`${step.variable}\`` : `the ${step.estimator?.split('.').at(-1) ?? 'transformer'} fitted in cell ${cellNumber(step.cell)}, line ${step.line}`;
+    const skipped = (run.fittedSkipped ?? []).find((f) => (step.variable ? f.name === step.variable : f.name === null));
+    const why = skipped
+      ? `it was not kept: ${skipped.reason}; raise the limit in the [track] section of nb2prod.toml`
+      : run.fitted
+        ? 'the run held no such fitted object at its end'
+        : `the run was tracked before nb2prod kept fitted objects, or with [track] keep_fitted = false`;
+    throw new UserError('cannot-scaffold', `The service applies ${what} before the model, as the notebook does, but run ${run.id} did not keep it (${why}): track the notebook again, then scaffold.`);
+  });
+}
+
+interface Composed {
+  file: Buffer;
+  sha256: string;
+  components: Array<{ name: string; type: string; sha256: string }>;
+  classes: unknown[] | null;
+  task: 'classification' | 'regression' | null;
+  example: Record<string, unknown> | null;
+}
+
+/**
+ * The served model, composed in Python (templates/common/bundle.py) from the run's kept fitted
+ * steps and its model file: byte for byte the model file when there are no steps. Deterministic
+ * (PYTHONHASHSEED=0), so scaffolding twice writes the same file.
+ */
+async function composeBundle(spec: {
+  python: string;
+  templatesDir: string;
+  objectsDir: string;
+  steps: Array<{ name: string; type: string; sha256: string; format: 'joblib' | 'pickle' }>;
+  model: { path: string; sha256: string; format: 'joblib' | 'pickle' };
+  format: 'joblib' | 'pickle';
+  data: { path: string; sha256: string; reader: string; args: Record<string, string> };
+  columns: string[];
+}): Promise<Composed> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-bundle-'));
+  try {
+    const specFile = path.join(dir, 'spec.json');
+    const out = path.join(dir, 'bundle');
+    await writeFile(specFile, JSON.stringify({ objects: spec.objectsDir, steps: spec.steps, model: spec.model, format: spec.format, data: spec.data, columns: spec.columns }));
+    const env = { ...process.env, PYTHONHASHSEED: '0', PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: spec.templatesDir };
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(spec.python, ['-m', 'common.bundle', 'compose', specFile, out], { cwd: spec.templatesDir, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const why = (stderr.trim() || error.message).split('\n').slice(-6).join('\n');
+        reject(new UserError('cannot-scaffold', `The served model could not be composed from the run's fitted objects with ${spec.python}:\n${why}`));
+      });
+    });
+    const info = JSON.parse(stdout) as { sha256: string; components: Composed['components']; classes: unknown[] | null; task: Composed['task']; example: Composed['example'] };
+    const file = await readFile(out);
+    if (sha256Hex(file) !== info.sha256) throw new Error('the composed model changed while it was read');
+    return { file, sha256: info.sha256, components: info.components, classes: info.classes, task: info.task, example: info.example };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function findRun(store: RunStore, notebookRel: string, reference: string | undefined): Promise<RunEnvelope> {
@@ -135,23 +247,24 @@ async function findRun(store: RunStore, notebookRel: string, reference: string |
   return store.getRun(latest.id);
 }
 
-/** The run's model file: the store's copy when the registry kept one, else the file if unchanged. */
-async function modelBytes(workspaceRoot: string, store: RunStore, modelRel: string, sha256: string, runId: string): Promise<Buffer> {
+/**
+ * Where the run's model file is: the store's copy (the registry's, or the run's kept fitted
+ * model, which is the same bytes) when there is one, else the workspace file if unchanged.
+ */
+async function modelFilePath(workspaceRoot: string, store: RunStore, modelRel: string, sha256: string, runId: string): Promise<string> {
   const stored = path.join(store.objectsDir, sha256);
-  if (existsSync(stored)) {
-    const bytes = await readFile(stored);
-    if (sha256Hex(bytes) === sha256) return bytes;
-  }
+  if (existsSync(stored) && sha256Hex(await readFile(stored)) === sha256) return stored;
+  const file = path.join(workspaceRoot, modelRel);
   let bytes: Buffer;
   try {
-    bytes = await readFile(path.join(workspaceRoot, modelRel));
+    bytes = await readFile(file);
   } catch {
     throw new UserError('cannot-scaffold', `${modelRel} is gone and the store has no copy of the model of run ${runId}: track the notebook again.`);
   }
   if (sha256Hex(bytes) !== sha256) {
     throw new UserError('cannot-scaffold', `${modelRel} changed since run ${runId} wrote it (it is not the model that run measured): track the notebook again, or pass --run with the run that wrote the current file.`);
   }
-  return bytes;
+  return file;
 }
 
 /** Installed versions of `names` in the interpreter; missing ones (or no usable interpreter) are left out. */

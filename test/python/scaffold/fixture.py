@@ -37,18 +37,34 @@ FIXTURES = REPO / "test" / "fixtures" / "scaffold"
 
 
 class Notebook(NamedTuple):
-    """A notebook the scaffold tests generate a project from."""
+    """A notebook the scaffold tests generate a project from, and how to read its table."""
 
     id: str
     folder: Path
     notebook: str
     out: str
+    data: str = ""  # the training table, relative to the folder
+    read: Dict[str, object] = {}  # pandas.read_csv keyword arguments for it
 
 
-CHURN = Notebook("churn", EXAMPLE, "churn.ipynb", "production")  # RandomForestClassifier, get_dummies
-HOUSES = Notebook("houses", FIXTURES / "houses", "houses.ipynb", "service")  # GradientBoostingRegressor, derived column
-RENEWALS = Notebook("renewals", FIXTURES / "plans", "renewals.ipynb", "service")  # OneHotEncoder pipeline, "yes"/"no" labels
-NOTEBOOKS = (CHURN, HOUSES, RENEWALS)
+CHURN = Notebook("churn", EXAMPLE, "churn.ipynb", "production", "data/customers.csv")  # RandomForestClassifier, get_dummies
+HOUSES = Notebook("houses", FIXTURES / "houses", "houses.ipynb", "service", "data/houses.csv")  # GradientBoostingRegressor, derived column
+RENEWALS = Notebook("renewals", FIXTURES / "plans", "renewals.ipynb", "service", "data/accounts.csv")  # OneHotEncoder pipeline, "yes"/"no" labels
+# Titanic-style: a reader in a helper, a ColumnTransformer of imputers/scaler/one-hot fitted outside
+# the model, an id column, a derived column, the table split before the features, nb2prod.log_metric
+VOYAGE = Notebook("voyage", FIXTURES / "voyage", "voyage.ipynb", "service", "data/passengers.csv")
+# A ColumnTransformer fitted on the training split, gradient boosting with a chained fit, an id
+# column, a ';' file, the model pickled in `with open`
+SUBSCRIBERS = Notebook("subscribers", FIXTURES / "subscribers", "cancellations.ipynb", "service", "data/subscribers.csv", {"sep": ";"})
+# Text: TfidfVectorizer then LogisticRegression(...).fit(...), rows without text dropped in training
+REVIEWS = Notebook("reviews", FIXTURES / "reviews", "sentiment.ipynb", "service", "data/reviews.csv")
+# A regression whose model is make_pipeline(StandardScaler(), Ridge()), drop([...], axis=1), an id column
+FLATS = Notebook("flats", FIXTURES / "flats", "rents.ipynb", "service", "data/flats.csv")
+# GridSearchCV over a pipeline, best_estimator_ saved, df.pop for the target, df.loc[:, cols]
+WINE = Notebook("wine", FIXTURES / "wine", "wine.ipynb", "service", "data/wine.csv")
+# Inputs of every JSON type (integer, number and category with nulls, boolean, text), boolean labels
+TICKETS = Notebook("tickets", FIXTURES / "support", "tickets.ipynb", "service", "data/tickets.csv")
+NOTEBOOKS = (CHURN, HOUSES, RENEWALS, TICKETS, VOYAGE, SUBSCRIBERS, REVIEWS, FLATS, WINE)
 
 
 class GeneratorFailed(AssertionError):

@@ -167,11 +167,13 @@ class Service:
     # HTTP
 
     def request(self, method: str, path: str, body: Any = None, data: Optional[bytes] = None,
-                timeout: float = 30.0) -> Reply:
+                timeout: float = 30.0, headers: Optional[Dict[str, str]] = None) -> Reply:
         """One request; `body` is sent as JSON, `data` as it is (Content-Type application/json)."""
         if body is not None:
             data = json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = dict(headers or {})
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -207,8 +209,8 @@ class Service:
     def get(self, path: str) -> Reply:
         return self.request("GET", path)
 
-    def predict(self, record: Dict[str, Any]) -> Reply:
-        reply = self.request("POST", "/predict", record)
+    def predict(self, record: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> Reply:
+        reply = self.request("POST", "/predict", record, headers=headers)
         if reply.status == 200:
             body = reply.json()
             self.predicted.append(Predicted(body["request_id"], "/predict", body["prediction"], body["fallback"]))

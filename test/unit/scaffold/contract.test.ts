@@ -11,6 +11,11 @@ const PROFILE: ColumnProfile[] = [
   { name: 'monthly fee', type: 'numeric', count: 10, nulls: 0, min: 1, max: 2 },
   { name: 'member', type: 'boolean', count: 10, nulls: 0, top: [{ value: 'True', count: 7 }, { value: 'False', count: 3 }] },
   { name: 'signup', type: 'datetime', count: 10, nulls: 0 },
+  { name: 'seats', type: 'numeric', count: 10, nulls: 0, min: 1, max: 40, integer: true },
+  { name: 'visits', type: 'numeric', count: 9, nulls: 1, min: 0, max: 12, integer: true },
+  { name: 'class', type: 'categorical', count: 10, nulls: 0, top: [{ value: 'a', count: 10 }] },
+  { name: '_id', type: 'text', count: 10, nulls: 0, top: [{ value: 'x1', count: 1 }] },
+  { name: 'model_type', type: 'categorical', count: 7, nulls: 3, top: [{ value: 'k', count: 7 }] },
 ];
 
 describe('contract from a profile', () => {
@@ -26,8 +31,16 @@ describe('contract from a profile', () => {
       ['monthly fee', 'number', false, 1, 2, null],
       ['member', 'boolean', false, null, null, null],
       ['signup', 'datetime', false, null, null, null],
+      // integer dtypes in training: JSON Schema integers
+      ['seats', 'integer', false, 1, 40, null],
+      ['visits', 'integer', true, 0, 12, null],
+      ['class', 'string', false, null, null, ['a']],
+      ['_id', 'string', false, null, null, null],
+      ['model_type', 'string', true, null, null, ['k']],
     ]);
     expect(columns.find((c) => c.name === 'monthly fee')!.field).toBe('monthly_fee');
+    // keywords, private (_x) and pydantic 2's model_ names get another field name and an alias
+    expect(columns.slice(-3).map((c) => c.field)).toEqual(['class_', 'id', 'col_model_type']);
   });
 
   it('JSON Schema 2020-12 for an input record, a training row and a response', () => {
@@ -38,17 +51,26 @@ describe('contract from a profile', () => {
     expect(input.properties.income).toMatchObject({ type: ['number', 'null'], minimum: 0, maximum: 250000 });
     expect(input.properties.plan).toMatchObject({ type: 'string', enum: ['basic', 'pro'] });
     expect(input.properties.signup).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(input.properties.seats).toMatchObject({ type: 'integer', minimum: 1, maximum: 40 });
+    expect(input.properties.visits).toMatchObject({ type: ['integer', 'null'] });
     const target = contractColumns([{ name: 'churned', type: 'numeric', count: 10, nulls: 0, min: 0, max: 1 }])[0]!;
     const training = trainingSchema('m', columns, target) as { required: string[]; additionalProperties: boolean };
     expect(training.required.at(-1)).toBe('churned');
     expect(training.additionalProperties).toBe(true);
     const output = outputSchema('m', 'classification', target) as { required: string[]; properties: Record<string, { type: unknown }> };
-    expect(output.required).toEqual(['prediction', 'probability', 'needs_review', 'fallback', 'rule']);
+    // every field of an answer is always there
+    expect(output.required).toEqual(['prediction', 'probability', 'needs_review', 'fallback', 'rule', 'warnings', 'model', 'request_id', 'client_request_id']);
     expect(output.properties.probability!.type).toEqual(['number', 'null']);
+    expect(output.properties.prediction!.type).toEqual(['number', 'integer']);
+    expect(output.properties.client_request_id!.type).toEqual(['string', 'null']);
+    const labels = contractColumns([{ name: 'y', type: 'numeric', count: 10, nulls: 0, min: 0, max: 1, integer: true }])[0]!;
+    expect((outputSchema('m', 'classification', labels) as { properties: Record<string, { type: unknown }> }).properties.prediction!.type).toBe('integer');
+    expect((outputSchema('m', 'regression', labels) as { properties: Record<string, { type: unknown }> }).properties.prediction!.type).toBe('number');
   });
 
   it('a pydantic model with the same constraints, aliases for names that are not identifiers', () => {
-    const module = pydanticModule(columns, 'run R, data.csv');
+    const target = contractColumns([{ name: 'plan', type: 'categorical', count: 10, nulls: 0, top: [{ value: 'a', count: 10 }] }])[0]!;
+    const module = pydanticModule(columns, 'run R, data.csv', 'classification', target);
     expect(module).toContain('    age: float = Field(..., ge=18.0, le=90.5, allow_inf_nan=False, description="numeric; training range 18 to 90.5")');
     expect(module).toContain('    income: Optional[float] = Field(..., ge=0.0, le=250000.0, allow_inf_nan=False');
     expect(module).toContain('    plan: Literal["basic", "pro"] = Field(...');
@@ -56,9 +78,33 @@ describe('contract from a profile', () => {
     expect(module).toContain('    monthly_fee: float = Field(..., ge=1.0, le=2.0, allow_inf_nan=False, alias="monthly fee"');
     expect(module).toContain('    member: bool = Field(...');
     // Dates stay text, as training read them from the file.
-    expect(module).toContain('    signup: str = Field(..., description="date and time (ISO 8601)")');
-    expect(module).toContain('FIELD_ALIASES = {"monthly_fee": "monthly fee"}');
+    expect(module).toContain('    signup: str = Field(..., description="date and time (ISO 8601)", **field_schema(format="date-time"))');
+    // integers: int bounds, no allow_inf_nan (an int has no NaN)
+    expect(module).toContain('    seats: int = Field(..., ge=1, le=40, description="integer; training range 1 to 40")');
+    expect(module).toContain('    visits: Optional[int] = Field(..., ge=0, le=12, description=');
+    expect(module).toContain('    class_: Literal["a"] = Field(..., alias="class"');
+    expect(module).toContain('    id: str = Field(..., alias="_id"');
+    expect(module).toContain('FIELD_ALIASES = {"monthly_fee": "monthly fee", "class_": "class", "id": "_id", "col_model_type": "model_type"}');
     expect(module).toContain('from typing import Literal, Optional');
+    expect(module).toContain('class Record(StrictModel):');
+    // the prediction model renders the output contract
+    expect(module).toContain('class Prediction(ApiModel):');
+    expect(module).toContain('    prediction: str = Field(..., description="predicted class of plan")');
+    expect(module).toContain('    probability: Optional[float] = Field(..., ge=0, le=1, description=');
+    expect(module).toContain('    warnings: list[str] = Field(...');
+    expect(module).toContain('from service.compat import ApiModel, StrictModel, field_schema');
+  });
+
+  it('the prediction type follows the task and the target', () => {
+    const number = contractColumns([{ name: 'y', type: 'numeric', count: 10, nulls: 0, min: 0, max: 1 }])[0]!;
+    const integer = contractColumns([{ name: 'y', type: 'numeric', count: 10, nulls: 0, min: 0, max: 1, integer: true }])[0]!;
+    const flag = contractColumns([{ name: 'y', type: 'boolean', count: 10, nulls: 0 }])[0]!;
+    const rendered = (task: 'classification' | 'regression', target: typeof number) => /\n {4}prediction: (.*) = Field/.exec(pydanticModule([], 'o', task, target))![1];
+    expect(rendered('classification', number)).toBe('Union[StrictInt, float]');
+    expect(pydanticModule([], 'o', 'classification', number)).toContain('from pydantic import Field, StrictInt');
+    expect(rendered('classification', integer)).toBe('int');
+    expect(rendered('classification', flag)).toBe('bool');
+    expect(rendered('regression', integer)).toBe('float');
   });
 });
 

@@ -63,6 +63,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 SETUP_CODE = "__import__('nb2prod._capture')._capture.kernel_ready()"
 TEARDOWN_CODE = "__import__('nb2prod._capture')._capture.flush_environment()"
+# After the last cell of a run that succeeded: the fitted estimators the notebook's globals
+# hold go to the store (nb2prod/_fitted.py).
+KEEP_FITTED_CODE = "__import__('nb2prod._capture')._capture.keep_fitted()"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
@@ -331,7 +334,7 @@ async def _silent(client, code):
     content = reply.get("content", {})
     if content.get("status") != "ok":
         out({"type": "warning", "message": "nb2prod kernel %s failed: %s: %s"
-             % ("setup" if "kernel_ready" in code else "teardown",
+             % ("setup" if "kernel_ready" in code else "keep-fitted" if "keep_fitted" in code else "teardown",
                 content.get("ename"), content.get("evalue"))})
         return False
     return True
@@ -450,6 +453,8 @@ async def run_notebook(nb, kernel_name, cwd, timeout, injected_at):
                 running = False
             if not kernel_busy:
                 await _silent(client, TEARDOWN_CODE)
+                if status == "succeeded":
+                    await _silent(client, KEEP_FITTED_CODE)
             client.set_widgets_metadata()
         except (asyncio.CancelledError, DeadKernelError) as e:
             kernel_busy = True

@@ -85,7 +85,8 @@ may be added in future; none is removed.
     "count" (non-null),"nulls"}; numeric adds "bins":{"edges","counts"}
     (deciles of the finite values, duplicates collapsed, np.histogram counts;
     a constant column has edges [v, v] and counts [n]), "min","max","mean",
-    "std" (ddof=1; 0 for one value), and "nonFinite" when +-inf were present
+    "std" (ddof=1; 0 for one value), "integer": true for an integer dtype
+    (int64, nullable Int64...), and "nonFinite" when +-inf were present
     (they count as non-null but are in no bin); an all-null numeric column has
     no bins or stats.  categorical/boolean/text add "top": [{"value","count"}]
     (at most 20, most frequent first).  Frames over 2,000,000 rows are
@@ -127,7 +128,7 @@ try:  # a thread-local without importing threading
 except Exception:  # pragma: no cover
     from threading import local as _Local
 
-__all__ = ["install", "disable", "enabled", "flush_environment", "kernel_ready", "emit"]
+__all__ = ["install", "disable", "enabled", "flush_environment", "kernel_ready", "keep_fitted", "emit"]
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 _ROOT_DIR = os.path.dirname(_PKG_DIR)  # the directory put on PYTHONPATH
@@ -1157,6 +1158,59 @@ def _atexit():
     if not _enabled or os.getpid() != _pid or not _is_root:
         return
     _guard("atexit", _flush_environment, True)
+    # A script's run ends here; a kernel's ended with the runner's keep_fitted (or failed).
+    if not _run_failed and not _in_kernel():
+        main = sys.modules.get("__main__")
+        if main is not None:
+            keep_fitted(getattr(main, "__dict__", {}))
+
+
+# --------------------------------------------------------------------------
+# fitted objects (nb2prod._fitted)
+# --------------------------------------------------------------------------
+_run_failed = False
+_fitted_kept = False
+_prev_excepthook = None
+
+
+def _in_kernel():
+    return _ip is not None or "ipykernel" in sys.modules
+
+
+def _excepthook(*args):
+    global _run_failed
+    _run_failed = True  # an uncaught exception: the run failed, nothing is kept
+    hook = _prev_excepthook or sys.__excepthook__
+    return hook(*args)
+
+
+def keep_fitted(namespace=None):
+    """Keep the fitted estimators the run's globals hold (see nb2prod._fitted). Called by the
+    runner's silent teardown after the last cell of a notebook run that succeeded (namespace:
+    the kernel's), and at exit of a script's root process that did not raise."""
+    if not _enabled:
+        return
+    _guard("keep_fitted", _keep_fitted, namespace)
+
+
+def _keep_fitted(namespace):
+    global _fitted_kept, _last_tops
+    if _fitted_kept:
+        return
+    _fitted_kept = True
+    if namespace is None:
+        if _ip is None:
+            _ipython_check()
+        namespace = getattr(_ip, "user_ns", None)
+        if namespace is None:
+            main = sys.modules.get("__main__")
+            namespace = getattr(main, "__dict__", {}) if main is not None else {}
+    patches = sys.modules.get("nb2prod._patches")
+    anonymous = dict(getattr(patches, "_top_fits", None) or {}) if patches is not None else {}
+    from . import _fitted
+    _fitted.keep(namespace, anonymous)
+    # joblib, imported here, is not something the run imported
+    _last_tops = _user_tops(_top_modules())
 
 
 def _after_fork_child():
@@ -1176,7 +1230,7 @@ def _after_fork_child():
 def install():
     """Install the capture if NB2PROD_EVENTS is set (idempotent)."""
     global _installed, _enabled, _events_path, _cells_path, _cwd0, _pid, _is_root
-    global _root_env_set_by_us, _baseline_tops
+    global _root_env_set_by_us, _baseline_tops, _prev_excepthook
     if _installed or _disabled_forever:
         return _enabled
     path = os.environ.get("NB2PROD_EVENTS")
@@ -1224,6 +1278,9 @@ def install():
         except Exception as e:
             _guard("install", _capture_error, "install.audit", e)
     atexit.register(_atexit)
+    if _is_root:
+        _prev_excepthook = sys.excepthook
+        sys.excepthook = _excepthook
     _baseline_tops = _top_modules()
     return True
 

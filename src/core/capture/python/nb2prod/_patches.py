@@ -354,6 +354,34 @@ def _check_unseeded_fit(est, meth):
         _c._unseeded_event("sklearn", "%s.%s(random_state=None)" % (_public_name(type(est)), meth))
 
 
+# Transformers fitted at the top level of user code, the last one per location: one built and
+# fitted in one expression (`StandardScaler().fit_transform(X)`) is held by no global, yet it is
+# what turned the data the model learned from; nb2prod._fitted keeps it with the run.
+_top_fits = {}
+
+
+def _fitted_by_user(est):
+    """Whether user code called this fit, directly or through the estimator's own methods
+    (TransformerMixin.fit_transform calls self.fit)."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename in _c._OWN_FILES:
+        f = f.f_back
+    while f is not None and _c._file_kind(f.f_code.co_filename) == _c._K_LIB:
+        if f.f_locals.get("self") is not est:
+            return False
+        f = f.f_back
+    return f is not None
+
+
+def _remember_transformer(est, loc):
+    try:
+        transforms = callable(getattr(est, "transform", None))
+    except Exception:
+        transforms = False
+    if transforms:
+        _top_fits[loc] = est
+
+
 def _on_fit(est, meth, stack):
     """Report a fit; returns True when the estimator event was reported.
 
@@ -370,6 +398,8 @@ def _on_fit(est, meth, stack):
     except Exception:
         params = {}
     nested = bool(stack)
+    if not nested and _fitted_by_user(est):
+        _remember_transformer(est, loc)
     report = True
     if nested:
         outer, outer_reported = stack[-1]
@@ -618,6 +648,8 @@ def _profile_series(name, s, np):
     if pt.is_numeric_dtype(dt) and not pt.is_complex_dtype(dt):
         vals = s.to_numpy(dtype="float64", na_value=np.nan)
         col["type"] = "numeric"
+        if pt.is_integer_dtype(dt):
+            col["integer"] = True
         _numeric_stats(col, vals, np)
         return col
     uniques, counts = _factorize(s, pd, np)

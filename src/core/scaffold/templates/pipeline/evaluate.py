@@ -2,8 +2,13 @@
 
 pipeline/config.json "evaluation" names where the fitted model and the held-out X and y are in
 the pipeline's namespace once its step ran, e.g.
-``{"step": "train", "model": "model", "X": "X_test", "y": "y_test"}`` (null when the notebook had
-no held-out split: then evaluation is skipped and the log says why).
+``{"step": "train", "model": "model", "X": "X_test", "y": "y_test", "chain": ["scaler"],
+"frame": false}`` (null when the notebook had no held-out split: then evaluation is skipped and
+the log says why). What is evaluated is what is served: the fitted steps named in "chain" (those
+the notebook applies to the held-out matrix) composed with the model (common/bundle.py), the
+model's attribute "serving.attribute" when the notebook saves one (``search.best_estimator_``).
+With "frame": true, X names the held-out part of the *table* (``train, test =
+train_test_split(df)``): its features come from common/features.py and y is its target column.
 
 - classification: accuracy, f1 (binary: the positive class is the larger label; multiclass:
   macro average) and, for binary models with predict_proba, roc_auc;
@@ -137,13 +142,28 @@ def evaluate(config: Mapping[str, Any], namespace: Mapping[str, Any],
                   "to evaluate on")
         log.info("evaluation skipped: %s", reason)
         return {"metrics": None, "task": None, "skipped": reason}
-    missing = [spec[k] for k in ("model", "X", "y") if spec.get(k) not in namespace]
+    serving = config.get("serving") or {}
+    names = ("model", "X") if spec.get("frame") else ("model", "X", "y")
+    missing = [spec[k] for k in names if spec.get(k) not in namespace]
+    missing += [n for n in spec.get("chain") or [] if n not in namespace]
     if missing:
         reason = ("%s not in the namespace after the steps (pipeline/config.json \"evaluation\" "
                   "expects them from step %r)" % (", ".join(repr(m) for m in missing), spec.get("step")))
         log.warning("evaluation skipped: %s", reason)
         return {"metrics": None, "task": None, "skipped": reason}
-    model, X, y = namespace[spec["model"]], namespace[spec["X"]], namespace[spec["y"]]
+    from common.bundle import serving_bundle
+
+    model = namespace[spec["model"]]
+    if serving.get("attribute"):
+        model = getattr(model, serving["attribute"])
+    model = serving_bundle([(n, namespace[n]) for n in spec.get("chain") or []], model)
+    if spec.get("frame"):
+        from common.features import build_features
+
+        table = namespace[spec["X"]]
+        X, y = build_features(table.copy()), table[serving.get("target")]
+    else:
+        X, y = namespace[spec["X"]], namespace[spec["y"]]
     task = decide_task(model, service_config)
     if task is None:
         reason = ("cannot tell whether %s is a classifier or a regressor: set \"task\" in "

@@ -1,22 +1,38 @@
 """``python -m pipeline.golden [--rows 20]``: writes the golden sample the service is tested with.
 
-Runs the pipeline up to the features step (config "features": no training), takes rows evenly
-spaced over the feature matrix X (the training frame's rows at X's index, so rows the feature
-code dropped are skipped), predicts them with the shipped model (service/config.json
-"model.path", checked against its sha256 first) and writes:
+It runs the notebook's code path: every step of the pipeline, training included, on the
+notebook's data (the model goes to a temporary file, never over the notebook's: see
+common/bundle.py model_output). Then, for rows spread over the held-out set (the raw rows of the
+table behind the evaluation split, mapped through the DataFrame index; the whole table when
+the notebook has no split or its held-out matrix has no index):
 
-- tests/golden/sample.json: ``{"model_sha256", "task", "rows": [{"input", "prediction",
-  "probability"}]}``, inputs restricted to the service's input columns. The service must give
-  the same predictions for these inputs: that catches training/serving skew in the features;
-- model/feature_columns.json: X's column names, when X is a DataFrame (the service aligns
-  one-record feature frames to them); removed when X is not a DataFrame.
+1. the notebook's predictions: the held-out matrix as the notebook computed it, through the
+   fitted steps the notebook applies to it, into the model;
+2. the same rows as the service gets them (the request fields only, one record per row, through
+   common/features.py and the fitted steps composed with the model) must give the same
+   predictions: otherwise the service would not compute what the notebook computes (feature
+   code that reads a column requests do not carry, a step nb2prod did not see) and this fails;
+3. the shipped model (service/config.json "model.path": the run's own fitted steps and model,
+   checked against its sha256) predicts the rows: the golden predictions. They equal the
+   notebook's when retraining reproduces the run. When the run drew randomness without a seed
+   (pipeline/config.json "unseeded"), they may not, and the sample says so ("reproduced":
+   false, with why) instead of failing at random; a seeded run that does not reproduce fails.
+
+It writes:
+- tests/golden/sample.json: ``{"model_sha256", "task", "reproduced", "unseeded", "note",
+  "rows": [{"input", "prediction", "probability", "notebook": {"prediction", "probability"}}]}``,
+  inputs restricted to the service's input columns (and its id column);
+- model/feature_columns.json: the feature matrix's column names, when it is a DataFrame (the
+  service aligns one-record feature frames to them); removed when it is not.
 """
 import argparse
 import datetime as _dt
 import json
 import math
+import os
 import pickle
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -28,6 +44,7 @@ from pipeline.framework import PipelineError, UsageError
 from common.hashing import file_sha256 as sha256_of
 
 DEFAULT_ROWS = 20
+PROBABILITY_TOLERANCE = 1e-9
 
 
 def json_safe(value: Any) -> Any:
@@ -52,7 +69,6 @@ def json_safe(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return str(value)
-
 
 
 def load_model(service_config: Mapping[str, Any], root: Path = settings.PROJECT_ROOT):
@@ -86,29 +102,10 @@ def pick_positions(count: int, wanted: int) -> List[int]:
     return sorted(set(int(round(p)) for p in np.linspace(0, count - 1, wanted)))
 
 
-def sample_rows(frame: pd.DataFrame, X: Any, wanted: int):
-    """The frame's rows and X's rows for *wanted* evenly spaced rows of X."""
-    positions = pick_positions(len(X), wanted)
-    if isinstance(X, (pd.DataFrame, pd.Series)):
-        labels = X.index[positions]
-        if not frame.index.is_unique:
-            raise PipelineError("the training frame's index has duplicates, so X's rows cannot be "
-                                "matched to the frame's: reset the frame's index in the feature code")
-        unknown = [label for label in labels if label not in frame.index]
-        if unknown:
-            raise PipelineError("X has index labels that the training frame does not have (e.g. %r): "
-                                "the feature code must keep the frame's index" % (unknown[0],))
-        return frame.loc[labels], X.iloc[positions]
-    if len(X) != len(frame):
-        raise PipelineError("X is a %s with %d rows but the frame has %d: without an index, X's "
-                            "rows cannot be matched to the frame's; return a DataFrame from the "
-                            "feature code" % (type(X).__name__, len(X), len(frame)))
-    return frame.iloc[positions], np.asarray(X)[positions]
-
-
 def predictions(model: Any, X_rows: Any) -> List[Dict[str, Any]]:
     """[{"prediction", "probability"}]: probability of the predicted class when the model has one."""
-    if not len(X_rows):
+    count = X_rows.shape[0] if getattr(X_rows, "shape", None) else len(X_rows)
+    if not count:
         return []
     predicted = np.asarray(model.predict(X_rows))
     if predicted.ndim == 2 and predicted.shape[1] == 1:
@@ -123,44 +120,187 @@ def predictions(model: Any, X_rows: Any) -> List[Dict[str, Any]]:
     return [{"prediction": json_safe(p), "probability": q} for p, q in zip(predicted, probabilities)]
 
 
+def same_prediction(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    """Equal predictions (regression values within 1e-9 relative) and probabilities within 1e-9."""
+    pa, pb = a["prediction"], b["prediction"]
+    if isinstance(pa, float) or isinstance(pb, float):
+        if not (isinstance(pa, (int, float)) and isinstance(pb, (int, float))):
+            return False
+        if not math.isclose(pa, pb, rel_tol=1e-9, abs_tol=1e-12):
+            return False
+    elif pa != pb:
+        return False
+    qa, qb = a["probability"], b["probability"]
+    if qa is None or qb is None:
+        return qa is None and qb is None
+    return abs(qa - qb) <= PROBABILITY_TOLERANCE
+
+
+def _rows_of(X: Any, positions: List[int]) -> Any:
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.iloc[positions]
+    if hasattr(X, "tocsr"):
+        return X.tocsr()[positions]
+    return np.asarray(X)[positions]
+
+
+def _apply(steps: Sequence[Any], X: Any) -> Any:
+    for step in steps:
+        X = step.transform(X)
+    return X
+
+
+def _held_out(namespace: Mapping[str, Any], config: Mapping[str, Any], frame: pd.DataFrame):
+    """(raw rows of the table, the notebook's matrix for them or None, the steps the notebook applies to it)."""
+    evaluation = config.get("evaluation") or {}
+    serving = config.get("serving") or {}
+    if evaluation.get("frame") and isinstance(namespace.get(evaluation.get("X")), pd.DataFrame):
+        return namespace[evaluation["X"]], None, serving.get("chain") or []
+    X = namespace.get(evaluation.get("X")) if evaluation else None
+    if isinstance(X, (pd.DataFrame, pd.Series)) and frame.index.is_unique and X.index.isin(frame.index).all():
+        return frame.loc[X.index], X, evaluation.get("chain") or []
+    return frame, None, serving.get("chain") or []
+
+
+def _describe(record: Dict[str, Any]) -> str:
+    return json.dumps(record, default=str)[:300]
+
+
 def write_golden(rows: int = DEFAULT_ROWS, root: Path = settings.PROJECT_ROOT) -> Dict[str, Any]:
-    """Runs the pipeline up to the features step and writes the golden files; returns what it wrote."""
+    """Runs the notebook's code path and writes the golden files; returns what it wrote."""
+    from common.bundle import MODEL_OUTPUT_ENV, serving_bundle
+    from common.frames import align_columns, records_to_frame
     from pipeline.evaluate import decide_task
-    from pipeline.run import run_pipeline
+    from pipeline.framework import step_info
+    from pipeline.run import load_steps, run_pipeline
 
     config = settings.load_config(root)
     service_config = settings.load_service_config(root)
     if service_config is None:
         raise UsageError("service/config.json is missing: golden samples need the service's model "
                          "and input columns")
-    features = config.get("features") or {}
-    if not all(isinstance(features.get(k), str) for k in ("step", "frame", "matrix")):
-        raise UsageError('pipeline/config.json "features" must name "step", "frame" and "matrix"')
-    model, sha256 = load_model(service_config, root)  # before running anything: fail fast
+    serving = config.get("serving") or {}
+    if not all(isinstance(serving.get(k), str) for k in ("model", "frame")):
+        raise UsageError('pipeline/config.json "serving" must name "model" and "frame"')
+    shipped, sha256 = load_model(service_config, root)  # before running anything: fail fast
 
-    namespace = run_pipeline(until=features["step"])
-    for key in ("frame", "matrix"):
-        if features[key] not in namespace:
-            raise PipelineError("step %r did not produce %r (pipeline/config.json features.%s)"
-                                % (features["step"], features[key], key), features["step"])
-    frame, X = namespace[features["frame"]], namespace[features["matrix"]]
+    # The notebook's code path: every step, training included; the model to a temporary file.
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    previous = os.environ.get(MODEL_OUTPUT_ENV)
+    with tempfile.TemporaryDirectory(prefix="nb2prod-golden-") as scratch:
+        os.environ[MODEL_OUTPUT_ENV] = os.path.join(scratch, Path(str(config.get("model_output") or "model")).name)
+        try:
+            last = step_info(load_steps()[-1]).name
+            namespace = run_pipeline(until=last, write_summary=False)
+        finally:
+            if previous is None:
+                os.environ.pop(MODEL_OUTPUT_ENV, None)
+            else:
+                os.environ[MODEL_OUTPUT_ENV] = previous
+    from common.features import build_features
+
+    for name in [serving["model"], serving["frame"]] + list(serving.get("chain") or []):
+        if name not in namespace:
+            raise PipelineError("the pipeline did not produce %r (pipeline/config.json serving)" % name)
+    frame = namespace[serving["frame"]]
     if not isinstance(frame, pd.DataFrame):
-        raise PipelineError("%r is a %s, not a DataFrame" % (features["frame"], type(frame).__name__))
-    input_columns = service_config.get("input_columns") or [c for c in frame.columns
-                                                           if c != service_config.get("target")]
-    missing = [c for c in input_columns if c not in frame.columns]
-    if missing:
-        raise PipelineError("the frame %r has no column %s (service/config.json input_columns)"
-                            % (features["frame"], ", ".join(map(repr, missing))))
+        raise PipelineError("%r is a %s, not a DataFrame" % (serving["frame"], type(frame).__name__))
+    model = namespace[serving["model"]]
+    if serving.get("attribute"):
+        model = getattr(model, serving["attribute"])
+    chain = [(name, namespace[name]) for name in serving.get("chain") or []]
+    by_name = dict(chain)
 
-    frame_rows, X_rows = sample_rows(frame, X, rows)
-    outputs = predictions(model, X_rows)
-    records = frame_rows[input_columns].to_dict(orient="records")
+    input_columns = list(service_config.get("input_columns") or [])
+    id_column = service_config.get("id_column")
+    missing = [c for c in input_columns + ([id_column] if id_column else []) if c not in frame.columns]
+    if missing:
+        raise PipelineError("the table %r has no column %s (service/config.json input_columns)"
+                            % (serving["frame"], ", ".join(map(repr, missing))))
+
+    # The feature matrix's columns, from the whole table (the service aligns one record to them).
+    X_all = build_features(frame.copy())
+    feature_columns = [str(c) for c in X_all.columns] if isinstance(X_all, pd.DataFrame) else None
+
+    held, notebook_X, notebook_steps = _held_out(namespace, config, frame)
+    positions = pick_positions(len(held), rows)
+    raw = held.iloc[positions]
+
+    # 1. the notebook's own path
+    if notebook_X is not None:
+        X_notebook = _apply([by_name[n] for n in notebook_steps], _rows_of(notebook_X, positions))
+    else:
+        X_notebook = _apply([step for _, step in chain], build_features(raw.copy()))
+    notebook = predictions(model, X_notebook)
+
+    # 2. as the service gets them: request fields only, one record per row
+    wanted = input_columns + ([id_column] if id_column else [])
+    records = [{c: json_safe(row[c]) for c in wanted} for _, row in raw.iterrows()]
+    composed = serving_bundle(chain, model)
+    def as_served(record: Dict[str, Any]) -> Any:
+        """The matrix the service gives the model for one record."""
+        try:
+            X = build_features(records_to_frame([record], service_config["frame_columns"]))
+        except Exception as error:
+            raise PipelineError(
+                "common/features.py fails on a record holding only the service's input columns (%s: %s): "
+                "it reads a column requests do not carry; record %s" % (type(error).__name__, error, _describe(record)))
+        rows_out = X.shape[0] if getattr(X, "shape", None) else len(X)
+        if rows_out != 1:
+            raise PipelineError(
+                "common/features.py returns %d rows for one record: it drops or adds rows (a filter, dropna, "
+                "a merge), so the service could not answer that record; keep row filters in the pipeline's "
+                "steps; record %s" % (rows_out, _describe(record)))
+        return align_columns(X, feature_columns)
+
+    def predict_one(model: Any, X: Any, record: Dict[str, Any], which: str) -> Dict[str, Any]:
+        try:
+            return predictions(model, X)[0]
+        except Exception as error:
+            raise PipelineError(
+                "%s cannot predict a record as the service builds it (%s: %s): the feature matrix of one "
+                "record differs from training's (return a DataFrame from common/features.py so its columns "
+                "can be aligned); record %s" % (which, type(error).__name__, error, _describe(record)))
+
+    matrices = [as_served(record) for record in records]
+    served_by_pipeline = [predict_one(composed, X, record, "the retrained model") for X, record in zip(matrices, records)]
+    for index, (ours, theirs) in enumerate(zip(served_by_pipeline, notebook)):
+        if not same_prediction(ours, theirs):
+            raise PipelineError(
+                "row %d: the notebook's code path predicts %r (probability %r) but the same row as the "
+                "service gets it predicts %r (probability %r): the feature code reads columns requests do "
+                "not carry, or the notebook applies something to the matrix that nb2prod did not see; "
+                "record %s" % (index, theirs["prediction"], theirs["probability"], ours["prediction"],
+                               ours["probability"], _describe(records[index])))
+
+    # 3. the shipped model: the run's fitted steps and model
+    served = [predict_one(shipped, X, record, "the shipped model") for X, record in zip(matrices, records)]
+    unseeded = list(config.get("unseeded") or [])
+    differing = [i for i, (a, b) in enumerate(zip(served, notebook)) if not same_prediction(a, b)]
+    note = None
+    if differing:
+        if not unseeded:
+            i = differing[0]
+            raise PipelineError(
+                "retraining did not reproduce the run's model: on %d of %d held-out rows the shipped model "
+                "(from run %s) predicts otherwise than the model the pipeline just trained (row %d: %r "
+                "against %r). The data, the parameters or the library versions differ from the run's, "
+                "or the training draws randomness nb2prod did not see: seed it, track the notebook again "
+                "and scaffold again." % (len(differing), len(served), service_config.get("run"), i,
+                                         served[i]["prediction"], notebook[i]["prediction"]))
+        note = ("the run drew randomness without a seed (%s): retraining gives another model, so %d of %d "
+                "rows differ from the retrained model's predictions; the golden predictions are the run's "
+                "model's, which the service serves" % (", ".join(unseeded), len(differing), len(served)))
+
     sample = {
         "model_sha256": sha256,
-        "task": service_config.get("task") or decide_task(model, service_config),
-        "rows": [{"input": {str(k): json_safe(v) for k, v in record.items()}, **output}
-                 for record, output in zip(records, outputs)],
+        "task": service_config.get("task") or decide_task(shipped, service_config),
+        "reproduced": not differing,
+        "unseeded": unseeded,
+        "note": note,
+        "rows": [{"input": record, **output, "notebook": theirs}
+                 for record, output, theirs in zip(records, served, notebook)],
     }
     golden_path = root / "tests" / "golden" / "sample.json"
     golden_path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,19 +308,19 @@ def write_golden(rows: int = DEFAULT_ROWS, root: Path = settings.PROJECT_ROOT) -
         json.dump(sample, fh, indent=2, allow_nan=False)
         fh.write("\n")
     written = {"sample": golden_path, "rows": len(sample["rows"]), "feature_columns": None,
-               "removed": None}
+               "removed": None, "note": note}
     columns_path = root / "model" / "feature_columns.json"
-    if not isinstance(X, pd.DataFrame):
+    if feature_columns is None:
         if columns_path.exists():  # X has no column names now: a stale list would misalign the service
             columns_path.unlink()
             written["removed"] = columns_path
     else:
         columns_path.parent.mkdir(parents=True, exist_ok=True)
         with open(columns_path, "w", encoding="utf-8") as fh:
-            json.dump([str(c) for c in X.columns], fh, indent=2)
+            json.dump(feature_columns, fh, indent=2)
             fh.write("\n")
         written["feature_columns"] = columns_path
-        written["columns"] = len(X.columns)
+        written["columns"] = len(feature_columns)
     return written
 
 
@@ -211,6 +351,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if written["removed"] is not None:
         print("Removed %s: the feature matrix is not a DataFrame, so it has no column names"
               % settings.shown(written["removed"]))
+    if written["note"]:
+        print("Note: %s" % written["note"])
     return 0
 
 

@@ -5,6 +5,7 @@
 What a run does:
 1. reads pipeline/config.json, puts the project root on sys.path and changes into the working
    directory (config "workdir", or NB2PROD_WORKDIR), where the notebook's relative paths start;
+   stops when an environment variable the notebook's code reads (config "environment") is unset;
 2. calls each step with its positional parameters taken by name from the namespace (the outputs
    of earlier steps) and its keyword-only parameters from config "params", overridden by
    ``--param name=value`` (value parsed as JSON when it parses, else kept as a string);
@@ -100,6 +101,18 @@ def effective_params(config: Mapping[str, Any], steps: Sequence[Callable],
                             ", ".join(sorted(known)) or "(none)"))
     params.update(overrides or {})
     return params
+
+
+def check_environment(config: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> None:
+    """The notebook's code reads these variables (config "environment" "required"): stop before
+    anything runs, naming the ones that are not set."""
+    spec = config.get("environment") or {}
+    missing = [name for name in spec.get("required") or [] if not environ.get(name)]
+    if missing:
+        raise UsageError("the notebook's code reads %s from the environment (os.environ[...]), and %s "
+                         "not set: set %s, then run again"
+                         % (", ".join(missing), "it is" if len(missing) == 1 else "they are",
+                            " and ".join(missing)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +258,7 @@ def _log_params_to_tracker(params: Mapping[str, Any]) -> None:
 
 
 def _model_output(config: Mapping[str, Any], workdir: Path) -> Optional[Dict[str, Any]]:
-    relative = config.get("model_output")
+    relative = os.environ.get("NB2PROD_MODEL_OUTPUT") or config.get("model_output")
     if not relative:
         return None
     path = (workdir / relative).resolve()
@@ -297,6 +310,7 @@ def run_pipeline(until: Optional[str] = None, params: Optional[Mapping[str, Any]
         names = [info.name for info in infos]
         if until is not None and until not in names:
             raise UsageError("--until %r is not a step; the steps are %s" % (until, ", ".join(names)))
+        check_environment(config)
         used_params = effective_params(config, steps, params)
         return _run(config, service_config, root, workdir, state, steps, infos, until,
                     used_params, retries, backoff_base, write_summary, previous_cwd)

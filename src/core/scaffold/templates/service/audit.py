@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List
 
 from service.decisions import Decision
 from service.jsonsafe import input_sha256, to_jsonable
+from service.middleware import RequestIds
 
 
 def utc_now_iso() -> str:
@@ -56,7 +57,7 @@ class AuditLog:
 
     def record(
         self,
-        request_id: str,
+        ids: RequestIds,
         endpoint: str,
         records: List[Dict[str, Any]],
         decisions: List[Decision],
@@ -68,7 +69,8 @@ class AuditLog:
         for index, (record, decision) in enumerate(zip(records, decisions)):
             entry = {
                 "time": time,
-                "request_id": request_id,
+                "request_id": ids.request_id,
+                "client_request_id": ids.client_request_id,
                 "endpoint": endpoint,
                 "input_sha256": input_sha256(record),
                 "output": decision.response_item(),
@@ -94,7 +96,7 @@ class ReviewQueue:
 
     def add(
         self,
-        request_id: str,
+        ids: RequestIds,
         endpoint: str,
         records: List[Dict[str, Any]],
         decisions: List[Decision],
@@ -107,7 +109,8 @@ class ReviewQueue:
             entries.append(
                 {
                     "time": time,
-                    "request_id": request_id,
+                    "request_id": ids.request_id,
+                    "client_request_id": ids.client_request_id,
                     "endpoint": endpoint,
                     "batch_index": index if endpoint.endswith("/batch") else None,
                     "input": record,

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Deque, Dict, List, Optional, Sequence
 
+from service.settings import DriftSettings
+
 log = logging.getLogger("nb2prod.service")
 
 PSI_EPSILON = 1e-4
@@ -173,12 +175,12 @@ class DriftSnapshot:
 class DriftMonitor:
     """The last `window` records' input values, compared on demand (at each /metrics scrape)."""
 
-    def __init__(self, references: Dict[str, Any], drift_config: Dict[str, Any]):
+    def __init__(self, references: Dict[str, Any], settings: DriftSettings):
         self.references = references
-        self.window = max(int(drift_config.get("window", 1000)), 1)
-        self.min_rows = max(int(drift_config.get("min_rows", 100)), 1)
-        self.monitor = float(drift_config.get("monitor", 0.1))
-        self.retrain = float(drift_config.get("retrain", 0.2))
+        self.window = settings.window
+        self.min_rows = settings.min_rows
+        self.monitor = settings.monitor
+        self.retrain = settings.retrain
         self._lock = threading.Lock()
         self._values: Dict[str, Deque[Any]] = {
             name: collections.deque(maxlen=self.window) for name in references
@@ -186,10 +188,10 @@ class DriftMonitor:
         self._rows = 0
 
     @classmethod
-    def from_profile(cls, profile_path: Path, input_columns: Sequence[str], drift_config: Dict[str, Any]) -> "DriftMonitor":
+    def from_profile(cls, profile_path: Path, input_columns: Sequence[str], settings: DriftSettings) -> "DriftMonitor":
         references: Dict[str, Any] = {}
         try:
-            with open(profile_path, "r", encoding="utf-8") as handle:
+            with open(profile_path, encoding="utf-8") as handle:
                 profile = json.load(handle)
         except FileNotFoundError:
             log.warning("no %s: live drift gauges are off (regenerate the project to get it back)", profile_path)
@@ -203,7 +205,7 @@ class DriftMonitor:
                 reference = reference_for(column)
                 if reference is not None:
                     references[column["name"]] = reference
-        return cls(references, drift_config)
+        return cls(references, settings)
 
     def observe(self, records: Sequence[Dict[str, Any]]) -> None:
         with self._lock:

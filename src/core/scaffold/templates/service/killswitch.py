@@ -28,9 +28,9 @@ class KillSwitch:
         environ = os.environ if self._environ is None else self._environ
         value = environ.get(self.env_name, "")
         if value.strip().lower() in TRUTHY:
-            reason: Optional[str] = "%s=%s" % (self.env_name, value.strip())
+            reason: Optional[str] = f"{self.env_name}={value.strip()}"
         elif self.file_path.exists():
-            reason = "file %s exists" % self.file_path
+            reason = f"file {self.file_path} exists"
         else:
             reason = None
         self._log_change(reason)

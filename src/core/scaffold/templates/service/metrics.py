@@ -108,15 +108,16 @@ class ServiceMetrics:
 
 
 def _family(lines: List[str], name: str, kind: str, help_text: str) -> None:
-    lines.append("# HELP %s %s" % (name, help_text.replace("\\", "\\\\").replace("\n", "\\n")))
-    lines.append("# TYPE %s %s" % (name, kind))
+    escaped = help_text.replace("\\", "\\\\").replace("\n", "\\n")
+    lines.append(f"# HELP {name} {escaped}")
+    lines.append(f"# TYPE {name} {kind}")
 
 
 def _sample(name: str, labels: Dict[str, str], value: float) -> str:
     if labels:
-        rendered = ",".join('%s="%s"' % (key, _escape(str(val))) for key, val in labels.items())
-        return "%s{%s} %s" % (name, rendered, _format_value(value))
-    return "%s %s" % (name, _format_value(value))
+        rendered = ",".join(f'{key}="{_escape(str(val))}"' for key, val in labels.items())
+        return f"{name}{{{rendered}}} {_format_value(value)}"
+    return f"{name} {_format_value(value)}"
 
 
 def _escape(value: str) -> str:

@@ -1,5 +1,11 @@
 """Loading the model artifact, refusing any file whose sha256 is not the one in config.json.
 
+The artifact is what the service predicts with: the notebook's fitted steps (imputers,
+encoders, scalers, vectorizers, a ColumnTransformer ...) and its model, composed into one
+scikit-learn Pipeline by ``nb2prod scaffold`` from the tracked run's own fitted objects (their
+hashes are config.json's ``model.components``), or the model file itself when the notebook fits
+nothing before the model. The service only calls predict / predict_proba on it: it never fits.
+
 The hash is checked on the very bytes that are then unpickled, so a file swapped between the
 check and the load cannot slip through. Unpickling runs code from the file, which is one more
 reason to load only the artifact this project was generated and tested with.
@@ -8,10 +14,11 @@ import hashlib
 import io
 import json
 import logging
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from service.settings import Settings
 
@@ -57,10 +64,21 @@ def sha256_of_bytes(data: bytes) -> str:
 
 
 
+def check_environment(names: Iterable[str], environ: Mapping[str, str] = os.environ) -> None:
+    """The feature code reads these variables (settings.environment): refuse to start without them."""
+    missing = [name for name in names if not environ.get(name)]
+    if missing:
+        verb = "it is" if len(missing) == 1 else "they are"
+        raise ModelLoadError(
+            f"Refusing to start: the feature code (common/features.py) reads {', '.join(missing)} from the "
+            f"environment, as the notebook did, and {verb} not set. Set {' and '.join(missing)} before starting the service."
+        )
+
+
 def load_model(settings: Settings) -> LoadedModel:
-    model_config = settings.config["model"]
-    path = settings.model_path
-    expected = str(model_config["sha256"]).strip().lower()
+    check_environment(settings.environment)
+    path = settings.model.path
+    expected = settings.model.sha256.strip().lower()
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -71,13 +89,13 @@ def load_model(settings: Settings) -> LoadedModel:
     actual = sha256_of_bytes(data)
     if actual != expected:
         raise ModelIntegrityError(path, expected, actual)
-    estimator = _unpickle(data, model_config.get("format"), path)
+    estimator = _unpickle(data, settings.model.format, path)
     loaded = LoadedModel(
         estimator=estimator,
         path=path,
         sha256=actual,
-        name=str(model_config.get("name") or settings.config["name"]),
-        version=model_config.get("version"),
+        name=settings.model.name,
+        version=settings.model.version,
         feature_columns=_feature_columns(settings.feature_columns_path, estimator),
     )
     log.info("model %s (version %s, sha256 %s) loaded from %s", loaded.name, loaded.version, actual, path)

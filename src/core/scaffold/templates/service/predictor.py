@@ -10,6 +10,7 @@ import pandas as pd
 from common.frames import align_columns, records_to_frame, unknown_columns
 from service.jsonsafe import to_jsonable
 from service.model import LoadedModel
+from service.settings import Settings
 
 
 @dataclass
@@ -20,17 +21,17 @@ class RawPrediction:
 
 
 class Predictor:
-    def __init__(self, model: LoadedModel, config: Dict[str, Any], build_features):
+    def __init__(self, model: LoadedModel, settings: Settings, build_features):
         self.model = model
-        self.config = config
+        self.frame_columns = settings.frame_columns
         self.build_features = build_features
-        self.classifier = config["task"] == "classification"
+        self.classifier = settings.task == "classification"
 
     def predict(self, records: Sequence[Dict[str, Any]]) -> List[RawPrediction]:
         if not records:
             return []
         estimator = self.model.estimator
-        frame = records_to_frame(records, self.config)
+        frame = records_to_frame(records, self.frame_columns)
         features = self.build_features(frame)
         if len(features) != len(records):
             # Predictions could no longer be matched to their records: refuse rather than guess.

@@ -1,6 +1,8 @@
-"""The service's settings: service/config.json plus environment overrides.
+"""The service's settings: service/config.json with the environment's overrides, as typed models.
 
-Every path in config.json is relative to the project root. Environment variables:
+``Settings.from_env()`` reads them once; the app's lifespan calls it at start (service/app.py)
+and the routes get them through ``Depends(get_settings)``. Every path in config.json is relative
+to the project root; the settings hold them absolute. Environment variables:
 
 - ``NB2PROD_STATE_DIR``: a directory replacing the leading ``var/`` of ``audit_log``,
   ``review_queue`` and ``kill_switch.file`` (e.g. a mounted volume in a container).
@@ -10,14 +12,20 @@ Every path in config.json is relative to the project root. Environment variables
   switch is on while the file exists.
 - ``NB2PROD_MODEL_PATH``: serve another model file; it must still have ``model.sha256``.
 
-The others are read once, when the app is created.
+The others are read once, at start.
+
+pydantic-settings' ``BaseSettings`` would read the environment too, but it is a separate
+package for pydantic 2 (``pydantic.BaseSettings`` in 1.10) that Debian does not ship, and the
+service's settings come mostly from config.json: plain pydantic models and ``from_env`` it is.
 """
-import copy
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional, Union
+
+from pydantic import Field, StrictInt, StrictStr, ValidationError
+
+from service.compat import ConfigModel, fields_set, validate_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("service") / "config.json"
@@ -27,110 +35,181 @@ STATE_DIR_ENV = "NB2PROD_STATE_DIR"
 KILL_SWITCH_FILE_ENV = "NB2PROD_KILL_SWITCH_FILE"
 MODEL_PATH_ENV = "NB2PROD_MODEL_PATH"
 DEFAULT_KILL_SWITCH_ENV = "NB2PROD_KILL_SWITCH"
-
-DEFAULTS: Dict[str, Any] = {
-    "confidence_threshold": None,
-    "rules": [],
-    "kill_switch": {"env": DEFAULT_KILL_SWITCH_ENV, "file": "var/KILL_SWITCH"},
-    "audit_log": "var/audit/predictions.jsonl",
-    "review_queue": "var/review/queue.jsonl",
-    "limits": {"max_body_bytes": 1048576, "max_batch": 1000},
-    "drift": {"window": 1000, "min_rows": 100, "monitor": 0.1, "retrain": 0.2},
-}
-REQUIRED = ("name", "model", "task", "frame_columns", "input_columns", "fallback")
-REQUIRED_MODEL = ("path", "sha256")
+DEFAULT_KILL_SWITCH_FILE = "var/KILL_SWITCH"
+DEFAULT_AUDIT_LOG = "var/audit/predictions.jsonl"
+DEFAULT_REVIEW_QUEUE = "var/review/queue.jsonl"
 
 
 class ConfigError(ValueError):
-    """service/config.json is missing, unreadable or incomplete."""
+    """service/config.json is missing, unreadable, incomplete or inconsistent."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class ModelSettings(ConfigModel):
+    path: Path = Field(..., description="the model file (absolute once resolved)")
+    sha256: str = Field(..., min_length=64, max_length=64, description="the file's sha256: anything else is refused")
+    name: str
+    version: Union[StrictInt, StrictStr, None] = None
+    registered: bool = False
+    format: Optional[str] = Field(None, description='"pickle" or "joblib" (joblib reads both)')
+
+
+class KillSwitchSettings(ConfigModel):
+    env: str = DEFAULT_KILL_SWITCH_ENV
+    file: Path = Path(DEFAULT_KILL_SWITCH_FILE)
+
+
+class Limits(ConfigModel):
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    max_batch: int = Field(1000, gt=0)
+
+
+class DriftSettings(ConfigModel):
+    window: int = Field(1000, gt=0, description="inputs per column the live drift is computed on")
+    min_rows: int = Field(100, gt=0, description="inputs needed before a PSI is reported")
+    monitor: float = 0.1
+    retrain: float = 0.2
+
+
+class Fallback(ConfigModel):
+    """The answer while the kill switch is on."""
+
+    prediction: Any = None
+    probability: Optional[float] = None
+    description: Optional[str] = None
+
+
+class Condition(ConfigModel, extra="forbid"):
+    field: str
+    op: str
+    value: Any = None
+
+
+class RuleEffect(ConfigModel, extra="forbid"):
+    prediction: Any = None
+    needs_review: Optional[bool] = None
+
+    @property
+    def sets_prediction(self) -> bool:
+        return "prediction" in fields_set(self)
+
+
+class Rule(ConfigModel, extra="forbid"):
+    """A rule override: when every condition holds, `then` applies (service/decisions.py).
+    Written by hand, so a misspelt key is refused rather than ignored."""
+
+    name: Optional[str] = None
+    when: list[Condition] = []
+    then: RuleEffect = RuleEffect()
+    reason: Optional[str] = None
+
+
+class Settings(ConfigModel):
+    """service/config.json, environment overrides applied, paths absolute."""
+
     root: Path
-    config: Dict[str, Any]
-    model_path: Path
-    feature_columns_path: Path
-    profile_path: Path
-    audit_log: Path
-    review_queue: Path
-    kill_switch_env: str
-    kill_switch_file: Path
-    max_body_bytes: int
-    max_batch: int
+    name: str
+    notebook: Optional[str] = None
+    run: Optional[str] = None
+    config_schema: Optional[str] = Field(None, alias="schema")
+    task: Literal["classification", "regression"]
+    target: Optional[str] = None
+    frame_columns: list[str]
+    input_columns: list[str]
+    model: ModelSettings
+    confidence_threshold: Optional[float] = None
+    rules: list[Rule] = []
+    fallback: Fallback
+    kill_switch: KillSwitchSettings = KillSwitchSettings()
+    audit_log: Path = Path(DEFAULT_AUDIT_LOG)
+    review_queue: Path = Path(DEFAULT_REVIEW_QUEUE)
+    limits: Limits = Limits()
+    drift: DriftSettings = DriftSettings()
+    run_metrics: dict[str, float] = {}
+    id_column: Optional[str] = Field(None, description="a request's identifier, passed through to its answer and the audit log")
+    environment: list[str] = Field([], description="variables the feature code reads from the environment, as the notebook did")
+
+    @property
+    def feature_columns_path(self) -> Path:
+        return self.root / "model" / "feature_columns.json"
+
+    @property
+    def profile_path(self) -> Path:
+        return self.root / "contracts" / "profile.json"
+
+    @classmethod
+    def from_env(
+        cls,
+        root: Optional[Path] = None,
+        config: Optional[Mapping[str, Any]] = None,
+        environ: Optional[Mapping[str, str]] = None,
+    ) -> "Settings":
+        """The settings of the project at `root` (default: the folder holding service/), from
+        `config` instead of service/config.json when given, with the overrides of `environ`
+        (default: os.environ). Raises ConfigError when the configuration is not usable."""
+        root = Path(root).resolve() if root is not None else PROJECT_ROOT
+        env = os.environ if environ is None else environ
+        data = dict(load_config(root) if config is None else config)
+        state_dir = env.get(STATE_DIR_ENV) or None
+
+        model = dict(data.get("model") or {})
+        if not model.get("name"):
+            model["name"] = data.get("name")
+        if env.get(MODEL_PATH_ENV):
+            model["path"] = env[MODEL_PATH_ENV]
+        if model.get("path"):
+            model["path"] = _under_root(root, str(model["path"]))
+        kill_switch = dict(data.get("kill_switch") or {})
+        if not kill_switch.get("env"):
+            kill_switch.pop("env", None)
+        switch_file = env.get(KILL_SWITCH_FILE_ENV)
+        kill_switch["file"] = (
+            _under_root(root, switch_file)
+            if switch_file
+            else state_path(root, str(kill_switch.get("file") or DEFAULT_KILL_SWITCH_FILE), state_dir)
+        )
+        data.update(
+            root=root,
+            model=model,
+            kill_switch=kill_switch,
+            audit_log=state_path(root, str(data.get("audit_log") or DEFAULT_AUDIT_LOG), state_dir),
+            review_queue=state_path(root, str(data.get("review_queue") or DEFAULT_REVIEW_QUEUE), state_dir),
+        )
+        for section in ("rules", "limits", "drift", "run_metrics"):
+            if data.get(section) is None:
+                data.pop(section, None)
+        try:
+            return validate_model(cls, data)
+        except ValidationError as error:
+            raise ConfigError(
+                f"service/config.json is not usable: {describe_errors(error)}. "
+                "Fix the file, or regenerate it with `nb2prod scaffold`."
+            ) from None
 
 
-def load_config(root: Path) -> Dict[str, Any]:
+def load_config(root: Path) -> dict[str, Any]:
     path = Path(root) / CONFIG_FILE
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            return json.load(handle)
+        with open(path, encoding="utf-8") as handle:
+            config = json.load(handle)
     except FileNotFoundError:
         raise ConfigError(
-            "%s not found: the service reads its settings from it. It is generated by "
-            "`nb2prod scaffold`; regenerate the project or restore the file." % path
+            f"{path} not found: the service reads its settings from it. It is generated by "
+            "`nb2prod scaffold`; regenerate the project or restore the file."
         ) from None
     except ValueError as error:
-        raise ConfigError("%s is not valid JSON (%s): fix or regenerate it." % (path, error)) from None
+        raise ConfigError(f"{path} is not valid JSON ({error}): fix or regenerate it.") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path} must hold a JSON object: fix or regenerate it.")
+    return config
 
 
-def with_defaults(config: Dict[str, Any]) -> Dict[str, Any]:
-    """A deep copy of `config` with the optional sections filled in (dicts merged one level)."""
-    merged = copy.deepcopy(config)
-    for key, default in DEFAULTS.items():
-        if isinstance(default, dict):
-            section = dict(default)
-            section.update(merged.get(key) or {})
-            merged[key] = section
-        elif merged.get(key) is None:
-            merged[key] = copy.deepcopy(default)
-    return merged
-
-
-def check_config(config: Dict[str, Any]) -> None:
-    missing = [key for key in REQUIRED if key not in config]
-    missing += ["model.%s" % key for key in REQUIRED_MODEL if not (config.get("model") or {}).get(key)]
-    if missing:
-        raise ConfigError(
-            "service/config.json lacks %s: regenerate it with `nb2prod scaffold`." % ", ".join(missing)
-        )
-    if config["task"] not in ("classification", "regression"):
-        raise ConfigError('service/config.json "task" is %r; expected "classification" or "regression".' % config["task"])
-
-
-def resolve_settings(
-    root: Optional[Path] = None,
-    config: Optional[Dict[str, Any]] = None,
-    environ: Optional[Mapping[str, str]] = None,
-) -> Settings:
-    """Settings of the project at `root` (default: the folder holding service/), with `config`
-    replacing service/config.json when given, and `environ` (default os.environ) for overrides."""
-    root = Path(root).resolve() if root is not None else PROJECT_ROOT
-    env = os.environ if environ is None else environ
-    merged = with_defaults(load_config(root) if config is None else config)
-    check_config(merged)
-
-    state_dir = env.get(STATE_DIR_ENV) or None
-    kill_switch = merged["kill_switch"]
-    kill_switch_file = env.get(KILL_SWITCH_FILE_ENV)
-    limits = merged["limits"]
-    return Settings(
-        root=root,
-        config=merged,
-        model_path=_under_root(root, env.get(MODEL_PATH_ENV) or merged["model"]["path"]),
-        feature_columns_path=root / "model" / "feature_columns.json",
-        profile_path=root / "contracts" / "profile.json",
-        audit_log=state_path(root, merged["audit_log"], state_dir),
-        review_queue=state_path(root, merged["review_queue"], state_dir),
-        kill_switch_env=kill_switch.get("env") or DEFAULT_KILL_SWITCH_ENV,
-        kill_switch_file=(
-            _under_root(root, kill_switch_file)
-            if kill_switch_file
-            else state_path(root, kill_switch["file"], state_dir)
-        ),
-        max_body_bytes=int(limits["max_body_bytes"]),
-        max_batch=int(limits["max_batch"]),
-    )
+def describe_errors(error: ValidationError) -> str:
+    """`model.sha256: field required; task: ...` from a ValidationError, by config.json's keys."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        parts.append(f"{where}: {item.get('msg', 'invalid value')}")
+    return "; ".join(parts)
 
 
 def state_path(root: Path, relative: str, state_dir: Optional[str]) -> Path:

@@ -1,10 +1,11 @@
 """Fixtures of the service tests. Each test gets its own app whose state (audit log, review
 queue, kill-switch file) lives in a temporary directory (NB2PROD_STATE_DIR): tests never write
 into the project's var/ and never see each other's files."""
+import contextlib
 import copy
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -14,14 +15,14 @@ OVERRIDE_ENV = ("NB2PROD_KILL_SWITCH", "NB2PROD_KILL_SWITCH_FILE", "NB2PROD_MODE
 
 
 def read_project_json(relative: str) -> Any:
-    with open(PROJECT_ROOT / relative, "r", encoding="utf-8") as handle:
+    with open(PROJECT_ROOT / relative, encoding="utf-8") as handle:
         return json.load(handle)
 
 
 def read_jsonl(path: Path) -> List[Dict[str, Any]]:
     if not Path(path).exists():
         return []
-    with open(path, "r", encoding="utf-8") as handle:
+    with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
@@ -44,22 +45,28 @@ def state_dir(tmp_path, monkeypatch, service_config) -> Path:
 @pytest.fixture
 def settings(state_dir, service_config):
     """The resolved settings (paths of the audit log, review queue, kill-switch file) for this test."""
-    from service.settings import resolve_settings
+    from service.settings import Settings
 
-    return resolve_settings(config=service_config)
+    return Settings.from_env(config=service_config)
 
 
 @pytest.fixture
-def make_client(state_dir) -> Callable[..., Any]:
-    """make_client(config=None) -> a TestClient of a new app (config replaces service/config.json)."""
+def make_client(state_dir) -> Iterator[Callable[..., Any]]:
+    """make_client(config=None) -> a TestClient of a new, started app (config replaces
+    service/config.json). The app's lifespan runs as under uvicorn: it loads the model when the
+    client starts and raises what stops a server from starting."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
+    from service.settings import Settings
 
-    def make(config: Optional[Dict[str, Any]] = None):
-        return TestClient(create_app(config=config))
+    with contextlib.ExitStack() as clients:
 
-    return make
+        def make(config: Optional[Dict[str, Any]] = None):
+            app = create_app(Settings.from_env(config=config) if config is not None else None)
+            return clients.enter_context(TestClient(app))
+
+        yield make
 
 
 @pytest.fixture
@@ -71,13 +78,13 @@ def client(make_client):
 def golden() -> Dict[str, Any]:
     if not GOLDEN_FILE.exists():
         pytest.fail(
-            "%s is missing: run `python -m pipeline.golden` to compute it from the training data "
-            "and the model." % GOLDEN_FILE.relative_to(PROJECT_ROOT)
+            f"{GOLDEN_FILE.relative_to(PROJECT_ROOT)} is missing: run `python -m pipeline.golden` to "
+            "compute it from the training data and the model."
         )
-    with open(GOLDEN_FILE, "r", encoding="utf-8") as handle:
+    with open(GOLDEN_FILE, encoding="utf-8") as handle:
         sample = json.load(handle)
     if not sample.get("rows"):
-        pytest.fail("%s has no rows: run `python -m pipeline.golden`." % GOLDEN_FILE.relative_to(PROJECT_ROOT))
+        pytest.fail(f"{GOLDEN_FILE.relative_to(PROJECT_ROOT)} has no rows: run `python -m pipeline.golden`.")
     return sample
 
 

@@ -1,8 +1,13 @@
 """The HTTP API: health, readiness, version, one and batch predictions, request limits."""
 import pytest
 
-RESPONSE_KEYS = {"prediction", "probability", "needs_review", "fallback", "rule", "model", "request_id", "warnings"}
-ITEM_KEYS = RESPONSE_KEYS - {"model", "request_id"}
+RESPONSE_KEYS = {"prediction", "probability", "needs_review", "fallback", "rule", "model", "request_id", "client_request_id", "warnings"}
+ITEM_KEYS = RESPONSE_KEYS - {"model", "request_id", "client_request_id"}
+
+
+def passed_through(service_config):
+    """The record's id column, which answers carry back (service/config.json "id_column")."""
+    return {service_config["id_column"]} if service_config.get("id_column") else set()
 
 
 def model_reference(config):
@@ -41,7 +46,7 @@ def test_predict_one_record(client, valid_record, service_config):
     response = client.post("/predict", json=valid_record)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == RESPONSE_KEYS
+    assert set(body) == RESPONSE_KEYS | passed_through(service_config)
     assert body["model"] == model_reference(service_config)
     assert body["fallback"] is False
     assert isinstance(body["needs_review"], bool)
@@ -49,11 +54,46 @@ def test_predict_one_record(client, valid_record, service_config):
     assert body["request_id"] and response.headers["X-Request-ID"] == body["request_id"]
 
 
-def test_a_given_request_id_is_kept(client, valid_record):
-    response = client.post("/predict", json=valid_record, headers={"X-Request-ID": "order-1234"})
-    assert response.json()["request_id"] == "order-1234"
-    unsafe = client.post("/predict", json=valid_record, headers={"X-Request-ID": "no spaces or\"quotes\""})
-    assert unsafe.json()["request_id"] != "no spaces or\"quotes\""
+def test_every_request_gets_its_own_id(client, valid_record):
+    first, second = (client.post("/predict", json=valid_record) for _ in range(2))
+    ids = [response.json()["request_id"] for response in (first, second)]
+    assert ids[0] != ids[1]
+    for response in (first, second):
+        body = response.json()
+        assert response.headers["X-Request-ID"] == body["request_id"]
+        assert body["client_request_id"] is None and "X-Client-Request-ID" not in response.headers
+
+
+def test_a_resent_client_id_is_kept_beside_a_new_server_id(client, valid_record):
+    headers = {"X-Request-ID": "order-1234"}
+    first, second = (client.post("/predict", json=valid_record, headers=headers) for _ in range(2))
+    assert first.json()["request_id"] != second.json()["request_id"]
+    for response in (first, second):
+        body = response.json()
+        assert body["request_id"] != "order-1234" and response.headers["X-Request-ID"] == body["request_id"]
+        assert body["client_request_id"] == "order-1234"
+        assert response.headers["X-Client-Request-ID"] == "order-1234"
+    batch = client.post("/predict/batch", json={"records": [valid_record]}, headers=headers)
+    assert batch.json()["client_request_id"] == "order-1234"
+    assert batch.json()["request_id"] not in (first.json()["request_id"], second.json()["request_id"])
+
+
+@pytest.mark.parametrize("unsafe", ['no spaces or "quotes"', "x" * 129, "a;b", "{json}", ""])
+def test_a_client_id_that_is_not_a_safe_token_is_not_kept(client, valid_record, unsafe):
+    response = client.post("/predict", json=valid_record, headers={"X-Request-ID": unsafe})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["client_request_id"] is None and "X-Client-Request-ID" not in response.headers
+    assert body["request_id"] != unsafe and response.headers["X-Request-ID"] == body["request_id"]
+
+
+def test_errors_carry_the_request_ids_too(client):
+    response = client.post("/predict", json={"not": "a record"}, headers={"X-Request-ID": "retry-7"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    assert body["client_request_id"] == "retry-7" == response.headers["X-Client-Request-ID"]
+    assert client.get("/health").headers["X-Request-ID"]
 
 
 def test_batch_gives_one_prediction_per_record_in_order(client, golden_inputs, service_config):
@@ -61,14 +101,18 @@ def test_batch_gives_one_prediction_per_record_in_order(client, golden_inputs, s
     response = client.post("/predict/batch", json={"records": records})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"predictions", "model", "request_id"}
+    assert set(body) == {"predictions", "model", "request_id", "client_request_id"}
     assert body["model"] == model_reference(service_config)
     assert len(body["predictions"]) == len(records)
     for record, item in zip(records, body["predictions"]):
-        assert set(item) == ITEM_KEYS
+        assert set(item) == ITEM_KEYS | passed_through(service_config)
         single = client.post("/predict", json=record).json()
-        assert item["prediction"] == single["prediction"]
-        # A batch goes through BLAS in one call: the last bits of a probability may differ.
+        # A batch goes through BLAS in one call: the last bits of a regression value or a
+        # probability may differ.
+        if isinstance(single["prediction"], float):
+            assert item["prediction"] == pytest.approx(single["prediction"], rel=1e-9, abs=1e-12)
+        else:
+            assert item["prediction"] == single["prediction"]
         if single["probability"] is None:
             assert item["probability"] is None
         else:
@@ -130,4 +174,6 @@ def test_feature_code_that_drops_a_record_fails_the_request_instead_of_misaligni
     client = make_client()
     response = client.post("/predict/batch", json={"records": golden_inputs[:3]})
     assert response.status_code == 500
-    assert "returned 2 rows for 3 records" in response.json()["detail"]
+    body = response.json()
+    assert "returned 2 rows for 3 records" in body["detail"]
+    assert body["request_id"] == response.headers["X-Request-ID"] and body["request_id"] in body["detail"]

@@ -22,13 +22,14 @@ def test_every_prediction_is_audited_and_earlier_lines_are_kept(client, settings
     settings.audit_log.write_text(earlier)
 
     record = golden_inputs[0]
-    body = client.post("/predict", json=record).json()
+    body = client.post("/predict", json=record, headers={"X-Request-ID": "client-42"}).json()
 
     lines = jsonl(settings.audit_log)
     assert settings.audit_log.read_text().startswith(earlier)
     assert len(lines) == 2
     entry = lines[1]
     assert entry["request_id"] == body["request_id"]
+    assert entry["client_request_id"] == body["client_request_id"] == "client-42"
     assert entry["endpoint"] == "/predict"
     assert entry["input_sha256"] == canonical_sha256(validated(record))
     assert entry["model"] == body["model"]
@@ -47,6 +48,7 @@ def test_a_batch_writes_one_line_per_record(client, settings, golden_inputs, val
     assert len(lines) == len(golden_inputs)
     for index, (record, item, entry) in enumerate(zip(golden_inputs, body["predictions"], lines)):
         assert entry["request_id"] == body["request_id"]
+        assert entry["client_request_id"] is None
         assert entry["endpoint"] == "/predict/batch"
         assert entry["batch_index"] == index
         assert entry["batch_size"] == len(golden_inputs)

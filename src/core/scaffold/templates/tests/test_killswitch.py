@@ -35,7 +35,7 @@ def test_the_environment_variable_flips_to_the_fallback_and_back(client, monkeyp
 
 
 def test_the_file_flips_to_the_fallback_and_back(client, settings, state_dir, service_config, valid_record):
-    switch = settings.kill_switch_file
+    switch = settings.kill_switch.file
     if service_config["kill_switch"]["file"].startswith("var/"):
         assert state_dir in switch.parents  # NB2PROD_STATE_DIR moved it out of the project's var/
     assert_model(client.post("/predict", json=valid_record).json())

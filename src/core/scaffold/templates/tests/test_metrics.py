@@ -17,7 +17,7 @@ def parse(text):
         if not line or line.startswith("# HELP ") or line.startswith("# TYPE "):
             continue
         match = SAMPLE.match(line)
-        assert match, "not a Prometheus sample line: %r" % line
+        assert match, f"not a Prometheus sample line: {line!r}"
         name, labels, value = match.groups()
         key = (name, tuple(sorted(LABEL.findall(labels or ""))))
         samples[key] = float(value.replace("+Inf", "inf"))

@@ -1,9 +1,21 @@
 """Post-processing: rule overrides from config.json and review flags (confidence threshold),
 with flagged records appended to the review queue."""
 import pytest
+from fastapi.testclient import TestClient
 
+from service.app import create_app
+from service.compat import validate_model
 from service.decisions import OPS, check_rules, first_matching_rule, rule_matches
-from service.settings import ConfigError
+from service.settings import ConfigError, Rule, Settings
+
+
+def rule_of(data):
+    """A rule of config.json, as the settings hold it."""
+    return validate_model(Rule, data)
+
+
+def any_prediction(value):
+    return None
 
 
 def override_rule(config, name="test-override", op="not_null"):
@@ -106,13 +118,13 @@ def test_a_probability_below_the_confidence_threshold_needs_review(make_client, 
     ],
 )
 def test_each_rule_operator(op, value, field_value, expected):
-    rule = {"name": "r", "when": [{"field": "x", "op": op, "value": value}], "then": {"needs_review": True}}
+    rule = rule_of({"name": "r", "when": [{"field": "x", "op": op, "value": value}], "then": {"needs_review": True}})
     assert rule_matches(rule, {"x": field_value}) is expected
 
 
 def test_every_condition_of_a_rule_must_hold():
-    rule = {"name": "both", "when": [{"field": "x", "op": ">", "value": 1}, {"field": "y", "op": "==", "value": "a"}],
-            "then": {"needs_review": True}}
+    rule = rule_of({"name": "both", "when": [{"field": "x", "op": ">", "value": 1}, {"field": "y", "op": "==", "value": "a"}],
+                    "then": {"needs_review": True}})
     assert first_matching_rule([rule], {"x": 2, "y": "a"}) is rule
     assert first_matching_rule([rule], {"x": 2, "y": "b"}) is None
     assert set(OPS) == {"==", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "not_null"}
@@ -130,4 +142,28 @@ def test_every_condition_of_a_rule_must_hold():
 )
 def test_a_rule_that_cannot_work_stops_the_start(rule, complaint):
     with pytest.raises(ConfigError, match=complaint):
-        check_rules([rule], ["x"])
+        check_rules([rule_of(rule)], ["x"], any_prediction)
+
+
+def test_the_service_refuses_to_start_on_a_rule_it_could_not_answer(service_config, state_dir):
+    rule = override_rule(service_config)
+    rule["then"]["prediction"] = {"not": "a prediction"}
+    service_config["rules"] = [rule]
+    with pytest.raises(ConfigError, match="test-override"):
+        with TestClient(create_app(Settings.from_env(config=service_config))):
+            pass
+
+
+def test_the_service_refuses_to_start_on_a_fallback_it_could_not_answer(service_config, state_dir):
+    service_config["fallback"]["prediction"] = ["not", "a", "prediction"]
+    with pytest.raises(ConfigError, match="fallback"):
+        with TestClient(create_app(Settings.from_env(config=service_config))):
+            pass
+
+
+def test_a_misspelt_rule_is_refused_with_where_it_is(service_config, state_dir):
+    rule = override_rule(service_config)
+    rule["wehn"] = rule.pop("when")
+    service_config["rules"] = [rule]
+    with pytest.raises(ConfigError, match="rules.0"):
+        Settings.from_env(config=service_config)
