@@ -20,7 +20,7 @@ function fullEnvelope(): Json {
   const profile: Json = {
     rows: 3,
     columns: [
-      { name: 'tenure', type: 'numeric', count: 3, nulls: 0, bins: { edges: [0, 1.5, 24], counts: [1, 2] }, min: 1, max: 24, mean: 8.7, std: 10.1 },
+      { name: 'tenure', type: 'numeric', count: 3, nulls: 0, bins: { edges: [0, 1.5, 24], counts: [1, 2] }, min: 1, max: 24, mean: 8.7, std: 10.1, integer: true },
       { name: 'plan', type: 'categorical', count: 3, nulls: 1, top: [{ value: 'basic', count: 1 }] },
     ],
   };
@@ -36,6 +36,11 @@ function fullEnvelope(): Json {
   envelope.group = 'g';
   envelope.tags = ['a', 'b'];
   envelope.unseeded = [{ library: 'numpy', call: 'numpy.random.rand', location: 'cell 2, line 1' }];
+  envelope.fitted = [
+    { name: 'model', type: 'sklearn.ensemble.RandomForestClassifier', sha256: 'd'.repeat(64), bytes: 2048, format: 'joblib', location: 'cell 4, line 1' },
+    { name: null, type: 'sklearn.preprocessing.StandardScaler', sha256: 'c'.repeat(64), bytes: 512, format: 'pickle', location: null },
+  ];
+  envelope.fittedSkipped = [{ name: 'search', type: 'sklearn.model_selection.GridSearchCV', reason: 'larger than the limit', location: 'cell 5, line 2' }];
   const hardware = envelope.hardware as Record<string, Json>;
   hardware.gpus = [{ name: 'gpu', memoryBytes: null }, { name: 'gpu2', memoryBytes: 1024 }];
   return JSON.parse(JSON.stringify(envelope)) as Json;
