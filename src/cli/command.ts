@@ -11,7 +11,6 @@ export interface CliIo {
   stderr: (text: string) => void;
   cwd: string;
   env: Record<string, string | undefined>;
-  sqlWasmPath: string;
   /** Folder of the Python companion (sitecustomize.py, nb2prod/, nb2prod_runner.py). */
   pythonDir: string;
   /** Folder of the generated projects' runtime (default: scaffold-templates beside pythonDir). */

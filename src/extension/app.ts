@@ -23,10 +23,9 @@ import { RunTracker } from './tracking';
 import { WorkspaceStore } from './workspaceStore';
 
 export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
-  const sqlWasmPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath;
   // The Python companion ships as source in the VSIX (esbuild copies it to dist/python).
   const pythonDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'python').fsPath;
-  const store = new WorkspaceStore(sqlWasmPath, log);
+  const store = new WorkspaceStore(log);
   const runs = new RunsTreeProvider(store, log);
   const view = vscode.window.createTreeView(VIEWS.runs, { treeDataProvider: runs, canSelectMany: true, showCollapseAll: false });
   runs.view = view;
@@ -119,7 +118,15 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
       },
       log,
     ),
-    registerCommand(COMMANDS.refreshRuns, () => runs.refresh(), log),
+    registerCommand(
+      COMMANDS.refreshRuns,
+      () => {
+        // An explicit refresh checks every run file, not only those the watcher reported.
+        store.checkEveryRun();
+        runs.refresh();
+      },
+      log,
+    ),
     registerCommand(COMMANDS.showLog, () => log.show(), log),
     registerCommand(COMMANDS.trackRun, (target?: unknown) => tracker.track(target), log),
     registerCommand(COMMANDS.replayRun, (target?: RunsNode | string) => tracker.replay(target), log),

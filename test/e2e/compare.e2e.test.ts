@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { waitFor } from './harness';
 import { useVsCode } from './useVsCode';
 
@@ -24,7 +23,7 @@ describe('Compare panel', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-e2e-compare-'));
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const start = Date.now() - 60 * 60 * 1000;
     for (let seed = 0; seed < 3; seed++) {
       const base = makeEnvelope({ name: `base seed ${seed}`, group: 'base', startedAt: new Date(start + seed * 1000), params: { max_depth: 8, seed }, seed, metrics: { accuracy: BASE[seed]! } });

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../src/core/registry/registry';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { waitFor } from './harness';
 import { useVsCode } from './useVsCode';
 
@@ -24,7 +23,7 @@ describe('Model Registry view', () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-e2e-registry-'));
     await writeFile(path.join(root, 'nb2prod.toml'), '[registry.gates]\nmetric = "accuracy"\nminimum = 0.7\n');
     await mkdir(path.join(root, 'models'));
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const registry = new Registry(store, root);
     for (let i = 0; i < 2; i++) {
       await writeFile(path.join(root, 'models', `churn-${i}.joblib`), `model ${i}`);
@@ -79,7 +78,7 @@ describe('Model Registry view', () => {
   it('approves a version with a role, then rolls the champion back from the model', async () => {
     const vs = vscode();
     // v1 becomes champion through the CLI-equivalent core, so there is something to roll back to.
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const registry = new Registry(store, root);
     await registry.promote({ model: 'churn', version: 1, alias: 'champion', by: 'alice', config: { gates: null, approvals: { requiredRoles: [], aliases: null } } });
     await registry.promote({ model: 'churn', version: 2, alias: 'champion', by: 'alice', config: { gates: null, approvals: { requiredRoles: [], aliases: null } } });

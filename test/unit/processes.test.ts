@@ -12,7 +12,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processAlive, processStartTime } from '../../src/core/processes';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 /** A child process that forks a child and never reaps it: that grandchild is a zombie. */
 async function withZombie(use: (pid: number) => Promise<void> | void): Promise<void> {
@@ -70,7 +69,7 @@ describe('RunStore.recoverInterrupted', () => {
   }
 
   it('publishes the run of a tracker whose pid was reused or is a zombie, and leaves a live one alone', async () => {
-    const store = new RunStore(path.join(dir, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(dir, '.nb2prod'));
     const live = await marker(store, process.pid, processStartTime(process.pid));
     const reused = await marker(store, process.pid, '1');
     await withZombie(async (zombie) => {

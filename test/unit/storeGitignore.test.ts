@@ -11,7 +11,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/store/runStore';
 import { STORE_GITIGNORE } from '../../src/core/store/storeGitignore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let workspace: string;
 beforeEach(async () => {
@@ -28,7 +27,7 @@ async function touch(relative: string, content = 'x'): Promise<void> {
 
 describe("the store's .gitignore", () => {
   it('is written with the first run; git then adds what is precious and nothing else', async () => {
-    const store = new RunStore(path.join(workspace, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(workspace, '.nb2prod'));
     const run = makeEnvelope();
     await store.writeRun(run);
     const object = await store.putObject('code');
@@ -52,7 +51,7 @@ describe("the store's .gitignore", () => {
 
   it('is left alone when the team has its own', async () => {
     await touch('.nb2prod/.gitignore', 'objects/\n');
-    const store = new RunStore(path.join(workspace, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(workspace, '.nb2prod'));
     await store.writeRun(makeEnvelope());
     expect(await fs.readFile(path.join(store.root, '.gitignore'), 'utf8')).toBe('objects/\n');
   });
