@@ -62,7 +62,7 @@ describe('Compare panel', () => {
     expect(text).toMatch(/\+0\.03/);
     expect(text).toMatch(/paired t-test/);
     const chart = frame.locator('#chart-runs');
-    await waitFor('the chart to be drawn', async () => (await chart.getAttribute('data-rendered')) === 'true', 20_000);
+    await waitFor('the chart to be drawn', async () => (await chart.getAttribute('data-rendered', { timeout: 1_000 })) === 'true', 20_000);
     const canvas = chart.locator('canvas');
     expect(await canvas.count()).toBe(1);
     const box = await canvas.boundingBox();
@@ -75,7 +75,7 @@ describe('Compare panel', () => {
     await vs.tab('Run: base seed 0').click();
     await vs.tab('Compare: base vs deep').click();
     const again = await vs.webviewFrame('Compare: base vs deep', 30_000);
-    await waitFor('the chart drawn again', async () => (await again.locator('#chart-runs').getAttribute('data-rendered').catch(() => null)) === 'true', 20_000);
+    await waitFor('the chart drawn again', async () => (await again.locator('#chart-runs').getAttribute('data-rendered', { timeout: 1_000 }).catch(() => null)) === 'true', 20_000);
     expect(await again.locator('body').innerText()).toMatch(/deep\s+3\s+0\.85/);
   });
 });

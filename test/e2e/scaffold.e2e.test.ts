@@ -134,9 +134,7 @@ async function runFromPalette(vs: VsCodeSession, title: string): Promise<void> {
   const input = widget.locator('.quick-input-box input');
   await input.fill(`>${title}`);
   // Enter before the list has filtered would run whatever was first (often a recent command).
-  const first = widget.locator('.quick-input-list .monaco-list-row').first();
-  await waitFor(`"${title}" first in the command palette`, async () =>
-    ((await first.getAttribute('aria-label').catch(() => null)) ?? '').toLowerCase().startsWith(title.toLowerCase()), 10_000);
+  await vs.waitForFocusedPick(title);
   await input.press('Enter');
 }
 
