@@ -47,6 +47,10 @@ export interface CompareMetricRow {
   test: string;
   insideNoise: boolean | null;
   significant: boolean | null;
+  /** `baseline` on the baseline row; `no-test` when nothing was tested (never shown as "not significant"). */
+  verdict: 'baseline' | 'no-test' | 'inside-noise' | 'significant' | 'not-significant';
+  /** Which test and why, in words (the baseline row has none). */
+  reason: string | null;
 }
 
 export interface CompareView {

@@ -90,15 +90,15 @@ function metricsTable(v: CompareView): HTMLElement {
   for (const metric of v.metrics) {
     const table = el('table', { className: 'metrics' });
     table.append(row('th', ['group', 'n', 'mean', `${level} interval`, `Δ vs ${v.baseline}`, `${level} interval`, 'p', 'effect', 'test', '']));
-    for (const r of metric.rows) table.append(metricRow(r, v));
+    for (const r of metric.rows) table.append(metricRow(r));
     section.append(el('h3', {}, metric.name), table);
   }
   return section;
 }
 
-function metricRow(r: CompareMetricRow, v: CompareView): HTMLTableRowElement {
-  const isBaseline = v.groups.find((g) => g.label === r.group)?.isBaseline ?? false;
-  const verdict = isBaseline ? 'baseline' : r.insideNoise ? 'inside the noise' : r.significant ? 'real difference' : r.delta === null ? '' : 'not significant';
+function metricRow(r: CompareMetricRow): HTMLTableRowElement {
+  const isBaseline = r.verdict === 'baseline';
+  const verdict = VERDICTS[r.verdict];
   const tr = row('td', [
     r.group,
     String(r.n),
@@ -114,6 +114,15 @@ function metricRow(r: CompareMetricRow, v: CompareView): HTMLTableRowElement {
   tr.lastElementChild!.className = `verdict ${verdict.replace(/ /g, '-')}`;
   return tr;
 }
+
+/** A row with no test performed says so: it never reads "not significant". */
+const VERDICTS: Record<CompareMetricRow['verdict'], string> = {
+  baseline: 'baseline',
+  'no-test': 'no test',
+  'inside-noise': 'inside the noise',
+  significant: 'real difference',
+  'not-significant': 'not significant',
+};
 
 function chartSection(v: CompareView, metric: string): HTMLElement {
   const select = el('select', { id: 'metric', title: 'Metric to chart' });

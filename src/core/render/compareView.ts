@@ -63,6 +63,8 @@ export function compareView(comparison: Comparison, runs: readonly RunEnvelope[]
           test: difference ? testLabel(difference) : '',
           insideNoise: difference?.insideNoise ?? null,
           significant: difference?.significant ?? null,
+          verdict: difference ? difference.verdict : 'baseline',
+          reason: difference?.reason ?? null,
         };
       }),
     })),

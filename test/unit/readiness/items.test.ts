@@ -212,7 +212,27 @@ describe('repeated-runs', () => {
     for (let i = 0; i < 3; i++) await same.addRun({ group: 'rf', seed: 42 });
     item = await same.item('repeated-runs');
     expect(item.status).toBe('fail');
-    expect(item.summary).toContain('1 distinct seed');
+    // Three runs with one seed, same code, params and data: exact duplicates, counted once.
+    expect(item.summary).toContain('has 1 distinct succeeded run (3 needed); 2 more repeat an earlier run exactly (same code, params, seeds and data) and count once');
+  });
+  it('sees repeats without a --group: same code and params, the seed from -p and the estimator\'s autologged random_state', async () => {
+    const p = await project(BASE_FILES);
+    for (const [seed, auc] of [[1, 0.9], [2, 0.91], [3, 0.92]] as const) {
+      const params = { max_depth: 8, seed, 'RandomForestClassifier.max_depth': 8, 'RandomForestClassifier.random_state': seed };
+      await p.addRun({ seed, params, metrics: { roc_auc: auc } }, { paramSources: { max_depth: 'notebook', seed: 'override', 'RandomForestClassifier.max_depth': 'autolog', 'RandomForestClassifier.random_state': 'autolog' } });
+    }
+    // Another configuration with a single run does not hide the repeated one.
+    await p.addRun({ params: { max_depth: 12, seed: 1, 'RandomForestClassifier.max_depth': 12, 'RandomForestClassifier.random_state': 1 }, metrics: { roc_auc: 0.8 } });
+    const item = await p.item('repeated-runs');
+    expect(item.status).toBe('pass');
+    expect(item.evidence[0]!.label).toMatch(/^the group of train\.ipynb runs with the same code and params \(max_depth=8\): 3 runs, roc_auc 0\.91 \[/);
+  });
+  it('suggests the seed param the user can set, not the estimator\'s autologged one', async () => {
+    const p = await project(BASE_FILES);
+    await p.addRun({ params: { 'RandomForestClassifier.random_state': 1, seed: 1 } }, { paramSources: { 'RandomForestClassifier.random_state': 'autolog', seed: 'notebook' } });
+    const item = await p.item('repeated-runs');
+    expect(item.status).toBe('fail');
+    expect(item.fix).toContain('-p seed=$s');
   });
   it('ignores failed runs and replays', async () => {
     const p = await project(BASE_FILES);
