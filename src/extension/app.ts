@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, DRIFT_PANEL_VIEW_TYPE, READINESS_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { COMMANDS, VIEWS } from './commandIds';
 import { ComparePanels } from './comparePanel';
 import { DriftPanels } from './driftPanel';
 import { ReadinessPanel } from './readinessPanel';
@@ -20,6 +20,7 @@ import { pickRuns, runIdOf } from './runPicker';
 import { type RunsNode, RunsTreeProvider } from './runsView';
 import { ScaffoldCommand } from './scaffoldCommand';
 import { RunTracker } from './tracking';
+import { WebviewHost } from './webviewHost';
 import { WorkspaceStore } from './workspaceStore';
 
 export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
@@ -30,10 +31,12 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const runs = new RunsTreeProvider(store, log);
   const view = vscode.window.createTreeView(VIEWS.runs, { treeDataProvider: runs, canSelectMany: true, showCollapseAll: false });
   runs.view = view;
-  const panels = new RunPanels(context.extensionUri, store, log);
-  const comparePanels = new ComparePanels(context.extensionUri, store, log, (id) => panels.showRun(id));
-  const driftPanels = new DriftPanels(context.extensionUri, store, log);
-  const readiness = new ReadinessPanel(context.extensionUri, store, log, (id) => panels.showRun(id));
+  // Every webview panel is created, validated, restored and disposed by the one host.
+  const host = new WebviewHost(context.extensionUri, log);
+  const panels = new RunPanels(host, store, log);
+  const comparePanels = new ComparePanels(host, store, log, (id) => panels.showRun(id));
+  const driftPanels = new DriftPanels(host, store, log);
+  const readiness = new ReadinessPanel(host, store, log, (id) => panels.showRun(id));
   const registry = new RegistryTreeProvider(store, log);
   const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
   const registryActions = new RegistryActions(registry, store, log);
@@ -47,6 +50,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   context.subscriptions.push(
     store,
     view,
+    host,
     panels,
     executions,
     linter,
@@ -69,7 +73,6 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     registry,
     registryView,
     store.onDidChange(() => registry.refresh()),
-    vscode.window.registerWebviewPanelSerializer(READINESS_PANEL_VIEW_TYPE, readiness.serializer()),
     registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
     registerCommand(COMMANDS.generateService, (arg: unknown) => scaffold.run(arg), log),
     registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),
@@ -101,11 +104,8 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
       },
       log,
     ),
-    vscode.window.registerWebviewPanelSerializer(DRIFT_PANEL_VIEW_TYPE, driftPanels.serializer()),
     // From the Explorer, the clicked data file is the current data; from the palette, nothing yet.
     registerCommand(COMMANDS.showDrift, (file?: unknown) => driftPanels.show(file instanceof vscode.Uri && file.scheme === 'file' ? { current: file.fsPath } : {}), log),
-    vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, panels.serializer()),
-    vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_VIEW_TYPE, comparePanels.serializer()),
     registerCommand(
       COMMANDS.compareRuns,
       async (clicked?: RunsNode | string, selected?: readonly RunsNode[]) => {

@@ -2,32 +2,44 @@
  * The readiness checklist panel: runs the same check as `nb2prod check` on the workspace (with
  * progress), renders the report (core/render/readinessHtml) and follows evidence links — a run
  * opens its page, a file or config key opens the file at that place, a registry entry shows the
- * Registry view. Files are only opened inside the workspace folder.
+ * Registry view. Files are only opened inside the workspace folder. Hosted by the WebviewHost.
  */
 import * as vscode from 'vscode';
 import { checkReadiness } from '../core/readiness/check';
-import type { EvidenceRef, ReadinessReport } from '../core/readiness/model';
+import type { EvidenceRef } from '../core/readiness/model';
 import { registryFactsProvider } from '../core/readiness/registryFacts';
 import { readinessEvidence, renderReadinessHtml } from '../core/render/readinessHtml';
 import { UserError } from '../core/errors';
 import { containedPath } from '../core/safePath';
-import { readinessMessageSchema } from '../protocol/readiness';
+import { type ReadinessMessage, readinessMessageSchema, type ReadinessState, readinessStateSchema, type ReadinessToPage, readinessToPageSchema } from '../protocol/readiness';
 import { READINESS_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
-import { reportError } from './errors';
-import { webviewPage, webviewResourceRoots } from './webviewPage';
+import type { HostedPanel, PanelKind, WebviewHost } from './webviewHost';
 import type { WorkspaceStore } from './workspaceStore';
 
+export const READINESS_PANEL: PanelKind<ReadinessMessage, ReadinessToPage, ReadinessState> = {
+  viewType: READINESS_PANEL_VIEW_TYPE,
+  script: 'readiness',
+  styles: ['runPage.css', 'compare.css'],
+  fromPage: readinessMessageSchema,
+  toPage: readinessToPageSchema,
+  state: readinessStateSchema,
+  name: 'readiness panel',
+};
+
 export class ReadinessPanel implements vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
+  private page: HostedPanel<ReadinessMessage, ReadinessToPage, ReadinessState> | undefined;
   private evidence: EvidenceRef[] = [];
   private root = '';
+  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    private readonly host: WebviewHost,
     private readonly store: WorkspaceStore,
     private readonly log: vscode.LogOutputChannel,
     private readonly showRun: (runId: string) => Promise<void>,
-  ) {}
+  ) {
+    this.subscriptions.push(host.registerSerializer(READINESS_PANEL, (panel) => this.show(panel), {}));
+  }
 
   /** Checks the workspace and shows (or refreshes) the report. */
   async show(restored?: vscode.WebviewPanel): Promise<void> {
@@ -39,60 +51,34 @@ export class ReadinessPanel implements vscode.Disposable {
     );
     this.root = root;
     this.evidence = readinessEvidence(report);
-    const panel = restored ?? this.panel ?? this.create();
-    this.panel = panel;
-    panel.title = report.productionReady ? 'Readiness: ready' : `Readiness: ${report.counts.fail} failing`;
-    panel.webview.html = this.pageHtml(panel.webview, report);
-    panel.reveal(undefined, true);
+    const title = report.productionReady ? 'Readiness: ready' : `Readiness: ${report.counts.fail} failing`;
+    if (!this.page || this.page.isDisposed || restored) {
+      this.page?.dispose();
+      const page = this.host.open(READINESS_PANEL, { title, body: renderReadinessHtml(report), ...(restored ? { restored } : {}) });
+      page.onMessage((message) => this.onMessage(message));
+      this.page = page;
+    } else {
+      this.page.title = title;
+      this.page.setBody(renderReadinessHtml(report));
+    }
+    this.page.panel.reveal(undefined, true);
   }
 
-  serializer(): vscode.WebviewPanelSerializer {
-    return {
-      deserializeWebviewPanel: async (panel) => {
-        this.attach(panel);
-        try {
-          await this.show(panel);
-        } catch (error) {
-          panel.dispose();
-          reportError(error, this.log, 'Restoring the readiness panel');
-        }
-      },
-    };
-  }
-
-  private create(): vscode.WebviewPanel {
-    const panel = vscode.window.createWebviewPanel(READINESS_PANEL_VIEW_TYPE, 'Readiness', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: webviewResourceRoots(this.extensionUri),
-    });
-    this.attach(panel);
-    return panel;
-  }
-
-  private attach(panel: vscode.WebviewPanel): void {
-    this.panel = panel;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nb2prod.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: webviewResourceRoots(this.extensionUri) };
-    const subscription = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
-      const parsed = readinessMessageSchema.safeParse(raw);
-      if (!parsed.success) {
-        this.log.warn(`Ignored an invalid message from the readiness panel: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-        return;
+  private async onMessage(message: ReadinessMessage): Promise<void> {
+    switch (message.type) {
+      case 'refresh':
+        await this.show();
+        break;
+      case 'openEvidence': {
+        const evidence = this.evidence[message.index];
+        if (evidence) await this.open(evidence);
+        break;
       }
-      try {
-        if (parsed.data.type === 'refresh') await this.show();
-        else {
-          const evidence = this.evidence[parsed.data.index];
-          if (evidence) await this.open(evidence);
-        }
-      } catch (error) {
-        reportError(error, this.log, 'Readiness panel');
+      default: {
+        const unreachable: never = message;
+        throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
       }
-    });
-    panel.onDidDispose(() => {
-      subscription.dispose();
-      if (this.panel === panel) this.panel = undefined;
-    });
+    }
   }
 
   private async open(evidence: EvidenceRef): Promise<void> {
@@ -134,11 +120,8 @@ export class ReadinessPanel implements vscode.Disposable {
     await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position), preview: false });
   }
 
-  private pageHtml(webview: vscode.Webview, report: ReadinessReport): string {
-    return webviewPage(webview, this.extensionUri, { title: 'Production readiness', styles: ['runPage.css', 'compare.css'], script: 'readiness', body: renderReadinessHtml(report) });
-  }
-
   dispose(): void {
-    this.panel?.dispose();
+    this.page?.dispose();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 }

@@ -10,3 +10,11 @@ export const readinessMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('refresh') }),
 ]);
 export type ReadinessMessage = z.infer<typeof readinessMessageSchema>;
+
+/** The page keeps no state of its own: a restored panel checks the workspace again. */
+export const readinessStateSchema = z.object({});
+export type ReadinessState = z.infer<typeof readinessStateSchema>;
+
+/** The extension sends the readiness page nothing of its own (its HTML is rendered): only the host's theme broadcast. */
+export const readinessToPageSchema = z.never();
+export type ReadinessToPage = z.infer<typeof readinessToPageSchema>;

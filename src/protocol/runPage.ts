@@ -35,3 +35,7 @@ export const runPageMessageSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type RunPageMessage = z.infer<typeof runPageMessageSchema>;
+
+/** The extension sends the run page nothing of its own (its HTML is rendered): only the host's theme broadcast. */
+export const runPageToPageSchema = z.never();
+export type RunPageToPage = z.infer<typeof runPageToPageSchema>;

@@ -7,37 +7,41 @@
  */
 import type { View } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import type { CompareMetricRow, CompareState, CompareToPage, CompareView } from '../../src/protocol/compare';
+import { type CompareMessage, type CompareMetricRow, type CompareState, type CompareToPage, type CompareView, compareStateSchema, compareToPageSchema } from '../../src/protocol/compare';
 import { drawChart } from '../shared/chart';
-import { el, vscodeApi } from '../shared/dom';
+import { el } from '../shared/dom';
+import { connectPage } from '../shared/host';
 
-const vscode = vscodeApi();
 const app = document.getElementById('app')!;
-let state: CompareState | undefined = vscode.getState() as CompareState | undefined;
 let view: CompareView | undefined;
 const charts: View[] = [];
 /** Charts to draw once their containers are in the document (vega sizes them from the container). */
 const pendingCharts: Array<() => Promise<void>> = [];
 
-window.addEventListener('message', (event: MessageEvent<CompareToPage>) => {
-  const message = event.data;
-  switch (message.type) {
-    case 'computing':
-      if (!view) app.replaceChildren(el('p', { className: 'muted' }, `Comparing ${message.runs} runs…`));
-      break;
-    case 'error':
-      app.replaceChildren(el('div', { className: 'error', role: 'alert' }, message.message));
-      break;
-    case 'comparison':
-      view = message.view;
-      // The extension's state (runs, baseline) with the page's own choices kept.
-      state = { ...message.state, differencesOnly: state?.differencesOnly ?? true, metric: state?.metric ?? null };
-      vscode.setState(state);
-      render();
-      break;
-  }
+const vscode = connectPage<CompareMessage, CompareToPage, CompareState>({
+  toPage: compareToPageSchema,
+  state: compareStateSchema,
+  onMessage(message) {
+    switch (message.type) {
+      case 'computing':
+        if (!view) app.replaceChildren(el('p', { className: 'muted' }, `Comparing ${message.runs} runs…`));
+        break;
+      case 'error':
+        app.replaceChildren(el('div', { className: 'error', role: 'alert' }, message.message));
+        break;
+      case 'comparison':
+        view = message.view;
+        // The extension's state (runs, baseline) with the page's own choices kept.
+        state = { ...message.state, differencesOnly: state?.differencesOnly ?? true, metric: state?.metric ?? null };
+        vscode.saveState(state);
+        render();
+        break;
+    }
+  },
+  // The charts were drawn with the old theme's colours.
+  onTheme: () => render(),
 });
-vscode.postMessage({ type: 'ready' });
+let state: CompareState | undefined = vscode.savedState;
 
 function render(): void {
   if (!view || !state) return;
@@ -61,7 +65,7 @@ function header(v: CompareView): HTMLElement {
     option.selected = group.isBaseline;
     baseline.append(option);
   });
-  baseline.addEventListener('change', () => vscode.postMessage({ type: 'setBaseline', index: Number(baseline.value) }));
+  baseline.addEventListener('change', () => vscode.post({ type: 'setBaseline', index: Number(baseline.value) }));
   const runs = el('details', {});
   runs.append(el('summary', {}, `${v.runs.length} runs in ${v.groups.length} group${v.groups.length === 1 ? '' : 's'}`));
   const list = el('ul', {});
@@ -69,7 +73,7 @@ function header(v: CompareView): HTMLElement {
     const link = el('a', { href: '#' }, run.name);
     link.addEventListener('click', (event) => {
       event.preventDefault();
-      vscode.postMessage({ type: 'showRun', runId: run.id });
+      vscode.post({ type: 'showRun', runId: run.id });
     });
     list.append(el('li', {}, link, ` — ${run.group}`));
   }
@@ -134,7 +138,7 @@ function chartSection(v: CompareView, metric: string): HTMLElement {
   select.addEventListener('change', () => {
     state = { ...state!, metric: select.value };
     pendingCharts.length = 0;
-    vscode.setState(state);
+    vscode.saveState(state);
     render();
   });
   const perRun = el('div', { className: 'chart', id: 'chart-runs', role: 'img', ariaLabel: `${metric} per run, with each group's mean and interval` });
@@ -195,7 +199,7 @@ function paramsTable(v: CompareView): HTMLElement {
   toggle.checked = state?.differencesOnly ?? true;
   toggle.addEventListener('change', () => {
     state = { ...state!, differencesOnly: toggle.checked };
-    vscode.setState(state);
+    vscode.saveState(state);
     render();
   });
   const shown = v.params.filter((p) => !toggle.checked || p.differs);
