@@ -52,7 +52,8 @@ export class ComparePanels implements vscode.Disposable {
       page.post({ type: 'computing', runs: current.runIds.length });
       try {
         view = await vscode.window.withProgress({ location: { viewId: 'nb2prod.runs' }, title: 'Comparing runs' }, () => this.compute(current));
-        page.title = `Compare: ${view.groups.map((g) => g.label).join(' vs ')}`;
+        const labels = view.groups.map((g) => g.label).join(' vs ');
+        page.title = view.groups.length <= 3 && labels.length <= 60 ? `Compare: ${labels}` : `Compare: ${view.groups.length} groups`;
         page.post({ type: 'comparison', view, state: current });
       } catch (error) {
         page.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });

@@ -72,7 +72,8 @@ export const compareViewSchema = z.object({
   points: z.array(z.object({ metric: text, group: text, run: text, runId, value: z.number() })),
   /** Logged step series: the curves. */
   series: z.array(z.object({ metric: text, run: text, group: text, step: z.number(), value: z.number() })),
-  runs: z.array(z.object({ id: runId, name: text, group: text })),
+  /** `seeds`: what tells the run from the others of its group (`seed=2`, or the recorded seeds), for pickers and tooltips. */
+  runs: z.array(z.object({ id: runId, name: text, group: text, seeds: text, startedAt: text })),
   /** The envelope diff of two runs (by default the first of the baseline and of the first candidate), rendered by the extension (escaped HTML). */
   diffHtml: z.nullable(z.string()),
   diffTitle: z.nullable(text),
