@@ -12,6 +12,7 @@ import { RegistryActions } from './registryActions';
 import { type RegistryNode, RegistryTreeProvider } from './registryView';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
+import { ExperimentsPanel } from './experimentsPanel';
 import { LintCodeActions } from './lint/codeActions';
 import { LintStatus } from './lint/lintStatus';
 import { NotebookLinter } from './lint/notebookLinter';
@@ -37,9 +38,20 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const comparePanels = new ComparePanels(host, store, log, (id) => panels.showRun(id));
   const driftPanels = new DriftPanels(host, store, log);
   const readiness = new ReadinessPanel(host, store, log, (id) => panels.showRun(id));
+  const registryLater: { actions?: RegistryActions } = {};
+  const experiments = new ExperimentsPanel(host, store, log, {
+    showRun: (id) => panels.showRun(id),
+    compare: (ids) => comparePanels.show(ids),
+    diff: async (a, b) => {
+      const [left, right] = [a, b].sort();
+      await panels.showDiff(left!, right!);
+    },
+    register: async (id) => registryLater.actions?.register(id),
+  });
   const registry = new RegistryTreeProvider(store, log);
   const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
   const registryActions = new RegistryActions(registry, store, log);
+  registryLater.actions = registryActions;
   const tracker = new RunTracker(store, runs, panels, log, pythonDir);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
@@ -68,6 +80,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
     view.onDidChangeSelection((e) => runs.selectionChanged(e.selection)),
     comparePanels,
+    experiments,
     driftPanels,
     readiness,
     registry,
@@ -120,6 +133,8 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
       log,
     ),
     registerCommand(COMMANDS.refreshRuns, () => runs.refresh(), log),
+    registerCommand(COMMANDS.openExperiments, () => experiments.show(), log),
+    registerCommand(COMMANDS.openRunsAsTable, () => experiments.show(), log),
     registerCommand(COMMANDS.showLog, () => log.show(), log),
     registerCommand(COMMANDS.trackRun, (target?: unknown) => tracker.track(target), log),
     registerCommand(COMMANDS.replayRun, (target?: RunsNode | string) => tracker.replay(target), log),

@@ -7,7 +7,7 @@ import { diffRuns } from '../diff';
 import type { RunEnvelope } from '../envelope';
 import type { CompareView } from '../../protocol/compare';
 import type { Comparison, MetricDifference } from '../stats/compare';
-import { canonical, isSeedParam, paramBaseName } from '../stats/repeats';
+import { seedDescription } from '../stats/repeats';
 import { formatNumber } from './format';
 import { renderDiffHtml } from './runHtml';
 
@@ -77,27 +77,11 @@ export function compareView(comparison: Comparison, runs: readonly RunEnvelope[]
     flags: comparison.flags.map((f) => ({ severity: f.severity, message: f.message })),
     points,
     series,
-    runs: used.map((run) => ({ id: run.id, name: run.name, group: groupOf.get(run.id)!, seeds: seedText(run), startedAt: run.startedAt })),
+    runs: used.map((run) => ({ id: run.id, name: run.name, group: groupOf.get(run.id)!, seeds: seedDescription(run.params, run.seeds.map((seed) => seed.value)), startedAt: run.startedAt })),
     diffHtml: diff ? renderDiffHtml(diff) : null,
     diffTitle: baselineRun && candidateRun ? `${baselineRun.name} → ${candidateRun.name}` : null,
     diffRunIds: baselineRun && candidateRun ? [baselineRun.id, candidateRun.id] : null,
   };
-}
-
-/**
- * `seed=2`: the seed-like params of a run, one name per distinct value (the notebook's `seed` and
- * the estimator's autologged `random_state` holding the same value are one seed); else the values
- * of the seeds the tracker recorded; else ''.
- */
-export function seedText(run: RunEnvelope): string {
-  const byValue = new Map<string, string>();
-  for (const name of Object.keys(run.params).filter(isSeedParam).sort((a, b) => a.length - b.length || a.localeCompare(b))) {
-    const value = canonical(run.params[name]);
-    if (!byValue.has(value)) byValue.set(value, `${paramBaseName(name)}=${value}`);
-  }
-  if (byValue.size) return [...byValue.values()].join(', ');
-  const recorded = [...new Set(run.seeds.map((s) => canonical(s.value)))];
-  return recorded.length ? `seed${recorded.length > 1 ? 's' : ''} ${recorded.join(', ')}` : '';
 }
 
 function testLabel(difference: MetricDifference): string {

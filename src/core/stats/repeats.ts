@@ -116,10 +116,11 @@ export function distinctRuns<T extends RunEnvelope>(runs: readonly T[]): { disti
  * it reads.
  */
 export function shortParamNames(names: readonly string[], values: (name: string) => readonly string[]): Array<{ name: string; label: string }> {
-  // Same values in every configuration: the same knob seen twice. Keep the shortest name.
+  // The same name (after the prefix) with the same values everywhere: one knob seen twice, the
+  // notebook's and the estimator's. Keep the shortest name. Different names are never merged.
   const byVector = new Map<string, string[]>();
   for (const name of names) {
-    const vector = values(name).join('\u0000');
+    const vector = `${paramBaseName(name)}\u0001${values(name).join('\u0000')}`;
     byVector.set(vector, [...(byVector.get(vector) ?? []), name]);
   }
   const kept = [...byVector.values()].map((same) => [...same].sort((a, b) => a.length - b.length || a.localeCompare(b))[0]!);
@@ -128,4 +129,20 @@ export function shortParamNames(names: readonly string[], values: (name: string)
   return kept
     .sort((a, b) => paramBaseName(a).localeCompare(paramBaseName(b)) || a.localeCompare(b))
     .map((name) => ({ name, label: baseCount.get(paramBaseName(name))! > 1 ? name : paramBaseName(name) }));
+}
+
+/**
+ * `seed=2`: a run's seed-like params, one name per distinct value (the notebook's `seed` and the
+ * estimator's autologged `random_state` holding the same value are one seed); else the values of
+ * the seeds the tracker recorded; else ''. What tells a run from the other repeats of its group.
+ */
+export function seedDescription(params: Readonly<Record<string, JsonValue>>, recorded: readonly JsonValue[]): string {
+  const byValue = new Map<string, string>();
+  for (const name of Object.keys(params).filter(isSeedParam).sort((a, b) => a.length - b.length || a.localeCompare(b))) {
+    const value = canonical(params[name]);
+    if (!byValue.has(value)) byValue.set(value, `${paramBaseName(name)}=${value}`);
+  }
+  if (byValue.size) return [...byValue.values()].join(', ');
+  const values = [...new Set(recorded.map((v) => canonical(v)))];
+  return values.length ? `seed${values.length > 1 ? 's' : ''} ${values.join(', ')}` : '';
 }

@@ -7,11 +7,13 @@
  */
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { promises as fs } from 'node:fs';
-import type { RunEnvelope, RunStatus } from '../envelope';
+import type { JsonValue, RunEnvelope, RunStatus } from '../envelope';
+import { sha256Hex } from '../hash';
+import { configurationKey, duplicateKey } from '../stats/repeats';
 import { writeFileAtomic } from './atomicFile';
 
-/** Bump when the tables change: an index of another version is rebuilt. */
-const INDEX_VERSION = '1';
+/** Bump when the tables or the summary change: an index of another version is rebuilt. */
+const INDEX_VERSION = '2';
 
 /** What a list query returns per run: enough for a list view without reading the envelope. */
 export interface RunSummary {
@@ -28,6 +30,22 @@ export interface RunSummary {
   tags: string[];
   /** Last value of every metric. */
   metrics: Record<string, number>;
+  /** For the experiments table and the Runs view's tooltips, without reading the envelope: */
+  params: Record<string, JsonValue>;
+  paramSources: NonNullable<RunEnvelope['paramSources']>;
+  /** sha256 of the code that ran. */
+  code: string;
+  git: { commit: string; dirty: boolean } | null;
+  /** Input files and their sha256: the data version. */
+  inputs: Array<{ path: string; sha256: string }>;
+  /** Distinct values of the seeds the tracker recorded. */
+  seeds: JsonValue[];
+  /** Metrics logged as series: lowest and highest value and the number of steps. */
+  series: Record<string, { min: number; max: number; steps: number }>;
+  /** Runs with the same key repeat one configuration (core/stats/repeats.ts configurationKey), hashed. */
+  configKey: string;
+  /** Runs with the same key are exact duplicates (repeats.ts duplicateKey), hashed; null for a run with unseeded randomness. */
+  duplicateKey: string | null;
 }
 
 /** A run file that could not be indexed, remembered so it is not re-read until it changes. */
@@ -80,7 +98,31 @@ export function summarize(envelope: RunEnvelope): RunSummary {
     parent: envelope.parent,
     tags: envelope.tags,
     metrics: Object.fromEntries(Object.entries(envelope.metrics).map(([name, metric]) => [name, metric.value])),
+    params: envelope.params,
+    paramSources: envelope.paramSources ?? {},
+    code: envelope.source.sha256,
+    git: envelope.git ? { commit: envelope.git.commit, dirty: envelope.git.dirty } : null,
+    inputs: envelope.inputs.map((f) => ({ path: f.path, sha256: f.sha256 })),
+    seeds: [...new Map(envelope.seeds.map((s) => [JSON.stringify(s.value), s.value])).values()],
+    series: seriesStats(envelope),
+    configKey: sha256Hex(configurationKey(envelope)).slice(0, 16),
+    duplicateKey: ((key) => (key === null ? null : sha256Hex(key).slice(0, 16)))(duplicateKey(envelope)),
   };
+}
+
+function seriesStats(envelope: RunEnvelope): RunSummary['series'] {
+  const out: RunSummary['series'] = {};
+  for (const [name, metric] of Object.entries(envelope.metrics)) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const point of metric.series ?? []) {
+      if (!Number.isFinite(point.value)) continue;
+      if (point.value < min) min = point.value;
+      if (point.value > max) max = point.value;
+    }
+    if (min <= max) out[name] = { min, max, steps: metric.series!.length };
+  }
+  return out;
 }
 
 const SCHEMA = `
