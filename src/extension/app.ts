@@ -52,7 +52,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
   const registryActions = new RegistryActions(registry, store, log);
   registryLater.actions = registryActions;
-  const tracker = new RunTracker(store, runs, panels, log, pythonDir);
+  const tracker = new RunTracker(store, runs, panels, log, pythonDir, context.workspaceState);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
   const linter = new NotebookLinter(executions, context.extensionUri, log, pythonDir);
@@ -137,6 +137,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     registerCommand(COMMANDS.openRunsAsTable, () => experiments.show(), log),
     registerCommand(COMMANDS.showLog, () => log.show(), log),
     registerCommand(COMMANDS.trackRun, (target?: unknown) => tracker.track(target), log),
+    registerCommand(COMMANDS.trackRunWithParameters, (target?: unknown) => tracker.trackWithParameters(target), log),
     registerCommand(COMMANDS.replayRun, (target?: RunsNode | string) => tracker.replay(target), log),
     registerCommand(
       COMMANDS.showRun,

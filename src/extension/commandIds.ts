@@ -5,6 +5,7 @@ export const COMMANDS = {
   diffRuns: 'nb2prod.diffRuns',
   showLog: 'nb2prod.showLog',
   trackRun: 'nb2prod.trackRun',
+  trackRunWithParameters: 'nb2prod.trackRunWithParameters',
   replayRun: 'nb2prod.replayRun',
   compareRuns: 'nb2prod.compareRuns',
   showDrift: 'nb2prod.showDrift',
