@@ -2,6 +2,7 @@
  * The composition root: builds every piece of the extension, passes dependencies through
  * constructors and owns every disposable (no service locator, no globals).
  */
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
 import { COMMANDS, VIEWS } from './commandIds';
@@ -17,7 +18,7 @@ import { LintCodeActions } from './lint/codeActions';
 import { LintStatus } from './lint/lintStatus';
 import { NotebookLinter } from './lint/notebookLinter';
 import { RunPanels } from './runPanel';
-import { pickRuns, runIdOf } from './runPicker';
+import { pickCompanions, pickRuns, runIdOf } from './runPicker';
 import { type RunsNode, RunsTreeProvider } from './runsView';
 import { ScaffoldCommand } from './scaffoldCommand';
 import { RunTracker } from './tracking';
@@ -58,6 +59,27 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const linter = new NotebookLinter(executions, context.extensionUri, log, pythonDir);
   const templatesDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'scaffold-templates').fsPath;
   const scaffold = new ScaffoldCommand(store, templatesDir, String(context.extension.packageJSON.version ?? ''), log);
+  // The run page's action bar: the same commands as the Runs view's menu, on the run shown.
+  panels.actions = {
+    replay: (id) => tracker.replay(id),
+    register: (id) => registryActions.register(id),
+    compare: async (id) => {
+      const ids = await pickCompanions(store, id);
+      if (ids) await comparePanels.show(ids);
+    },
+    diff: async (id) => {
+      const other = (await pickRuns(store, 1, 'Diff against which run?', [id]))?.[0];
+      if (!other) return;
+      const [a, b] = [id, other].sort();
+      await panels.showDiff(a!, b!);
+    },
+    scaffold: async (id) => {
+      const run = await store.get().getRun(id);
+      const root = store.workspaceFolder();
+      if (!root) throw new UserError('no-workspace', 'Open the folder that holds the notebook to generate its service.');
+      await scaffold.run(vscode.Uri.file(path.resolve(root, run.source.path)), { runId: id });
+    },
+  };
 
   context.subscriptions.push(
     store,
@@ -87,6 +109,7 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     registryView,
     store.onDidChange(() => registry.refresh()),
     registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
+    scaffold,
     registerCommand(COMMANDS.generateService, (arg: unknown) => scaffold.run(arg), log),
     registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),
     registerCommand(COMMANDS.registerModel, (target?: RunsNode | string) => registryActions.register(target), log),

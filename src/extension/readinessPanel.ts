@@ -8,11 +8,12 @@ import * as vscode from 'vscode';
 import { checkReadiness } from '../core/readiness/check';
 import type { EvidenceRef } from '../core/readiness/model';
 import { registryFactsProvider } from '../core/readiness/registryFacts';
-import { readinessEvidence, renderReadinessHtml } from '../core/render/readinessHtml';
+import type { FixAction } from '../core/readiness/actions';
+import { readinessEvidence, readinessFixes, renderReadinessHtml } from '../core/render/readinessHtml';
 import { UserError } from '../core/errors';
 import { containedPath } from '../core/safePath';
 import { type ReadinessMessage, readinessMessageSchema, type ReadinessState, readinessStateSchema, type ReadinessToPage, readinessToPageSchema } from '../protocol/readiness';
-import { READINESS_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { COMMANDS, READINESS_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
 import type { HostedPanel, PanelKind, WebviewHost } from './webviewHost';
 import type { WorkspaceStore } from './workspaceStore';
 
@@ -29,6 +30,7 @@ export const READINESS_PANEL: PanelKind<ReadinessMessage, ReadinessToPage, Readi
 export class ReadinessPanel implements vscode.Disposable {
   private page: HostedPanel<ReadinessMessage, ReadinessToPage, ReadinessState> | undefined;
   private evidence: EvidenceRef[] = [];
+  private fixes: FixAction[] = [];
   private root = '';
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -51,6 +53,7 @@ export class ReadinessPanel implements vscode.Disposable {
     );
     this.root = root;
     this.evidence = readinessEvidence(report);
+    this.fixes = readinessFixes(report);
     const title = report.productionReady ? 'Readiness: ready' : `Readiness: ${report.counts.fail} failing`;
     if (!this.page || this.page.isDisposed || restored) {
       this.page?.dispose();
@@ -74,6 +77,11 @@ export class ReadinessPanel implements vscode.Disposable {
         if (evidence) await this.open(evidence);
         break;
       }
+      case 'fix': {
+        const action = this.fixes[message.index];
+        if (action) await this.runFix(action);
+        break;
+      }
       default: {
         const unreachable: never = message;
         throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
@@ -95,6 +103,55 @@ export class ReadinessPanel implements vscode.Disposable {
       case 'config':
         await this.openFile(evidence.path, undefined, evidence.key);
         return;
+    }
+  }
+
+  /**
+   * Runs a fix button: each kind is one of the extension's own commands, with a path from the
+   * report checked to stay inside the project first. Nothing else can be run from the page.
+   */
+  private async runFix(action: FixAction): Promise<void> {
+    const inside = async (relative: string) => vscode.Uri.file(await containedPath(relative, { base: this.root, roots: [this.root], what: 'to run the fix', from: 'the readiness report' }));
+    switch (action.kind) {
+      case 'track':
+        return void (await vscode.commands.executeCommand(COMMANDS.trackRun, await inside(action.source)));
+      case 'trackWithParameters':
+        return void (await vscode.commands.executeCommand(COMMANDS.trackRunWithParameters, await inside(action.source)));
+      case 'replay':
+        return void (await vscode.commands.executeCommand(COMMANDS.replayRun, action.runId));
+      case 'register':
+        return void (await vscode.commands.executeCommand(COMMANDS.registerModel, action.runId));
+      case 'generateService':
+        return void (await vscode.commands.executeCommand(COMMANDS.generateService, await inside(action.notebook)));
+      case 'showDrift':
+        return void (await vscode.commands.executeCommand(COMMANDS.showDrift));
+      case 'openModelCard':
+        return void (await vscode.commands.executeCommand(COMMANDS.openModelCard));
+      case 'approve':
+        return void (await vscode.commands.executeCommand(COMMANDS.approveModel));
+      case 'rollback':
+        return void (await vscode.commands.executeCommand(COMMANDS.rollbackModel));
+      case 'promote':
+        return void (await vscode.commands.executeCommand(COMMANDS.promoteModel));
+      case 'sourceControl':
+        return void (await vscode.commands.executeCommand('workbench.view.scm'));
+      case 'openFile': {
+        const uri = await inside(action.path);
+        if (action.create !== undefined) {
+          // Written only when absent: a fix never replaces the user's file.
+          try {
+            await vscode.workspace.fs.stat(uri);
+          } catch {
+            await vscode.workspace.fs.writeFile(uri, Buffer.from(action.create, 'utf8'));
+            this.log.info(`Readiness fix: wrote ${action.path}`);
+          }
+        }
+        return this.openFile(action.path, undefined, action.find);
+      }
+      default: {
+        const unreachable: never = action;
+        throw new Error(`Unhandled fix ${JSON.stringify(unreachable)}`);
+      }
     }
   }
 

@@ -25,8 +25,12 @@ export const RUN_PAGE: PanelKind<RunPageMessage, RunPageToPage, RunPageState> = 
   name: 'run page',
 };
 
+/** What the run page's action bar does, wired by the composition root (the commands live elsewhere). */
+export type RunPageActions = Record<'replay' | 'register' | 'compare' | 'diff' | 'scaffold', (runId: string) => Promise<void>>;
+
 interface OpenPage {
   page: HostedPanel<RunPageMessage, RunPageToPage, RunPageState>;
+  state: RunPageState;
   /** File paths the page links to: the only ones an `openFile` message may name. */
   allowedFiles: Set<string>;
 }
@@ -34,6 +38,8 @@ interface OpenPage {
 export class RunPanels implements vscode.Disposable {
   private readonly pages = new Map<string, OpenPage>();
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** Set by the composition root once the commands exist. */
+  actions: RunPageActions | undefined;
 
   constructor(
     private readonly host: WebviewHost,
@@ -72,7 +78,7 @@ export class RunPanels implements vscode.Disposable {
       bodyAttributes: `class="run-page" data-state="${escapeHtml(JSON.stringify(state))}"`,
       ...(restored ? { restored } : {}),
     });
-    const open: OpenPage = { page, allowedFiles };
+    const open: OpenPage = { page, state, allowedFiles };
     this.pages.set(key, open);
     page.own({ dispose: () => this.pages.get(key) === open && this.pages.delete(key) });
     page.onMessage((message) => this.onMessage(open, message));
@@ -85,6 +91,10 @@ export class RunPanels implements vscode.Disposable {
         break;
       case 'showRun':
         await this.showRun(message.runId);
+        break;
+      case 'action':
+        // Only a run page has the action bar; it acts on the run the page shows.
+        if (open.state.kind === 'run') await this.actions?.[message.action](open.state.runId);
         break;
       default: {
         const unreachable: never = message;

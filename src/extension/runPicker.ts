@@ -44,3 +44,27 @@ function describe(run: RunSummary, distinction: string): string {
     .join(' · ');
   return [distinction && !run.name.includes(distinction) ? distinction : '', metrics, run.status, formatAge(run.startedAt)].filter(Boolean).join(' · ');
 }
+
+/**
+ * The runs to compare a run with (from its page): runs of the same notebook first, its repeats
+ * (same code and params, seeds aside) already ticked. Undefined when the user cancels.
+ */
+export async function pickCompanions(store: WorkspaceStore, runId: string): Promise<string[] | undefined> {
+  const { runs } = await store.get().list();
+  const self = runs.find((r) => r.id === runId);
+  if (!self) throw new UserError('run-not-found', `Run ${runId} is no longer in the store.`);
+  const others = runs.filter((r) => r.id !== runId).sort((a, b) => Number(b.sourcePath === self.sourcePath) - Number(a.sourcePath === self.sourcePath));
+  if (!others.length) throw new UserError('run-not-found', 'There is no other run to compare with yet.');
+  const distinctions = runDistinctions(runs);
+  const items = others.map((run) => ({
+    label: run.name,
+    description: describe(run, distinctions.get(run.id) ?? ''),
+    detail: run.configKey === self.configKey ? 'a repeat of this run (same code and params)' : run.sourcePath,
+    picked: run.configKey === self.configKey && run.status === 'succeeded',
+    id: run.id,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: `Compare ${self.name} with which runs? (its repeats are ticked)`, canPickMany: true, matchOnDescription: true, ignoreFocusOut: true });
+  if (!picked) return undefined;
+  if (!picked.length) throw new UserError('usage', 'Pick at least one run to compare with.');
+  return [runId, ...picked.map((p) => p.id)];
+}

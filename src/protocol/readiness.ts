@@ -1,13 +1,15 @@
 /**
  * The readiness panel (webviews/readiness) and the extension. The extension renders the report;
- * the page reports clicks: an evidence button (by its index in the report's evidence) or
- * "Check again". Every message is parsed with `readinessMessageSchema` first.
+ * the page reports clicks: an evidence button (by its index in the report's evidence), a fix
+ * button (by its index in the report's actions) or "Check again". Every message is parsed with `readinessMessageSchema` first.
  */
 import * as z from 'zod/mini';
 
 export const readinessMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('openEvidence'), index: z.int().check(z.nonnegative(), z.maximum(10_000)) }),
   z.object({ type: z.literal('refresh') }),
+  /** A fix button, by its index in the report's actions (in page order). */
+  z.object({ type: z.literal('fix'), index: z.int().check(z.nonnegative(), z.maximum(10_000)) }),
 ]);
 export type ReadinessMessage = z.infer<typeof readinessMessageSchema>;
 

@@ -33,6 +33,8 @@ export const runPageMessageSchema = z.discriminatedUnion('type', [
     /** Run to open in its own page (e.g. the parent run, or A/B of a diff). */
     runId: runId,
   }),
+  /** A button of the run page's action bar, on the run the page shows. */
+  z.object({ type: z.literal('action'), action: z.enum(['replay', 'register', 'compare', 'diff', 'scaffold']) }),
 ]);
 export type RunPageMessage = z.infer<typeof runPageMessageSchema>;
 

@@ -10,6 +10,8 @@ import type { RunEnvelope } from '../../src/core/envelope';
 import type { NotebookCell } from '../../src/core/notebook/ipynb';
 import { changedOverrides, parametersOf, parametersText, parseLiteral, parseOverrides } from '../../src/core/notebook/parameters';
 import { paramLines, runDistinctions } from '../../src/core/render/runLabels';
+import type { RegistryState } from '../../src/core/registry/fold';
+import { scaffoldRunChoices } from '../../src/core/scaffold/runChoice';
 import { summarize } from '../../src/core/store/runIndex';
 import { makeEnvelope } from '../fixtures/envelopes';
 
@@ -97,5 +99,35 @@ describe('Track Run with Parameters…', () => {
   it('splits script arguments as a shell would, quotes grouping', () => {
     expect(splitArguments('--max-depth 12 --name "deep forest" --tag \'a b\'')).toEqual(['--max-depth', '12', '--name', 'deep forest', '--tag', 'a b']);
     expect(splitArguments('  ')).toEqual([]);
+  });
+});
+
+describe('the run a service is generated from', () => {
+  let clock = Date.parse('2026-12-01T00:00:00Z');
+  const run = (accuracy: number, loss: number, status: RunEnvelope['status'] = 'succeeded', sourcePath = 'churn.ipynb') => {
+    clock += 60_000;
+    return summarize(makeEnvelope({ startedAt: new Date(clock), metrics: { accuracy, loss }, status, sourcePath }));
+  };
+  const runs = [run(0.78, 0.4), run(0.81, 0.5), run(0.76, 0.3), run(0.99, 0.1, 'failed'), run(0.95, 0.05, 'succeeded', 'other.ipynb')];
+
+  it('defaults to the best succeeded run of the notebook by its metric, not the latest', () => {
+    const choice = scaffoldRunChoices(runs, 'churn.ipynb', null, null);
+    expect(choice.metric).toBe('accuracy');
+    expect(choice.runs.map((c) => c.run.id)).toEqual([runs[1]!.id, runs[0]!.id, runs[2]!.id]);
+    expect(choice.runs[0]!.why).toBe('best accuracy 0.81');
+    expect(choice.runs.slice(1).every((c) => c.why === null)).toBe(true);
+  });
+
+  it('follows the registry gate\'s metric and direction', () => {
+    const choice = scaffoldRunChoices(runs, 'churn.ipynb', null, { metric: 'loss', direction: 'lower' });
+    expect(choice.runs[0]).toMatchObject({ run: { id: runs[2]!.id }, why: 'best loss 0.3' });
+  });
+
+  it('prefers the champion\'s run when it is one of the notebook\'s', () => {
+    const version = { model: 'churn', version: 2, run: runs[0]!.id } as unknown as RegistryState['models'][string]['versions'][number];
+    const registry = { models: { churn: { name: 'churn', versions: [{ ...version, version: 1, run: 'X' }, version], aliases: { champion: { alias: 'champion', model: 'churn', version: 2, since: '', moveId: '' } } } }, moves: [], warnings: [] } as unknown as RegistryState;
+    const choice = scaffoldRunChoices(runs, 'churn.ipynb', registry, null);
+    expect(choice.runs[0]).toMatchObject({ run: { id: runs[0]!.id }, why: 'champion churn v2' });
+    expect(choice.runs).toHaveLength(3);
   });
 });

@@ -14,4 +14,5 @@ document.addEventListener('click', (event) => {
   if (!target) return;
   if (target.id === 'refresh') vscode.post({ type: 'refresh' });
   else if (target.dataset.evidence !== undefined) vscode.post({ type: 'openEvidence', index: Number(target.dataset.evidence) });
+  else if (target.dataset.fix !== undefined) vscode.post({ type: 'fix', index: Number(target.dataset.fix) });
 });

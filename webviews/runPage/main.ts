@@ -15,7 +15,15 @@ const vscode = connectPage<RunPageMessage, RunPageToPage, RunPageState>({
 const shown = runPageStateSchema.safeParse(JSON.parse(document.body.dataset.state ?? 'null'));
 if (shown.success) vscode.saveState(shown.data);
 
+const ACTIONS = new Set(['replay', 'register', 'compare', 'diff', 'scaffold'] as const);
+
 document.addEventListener('click', (event) => {
+  const button = (event.target as Element | null)?.closest<HTMLElement>('button[data-action]');
+  const action = button?.dataset.action as 'replay' | 'register' | 'compare' | 'diff' | 'scaffold' | undefined;
+  if (action && ACTIONS.has(action)) {
+    vscode.post({ type: 'action', action });
+    return;
+  }
   const target = (event.target as Element | null)?.closest<HTMLElement>('[data-open-file],[data-run-id]');
   if (!target) return;
   event.preventDefault();

@@ -572,7 +572,7 @@ async function ciRunningDrift(facts: ReadinessFacts): Promise<string | null> {
 
 function registryProblem(facts: ReadinessFacts, what: string): ItemResult | RegistryFacts {
   if (facts.registry.state === 'unreadable') return unknown(`The registry could not be read: ${facts.registry.reason}.`, 'Use an nb2prod version that reads this registry, or repair the file.');
-  if (facts.registry.state === 'none') return fail(`There is no model registry, so ${what}.`, `Register the model versions you train in the nb2prod registry (coming) and promote one to champion.`);
+  if (facts.registry.state === 'none') return fail(`There is no model registry, so ${what}.`, `Register the model versions you train (Register Model Version on a run, or nb2prod registry register MODEL RUN) and promote one to champion (nb2prod registry promote MODEL VERSION champion).`);
   return facts.registry.facts;
 }
 
@@ -607,7 +607,7 @@ const rollbackTested: ItemDefinition = {
     const registry = registryProblem(facts, 'no rollback has been rehearsed');
     if (!('champion' in registry)) return registry;
     if (!registry.rollbackDone) {
-      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version (registry rollback, coming), check the service answers with it, then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
+      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version (Roll Back Alias in the Model Registry view, or nb2prod registry rollback MODEL champion), check the service answers with it, then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
     }
     const evidence: EvidenceRef[] = registry.champion ? [registryRef(registry.champion, `champion; last rollback ${registry.lastRollbackAt ?? 'recorded'}`)] : [];
     return pass(`A rollback of the champion alias is recorded${registry.lastRollbackAt ? ` (last on ${registry.lastRollbackAt})` : ''}.`, evidence);
@@ -618,7 +618,7 @@ const rollbackTested: ItemDefinition = {
 // The service
 
 function serviceFix(facts: ReadinessFacts, what: string): string {
-  return `Scaffold the service (nb2prod scaffold, coming), or in your own service ${what} and declare it in ${facts.service.path}, e.g. {"auditLog": true, "killSwitch": true, "fallback": "..."}.`;
+  return `Generate the service (Generate Production Service, or nb2prod scaffold NOTEBOOK): it has both. Or, in your own service, ${what} and declare it in ${facts.service.path}, e.g. {"auditLog": true, "killSwitch": true, "fallback": "..."}.`;
 }
 
 const predictionAudit: ItemDefinition = {
@@ -734,7 +734,7 @@ const approvals: ItemDefinition = {
     const selfValidated = registry.approvals.find((a) => a.role !== 'developer' && a.role !== 'author' && a.by === champion.registeredBy && roles.includes(a.role));
     if (selfValidated) problems.push(`${selfValidated.by} registered the version and approved it as ${selfValidated.role}`);
     if (problems.length) {
-      return fail(`${versionLabel(champion)} (champion): ${problems.join('; ')}.`, `Have ${roles.join(', ')} each approve ${versionLabel(champion)} (registry approve, coming), each a different person, and not the one who registered it except as developer.`, evidence);
+      return fail(`${versionLabel(champion)} (champion): ${problems.join('; ')}.`, `Have ${roles.join(', ')} each approve ${versionLabel(champion)} (Approve Model Version in the Model Registry view, or nb2prod registry approve MODEL VERSION --role ROLE), each a different person, and not the one who registered it except as developer.`, evidence);
     }
     return pass(`${versionLabel(champion)} is approved by ${roles.map((r) => `${r} (${registry.approvals.find((a) => a.role === r)!.by})`).join(', ')}.`, evidence);
   },
