@@ -8,6 +8,7 @@
  * sample runs the notebook's model in Python, so it needs a trusted workspace, and it can be
  * cancelled.
  */
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, UserError } from '../core/errors';
@@ -196,9 +197,11 @@ export class ScaffoldCommand implements vscode.TextDocumentContentProvider, vsco
   /** Opens what a plan would write beside what is on disk, as a preview that leaves the plan open. */
   private async previewDiff(write: PlannedWrite, outDir: string): Promise<string> {
     const name = path.posix.basename(write.file.path);
-    if (Buffer.isBuffer(write.file.content)) return `${name} is the run's model file (binary): not shown`;
+    const content = write.file.content;
+    if (write.file.origin === 'model') return `${name} is the run's model file (binary): not shown`;
+    if (Buffer.isBuffer(content) && !isUtf8(content)) return `${name} is binary: not shown`;
     const key = `/${path.basename(outDir)}/${write.file.path}`;
-    this.planned.set(key, write.file.content);
+    this.planned.set(key, Buffer.isBuffer(content) ? content.toString('utf8') : content);
     const right = vscode.Uri.from({ scheme: PLAN_SCHEME, path: key });
     const onDisk = vscode.Uri.file(path.join(outDir, write.file.path));
     let left: vscode.Uri;

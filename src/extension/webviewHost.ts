@@ -1,7 +1,6 @@
 /**
  * The WebviewHost: the one way every nb2prod panel (run and diff pages, Compare, Drift,
- * Readiness, the experiments table, the service plan) is created, talked to, restored and
- * disposed. Each panel declares a `PanelKind` — its view type, bundle, styles and three zod
+ * Readiness, the experiments table) is created, talked to, restored and disposed. Each panel declares a `PanelKind` — its view type, bundle, styles and three zod
  * schemas (messages from the page, messages to the page, the state the page keeps) — and the
  * host provides:
  *

@@ -19,8 +19,8 @@ const at = new Date('2026-12-03T09:08:30Z');
 
 describe('default run names', () => {
   it('says which overrides or arguments the run had, then the time', () => {
-    expect(defaultRunName('notebooks/churn.ipynb', overridesText({ max_depth: 12, seed: 2 }), at)).toBe('churn.ipynb max_depth=12, seed=2 · 2026-12-03 09:08');
-    expect(defaultRunName('train.py', '--max-depth 12 --seed 2', at)).toBe('train.py --max-depth 12 --seed 2 · 2026-12-03 09:08');
+    expect(defaultRunName('notebooks/churn.ipynb', overridesText({ max_depth: 12, seed: 2 }), at)).toBe('max_depth=12, seed=2 · churn.ipynb 2026-12-03 09:08');
+    expect(defaultRunName('train.py', '--max-depth 12 --seed 2', at)).toBe('--max-depth 12 --seed 2 · train.py 2026-12-03 09:08');
     expect(defaultRunName('churn.ipynb', '', at)).toBe('churn.ipynb 2026-12-03 09:08');
     expect(overridesText({ criterion: 'entropy', layers: [64, 32] })).toBe('criterion=entropy, layers=[64,32]');
     expect(defaultRunName('train.py', 'x'.repeat(200), at).length).toBeLessThan(120);

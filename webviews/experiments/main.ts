@@ -175,7 +175,8 @@ const plotsPane = el('aside', { className: 'plots', id: 'plots', ariaLabel: 'Plo
 interface PooledRow {
   element: HTMLDivElement;
   cells: HTMLDivElement[];
-  check: HTMLInputElement;
+  /** A drawn box, not an <input>: a native control per row costs a scroll frame more to paint. */
+  check: HTMLSpanElement;
   shows: number;
 }
 let pool: PooledRow[] = [];
@@ -231,6 +232,10 @@ function build(): void {
   viewport.append(grid);
   viewport.addEventListener('scroll', () => scheduleScroll(), { passive: true });
   viewport.addEventListener('keydown', onKey);
+  body.addEventListener('mouseover', (event) => {
+    const cell = (event.target as HTMLElement).closest<HTMLElement>('.cell');
+    if (cell && !cell.classList.contains('check')) cellTitle(cell);
+  });
   new ResizeObserver(() => renderRows(true)).observe(viewport);
   const main = el('div', { className: 'main' }, el('div', { className: 'table-pane' }, viewport, empty), plotsPane);
   app.replaceChildren(toolbar, filterNote, columnsPopover, main);
@@ -279,7 +284,8 @@ function columnWidth(column: Column): number {
 function buildHeader(): void {
   const visible = visibleColumns();
   const widths = [CHECK_WIDTH, ...visible.map(columnWidth)];
-  grid.style.width = `${widths.reduce((a, b) => a + b, 0)}px`;
+  rowWidth = widths.reduce((a, b) => a + b, 0);
+  grid.style.width = `${rowWidth}px`;
   const all = el('input', { type: 'checkbox', title: 'Select every row shown', ariaLabel: 'Select all' });
   const keys = shownKeys();
   all.checked = keys.length > 0 && keys.every((k) => selected.has(k));
@@ -336,9 +342,13 @@ function keyAt(index: number): string {
   return mode() === 'groups' ? `group:${shown.groups![index]!.key}` : table!.ids[shown.runs[index]!]!;
 }
 
+/** The width of a row: the sum of the visible columns' (set on each row so it can be `contain: strict`). */
+let rowWidth = 0;
+
 function makeRow(visible: Column[]): PooledRow {
-  const element = el('div', { className: 'row', role: 'row' }) as HTMLDivElement;
-  const check = el('input', { type: 'checkbox', ariaLabel: 'Select' });
+  const element = sized(el('div', { className: 'row', role: 'row' }), rowWidth) as HTMLDivElement;
+  const check = el('span', { className: 'box', role: 'checkbox', ariaLabel: 'Select' });
+  check.setAttribute('aria-checked', 'false');
   const pinned = new Set(state.pinned ?? []);
   const checkCell = sized(el('div', { className: `cell check${visible.some((c) => pinned.has(c.id)) ? ' pinned' : ''}` }, check), CHECK_WIDTH) as HTMLDivElement;
   const cells: HTMLDivElement[] = [];
@@ -407,7 +417,7 @@ function renderRows(all: boolean): void {
 function fillRow(row: PooledRow, index: number, visible: Column[]): void {
   const key = keyAt(index);
   const isSelected = selected.has(key);
-  row.check.checked = isSelected;
+  row.check.setAttribute('aria-checked', String(isSelected));
   row.element.classList.toggle('selected', isSelected);
   row.element.setAttribute('aria-selected', String(isSelected));
   if (mode() === 'groups') {
@@ -415,7 +425,7 @@ function fillRow(row: PooledRow, index: number, visible: Column[]): void {
     visible.forEach((column, i) => {
       const cell = row.cells[i]!;
       cell.textContent = groupText(column, group);
-      cell.title = column.id.startsWith('metric:') ? metricTitle(column, group) : '';
+      if (cell.title) cell.title = '';
     });
     row.element.dataset.key = key;
     return;
@@ -427,8 +437,29 @@ function fillRow(row: PooledRow, index: number, visible: Column[]): void {
   visible.forEach((column, i) => {
     const cell = row.cells[i]!;
     cell.textContent = column.text(r);
-    cell.title = column.title?.(r) ?? '';
+    // A tooltip set on hover belonged to the row the cell showed before.
+    if (cell.title) cell.title = '';
   });
+}
+
+/**
+ * A cell's tooltip (full value, the data files, a duplicate's original, a group's interval),
+ * computed when the pointer is over it rather than written into every cell on every scroll frame.
+ */
+function cellTitle(cell: HTMLElement): void {
+  const rowElement = cell.closest<HTMLElement>('.body .row');
+  const row = pool.find((p) => p.element === rowElement);
+  const index = row ? row.cells.indexOf(cell as HTMLDivElement) : -1;
+  if (!row || index < 0 || row.shows < 0) return;
+  const column = poolColumns[index];
+  if (!column) return;
+  let title: string;
+  if (mode() === 'groups') title = column.id.startsWith('metric:') ? metricTitle(column, shown.groups![row.shows]!) : (cell.textContent ?? '');
+  else {
+    const r = shown.runs[row.shows]!;
+    title = [cell.textContent ?? '', column.title?.(r) ?? ''].filter(Boolean).join('\n');
+  }
+  cell.title = title;
 }
 
 function metricTitle(column: Column, group: GroupRow): string {
@@ -440,7 +471,7 @@ function metricTitle(column: Column, group: GroupRow): string {
 function onRowClick(index: number, event: MouseEvent): void {
   if (index < 0) return;
   const key = keyAt(index);
-  const toggle = event.ctrlKey || event.metaKey || (event.target as HTMLElement).matches('input[type=checkbox]');
+  const toggle = event.ctrlKey || event.metaKey || (event.target as HTMLElement).matches('.box');
   if (event.shiftKey && lastClicked !== null) {
     const [a, b] = lastClicked < index ? [lastClicked, index] : [index, lastClicked];
     for (let i = a; i <= b; i++) selected.add(keyAt(i));

@@ -55,10 +55,14 @@ function paramText(value: ParamCell): string {
   return typeof value === 'string' ? value : String(value);
 }
 
-/** Every column of a table: run facts, then params (varying ones first), then metrics (last and best). */
+/**
+ * Every column of a table, in the order they are shown by default: the run and its status, the
+ * params that vary, the metrics — what a row is read for, first, in a narrow panel — then the
+ * seed, when, how long, commit, data, tags; then the params that do not vary and the best values.
+ */
 export function columnsOf(table: ExperimentTable): Column[] {
   const text = (values: ReadonlyArray<string | null>) => (row: number) => values[row] ?? '';
-  const columns: Column[] = [
+  const facts: Column[] = [
     { id: 'name', label: 'run', aliases: ['name', 'run'], numeric: false, descendingFirst: false, byDefault: true, value: (r) => table.name[r]!, text: (r) => table.name[r]!, title: (r) => `${table.name[r]}\n${table.ids[r]}` },
     { id: 'status', label: 'status', aliases: ['status'], numeric: false, descendingFirst: false, byDefault: true, value: (r) => table.status[r]!, text: (r) => (table.duplicateOf[r] ? `${table.status[r]} (dup)` : table.status[r]!), title: (r) => (table.duplicateOf[r] ? `repeats run ${table.duplicateOf[r]} exactly (same code, params, seeds and data): counted once when grouped` : '') },
     { id: 'started', label: 'started', aliases: ['started', 'time', 'date'], numeric: false, descendingFirst: true, byDefault: true, value: (r) => table.startedAt[r]!, text: (r) => table.startedAt[r]!.slice(0, 16).replace('T', ' '), title: (r) => table.startedAt[r]! },
@@ -70,9 +74,12 @@ export function columnsOf(table: ExperimentTable): Column[] {
     { id: 'data', label: 'data', aliases: ['data', 'dataset'], numeric: false, descendingFirst: false, byDefault: true, value: text(table.data), text: text(table.data), title: (r) => table.dataFiles[r]! },
     { id: 'tags', label: 'tags', aliases: ['tag', 'tags'], numeric: false, descendingFirst: false, byDefault: true, value: (r) => table.tags[r]!.join(', '), text: (r) => table.tags[r]!.join(', ') },
   ];
+  const params: Column[] = [];
+  const metrics: Column[] = [];
+  const bests: Column[] = [];
   for (const param of table.params) {
     const numeric = param.values.every((v) => v === null || typeof v === 'number');
-    columns.push({
+    params.push({
       id: `param:${param.key}`,
       label: param.label,
       aliases: [...new Set([param.label, param.key, ...param.also].map((n) => n.toLowerCase()))],
@@ -85,7 +92,7 @@ export function columnsOf(table: ExperimentTable): Column[] {
     });
   }
   for (const metric of table.metrics) {
-    columns.push({
+    metrics.push({
       id: `metric:${metric.key}`,
       label: metric.key,
       aliases: [metric.key.toLowerCase(), `last:${metric.key.toLowerCase()}`],
@@ -96,7 +103,7 @@ export function columnsOf(table: ExperimentTable): Column[] {
       text: (r) => formatNumber(metric.last[r] ?? null),
     });
     if (metric.steps.some((s) => s > 0)) {
-      columns.push({
+      bests.push({
         id: `best:${metric.key}`,
         label: `best ${metric.key}`,
         aliases: [`best:${metric.key.toLowerCase()}`, `best_${metric.key.toLowerCase()}`],
@@ -109,7 +116,16 @@ export function columnsOf(table: ExperimentTable): Column[] {
       });
     }
   }
-  return columns;
+  const byId = (id: string) => facts.find((c) => c.id === id)!;
+  return [
+    byId('name'),
+    byId('status'),
+    ...params.filter((c) => c.byDefault),
+    ...metrics,
+    ...['seeds', 'started', 'duration', 'commit', 'data', 'tags', 'source', 'group'].map(byId),
+    ...params.filter((c) => !c.byDefault),
+    ...bests,
+  ];
 }
 
 // ---- filter -----------------------------------------------------------------------------------

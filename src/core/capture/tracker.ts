@@ -90,15 +90,16 @@ function relativeToWorkspace(workspaceRoot: string, file: string): string {
 }
 
 /**
- * A run's default name: the file, what set the run apart — the `-p` overrides
- * (`max_depth=12, seed=2`) or the script's arguments (`--max-depth 12`) — and the time (UTC, as
- * recorded). Runs of one notebook were otherwise all called `churn.ipynb 2026-12-03 09:08`.
+ * A run's default name: what set the run apart — the `-p` overrides (`max_depth=12, seed=2`) or
+ * the script's arguments (`--max-depth 12`) — then the file and the time (UTC, as recorded).
+ * Runs of one notebook were otherwise all called `churn.ipynb 2026-12-03 09:08`.
  */
 export function defaultRunName(sourcePath: string, what: string, startedAt: Date): string {
   const time = startedAt.toISOString().slice(0, 16).replace('T', ' ');
   const base = path.basename(sourcePath);
   const shown = what.length > 80 ? `${what.slice(0, 79)}…` : what;
-  return shown ? `${base} ${shown} · ${time}` : `${base} ${time}`;
+  // What differs first: it is what survives a narrow Runs view.
+  return shown ? `${shown} · ${base} ${time}` : `${base} ${time}`;
 }
 
 /** `max_depth=12, seed=2`: overrides as a person reads them. */
