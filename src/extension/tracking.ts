@@ -8,8 +8,10 @@ import * as vscode from 'vscode';
 import { HashCache } from '../core/capture/fileHash';
 import { type ReplayReport, replayRun, secretsNeededForReplay } from '../core/capture/replay';
 import { type Redactor, runSecrets } from '../core/capture/secrets';
-import { progressText, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
-import type { RunEnvelope } from '../core/envelope';
+import { overridesText, progressText, splitArguments, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
+import type { JsonValue, RunEnvelope } from '../core/envelope';
+import { parseNotebook } from '../core/notebook/ipynb';
+import { changedOverrides, parametersOf, parametersText, parseOverrides } from '../core/notebook/parameters';
 import { isUserError, UserError } from '../core/errors';
 import { formatDuration, formatNumber, runErrorText } from '../core/render/format';
 import type { RunStore } from '../core/store/runStore';
@@ -142,10 +144,55 @@ export class RunTracker {
     private readonly log: vscode.LogOutputChannel,
     /** Folder of the Python companion (sitecustomize.py, the nb2prod package, the runner). */
     private readonly pythonDir: string,
+    /** Remembers the arguments last given to each script. */
+    private readonly state?: vscode.Memento,
   ) {}
 
+  /**
+   * Track Run with Parameters…: asks for the overrides of a notebook (prefilled from its
+   * `parameters` cell; only values that differ from the cell are passed, as `-p`) or the
+   * arguments of a script (prefilled with the last ones used), then tracks the run.
+   */
+  async trackWithParameters(arg?: unknown): Promise<void> {
+    if (!ensureTrusted()) return;
+    const target = trackTarget(arg);
+    const label = path.basename(target.uri.fsPath);
+    if (target.kind === 'notebook') {
+      await saveIfDirty(target.uri);
+      const notebook = parseNotebook(Buffer.from(await vscode.workspace.fs.readFile(target.uri)).toString('utf8'), label);
+      const defaults = parametersOf(notebook.cells);
+      const text = await vscode.window.showInputBox({
+        title: `Track ${label} with parameters`,
+        prompt: defaults
+          ? 'Change the values to try, e.g. max_depth=12, seed=2. Values equal to the parameters cell are left to it; the others are injected after it, as papermill does.'
+          : 'No cell is tagged "parameters": the overrides are injected at the top of the notebook, e.g. max_depth=12, seed=2.',
+        value: defaults ? parametersText(defaults) : '',
+        ignoreFocusOut: true,
+        validateInput: (value) => {
+          const { problems } = parseOverrides(value);
+          return problems.length ? `Not understood: ${problems.join('; ')}. Write name=value pairs separated by commas.` : undefined;
+        },
+      });
+      if (text === undefined) return;
+      const params = changedOverrides(parseOverrides(text).params, defaults);
+      this.log.info(`Track ${label} with ${Object.keys(params).length ? overridesText(params) : 'the parameters cell as it is'}`);
+      await this.track(target.uri, { params });
+      return;
+    }
+    const key = `nb2prod.scriptArguments:${target.uri.fsPath}`;
+    const text = await vscode.window.showInputBox({
+      title: `Run ${label} with arguments`,
+      prompt: `The command-line arguments, e.g. --max-depth 12 --seed 2 (the run is python ${label} ARGUMENTS).`,
+      value: this.state?.get<string>(key) ?? '',
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) return;
+    await this.state?.update(key, text);
+    await this.track(target.uri, { args: splitArguments(text) });
+  }
+
   /** Track Run: runs the target in a fresh process and records the run. */
-  async track(arg?: unknown): Promise<void> {
+  async track(arg?: unknown, overrides: { params?: Record<string, JsonValue>; args?: string[] } = {}): Promise<void> {
     if (!ensureTrusted()) return;
     const target = trackTarget(arg);
     const { store, workspaceRoot } = this.openStore();
@@ -171,11 +218,11 @@ export class RunTracker {
           try {
             if (target.kind === 'notebook') {
               progress.report({ message: 'starting the kernel…' });
-              return await trackNotebook({ ...common, notebook: file, python: python.path, onProgress: cellProgress(progress) });
+              return await trackNotebook({ ...common, notebook: file, python: python.path, onProgress: cellProgress(progress), ...(overrides.params ? { params: overrides.params } : {}) });
             }
             progress.report({ message: `running python ${label}…` });
             // Relative to its folder, as one would type it: the recorded command replays anywhere.
-            return await trackScript({ ...common, command: [python.path, label], cwd: path.dirname(file) });
+            return await trackScript({ ...common, command: [python.path, label, ...(overrides.args ?? [])], cwd: path.dirname(file) });
           } finally {
             cancel.dispose();
             output.flush();

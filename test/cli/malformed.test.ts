@@ -159,7 +159,7 @@ describe('malformed input never crashes nb2prod', async () => {
     const store = (w: string) => path.join(w, '.nb2prod');
     const shapes: Array<[string, (w: string) => Promise<void>]> = [
       ['index.jsonl a folder', (w) => fs.mkdir(path.join(store(w), 'index.jsonl'))],
-      ['index.jsonl garbage', (w) => fs.writeFile(path.join(store(w), 'index.jsonl'), '{"format":"nb2prod.index/2","generation":"x","rows":3,"rowsBytes":5,"dir":null,"problems":[]}\nab\n')],
+      ['index.jsonl garbage', (w) => fs.writeFile(path.join(store(w), 'index.jsonl'), '{"format":"nb2prod.index/3","generation":"x","rows":3,"rowsBytes":5,"dir":null,"problems":[]}\nab\n')],
       ['index.sqlite a folder (the old index)', (w) => fs.mkdir(path.join(store(w), 'index.sqlite'))],
       ['running/ a file', (w) => fs.writeFile(path.join(store(w), 'running'), 'x')],
       ['running/ marker garbage', async (w) => {

@@ -205,9 +205,10 @@ export class VsCodeSession {
     // Own XDG_* dirs: nothing from the machine's own code-server config or state leaks in.
     const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, XDG_CACHE_HOME: dirs.cache };
     // The extension host inherits this env: it must not see the test runner (NODE_ENV=test, VITEST*)
-    // or a VS Code the tests happen to be started from (VSCODE_*), or it would not run as for a user.
+    // or a VS Code the tests happen to be started from (VSCODE_*), or it would not run as for a user;
+    // code-server would prefer $PORT to --bind-addr.
     for (const key of Object.keys(env)) {
-      if (key === 'NODE_ENV' || key.startsWith('VITEST') || key.startsWith('VSCODE_') || key === 'TEST') delete env[key];
+      if (key === 'NODE_ENV' || key === 'PORT' || key.startsWith('VITEST') || key.startsWith('VSCODE_') || key === 'TEST') delete env[key];
     }
     try {
       installVsix(vsix, { userData: dirs.userData, extensions: dirs.extensions }, env);

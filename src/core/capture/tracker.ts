@@ -97,6 +97,33 @@ function relativeToWorkspace(workspaceRoot: string, file: string): string {
   return relative.startsWith('..') || path.isAbsolute(relative) ? toPortable(file) : toPortable(relative);
 }
 
+/**
+ * A run's default name: what set the run apart — the `-p` overrides (`max_depth=12, seed=2`) or
+ * the script's arguments (`--max-depth 12`) — then the file and the time (UTC, as recorded).
+ * Runs of one notebook were otherwise all called `churn.ipynb 2026-12-03 09:08`.
+ */
+export function defaultRunName(sourcePath: string, what: string, startedAt: Date): string {
+  const time = startedAt.toISOString().slice(0, 16).replace('T', ' ');
+  const base = path.basename(sourcePath);
+  const shown = what.length > 80 ? `${what.slice(0, 79)}…` : what;
+  // What differs first: it is what survives a narrow Runs view.
+  return shown ? `${shown} · ${base} ${time}` : `${base} ${time}`;
+}
+
+/** `max_depth=12, seed=2`: overrides as a person reads them. */
+export function overridesText(params: Record<string, JsonValue> | undefined): string {
+  return Object.entries(params ?? {})
+    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/** `--max-depth 12 --name "a b"` → ['--max-depth', '12', '--name', 'a b']: words, quotes grouping. */
+export function splitArguments(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] ?? match[3]!));
+  return out;
+}
+
 /** Values given as `-p name=value`: JSON when it parses (numbers, booleans, lists), else text. */
 export function parseParamValue(text: string): JsonValue {
   try {
@@ -133,8 +160,11 @@ class RunRecorder {
     this.markerFile = path.join(options.store.root, 'running', `${this.id}.json`);
   }
 
-  /** Gathers what is known before the run starts and writes the in-flight marker. */
-  async begin(source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command?: string[] }, sourceDir: string): Promise<void> {
+  /**
+   * Gathers what is known before the run starts and writes the in-flight marker. `what`: the
+   * overrides or arguments that set this run apart, for its default name.
+   */
+  async begin(source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command?: string[] }, sourceDir: string, what = ''): Promise<void> {
     const { workspaceRoot, hashes } = this.options;
     const env = this.options.env ?? process.env;
     const [git, hardware, lockFile] = await Promise.all([readGitState(workspaceRoot), readHardware(), findLockFile(sourceDir, workspaceRoot, hashes)]);
@@ -145,7 +175,7 @@ class RunRecorder {
     this.envelope = {
       schema: ENVELOPE_SCHEMA,
       id: this.id,
-      name: this.options.name ?? `${path.basename(source.path)} ${this.startedAt.toISOString().slice(0, 16).replace('T', ' ')}`,
+      name: this.options.name ?? defaultRunName(source.path, what, this.startedAt),
       kind: this.kind,
       status: 'interrupted',
       startedAt: this.startedAt.toISOString(),
@@ -408,7 +438,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   // Git state, hardware and the lock file are read while the kernel starts (it takes a second):
   // tracking must cost next to nothing over running the notebook. Everything that touches the
   // envelope waits for `ready`.
-  const ready = recorder.begin({ path: relativeToWorkspace(options.workspaceRoot, recordedFile), sha256: codeHash(notebook.cells), snapshot, cells }, runDir);
+  const ready = recorder.begin({ path: relativeToWorkspace(options.workspaceRoot, recordedFile), sha256: codeHash(notebook.cells), snapshot, cells }, runDir, overridesText(options.params));
 
   const executed = path.join(recorder.workDir, 'executed.ipynb');
   const args = [path.join(options.pythonDir, 'nb2prod_runner.py'), '--notebook', notebookFile, '--output', executed, '--cwd', runDir];
@@ -578,7 +608,7 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
   }
   trackConfigFor(script ? path.dirname(script) : options.cwd, options.workspaceRoot); // an invalid [track] fails before the run
   const recorder = new RunRecorder(options, 'script', secrets);
-  await recorder.begin(source, script ? path.dirname(script) : options.cwd);
+  await recorder.begin(source, script ? path.dirname(script) : options.cwd, scriptIndex >= 0 ? recordedCommand.slice(scriptIndex + 2).join(' ') : '');
   if (scriptIndex >= 0) {
     const argvParams = paramsFromArgv(args.slice(scriptIndex + 1));
     recorder.envelope.params = argvParams;

@@ -4,7 +4,7 @@
  * decides when to trust it, see runStore.ts and docs/architecture.md "The store").
  *
  * Layout: every line is JSON.
- *   line 1   header {"format":"nb2prod.index/2","generation":G,"rows":N,"rowsBytes":B,"dir":D,"problems":[…]}
+ *   line 1   header {"format":"nb2prod.index/3","generation":G,"rows":N,"rowsBytes":B,"dir":D,"problems":[…]}
  *   N lines  one run each, sorted by start time then id: [size, mtimeMs, ctimeMs, racy, summary]
  *   tail     records appended since the file was written: {"run":…}, {"problem":…}, {"gone":F}, {"dir":D}
  * A reader parses the header and the tail, and only the run lines a query needs: the newest 20
@@ -15,10 +15,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import type { RunEnvelope } from '../envelope';
+import type { JsonValue, RunEnvelope } from '../envelope';
+import { sha256Hex } from '../hash';
 import type { RunStatus } from '../runStatus';
+import { configurationKey, duplicateKey } from '../stats/repeats';
 
-export const INDEX_FORMAT = 'nb2prod.index/2';
+/** Bump when the layout or the summary changes: an index of another format is rebuilt. */
+export const INDEX_FORMAT = 'nb2prod.index/3';
 
 /** What a list query returns per run: enough for a list view without reading the envelope. */
 export interface RunSummary {
@@ -35,6 +38,22 @@ export interface RunSummary {
   tags: string[];
   /** Last value of every metric. */
   metrics: Record<string, number>;
+  /** For the experiments table and the Runs view's tooltips, without reading the envelope: */
+  params: Record<string, JsonValue>;
+  paramSources: NonNullable<RunEnvelope['paramSources']>;
+  /** sha256 of the code that ran. */
+  code: string;
+  git: { commit: string; dirty: boolean } | null;
+  /** Input files and their sha256: the data version. */
+  inputs: Array<{ path: string; sha256: string }>;
+  /** Distinct values of the seeds the tracker recorded. */
+  seeds: JsonValue[];
+  /** Metrics logged as series: lowest and highest value and the number of steps. */
+  series: Record<string, { min: number; max: number; steps: number }>;
+  /** Runs with the same key repeat one configuration (core/stats/repeats.ts configurationKey), hashed. */
+  configKey: string;
+  /** Runs with the same key are exact duplicates (repeats.ts duplicateKey), hashed; null for a run with unseeded randomness. */
+  duplicateKey: string | null;
 }
 
 export interface RunQuery {
@@ -114,11 +133,35 @@ export function summarize(envelope: RunEnvelope): RunSummary {
     parent: envelope.parent,
     tags: envelope.tags,
     metrics: Object.fromEntries(Object.entries(envelope.metrics).map(([name, metric]) => [name, metric.value])),
+    params: envelope.params,
+    paramSources: envelope.paramSources ?? {},
+    code: envelope.source.sha256,
+    git: envelope.git ? { commit: envelope.git.commit, dirty: envelope.git.dirty } : null,
+    inputs: envelope.inputs.map((f) => ({ path: f.path, sha256: f.sha256 })),
+    seeds: [...new Map(envelope.seeds.map((s) => [JSON.stringify(s.value), s.value])).values()],
+    series: seriesStats(envelope),
+    configKey: sha256Hex(configurationKey(envelope)).slice(0, 16),
+    duplicateKey: ((key) => (key === null ? null : sha256Hex(key).slice(0, 16)))(duplicateKey(envelope)),
   };
 }
 
 export function indexedRun(file: string, stamp: FileStamp, racy: boolean, run: RunSummary): IndexedRun {
   return { file, stamp, racy, run, t: Date.parse(run.startedAt) };
+}
+
+function seriesStats(envelope: RunEnvelope): RunSummary['series'] {
+  const out: RunSummary['series'] = {};
+  for (const [name, metric] of Object.entries(envelope.metrics)) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const point of metric.series ?? []) {
+      if (!Number.isFinite(point.value)) continue;
+      if (point.value < min) min = point.value;
+      if (point.value > max) max = point.value;
+    }
+    if (min <= max) out[name] = { min, max, steps: metric.series!.length };
+  }
+  return out;
 }
 
 export function sameStamp(a: FileStamp, b: FileStamp): boolean {
