@@ -213,7 +213,7 @@ export class ScaffoldCommand implements vscode.TextDocumentContentProvider, vsco
       left = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/empty${key}` });
     }
     const what = left === onDisk ? `on disk ↔ planned` : 'new file';
-    await vscode.commands.executeCommand('vscode.diff', left, right, `${write.file.path} (${what})`, { preview: true, preserveFocus: true });
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${write.file.path} (${what})`, { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.Beside });
     return `${name} opened beside as a preview diff`;
   }
 

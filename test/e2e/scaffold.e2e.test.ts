@@ -304,7 +304,10 @@ describe('Generate Production Service', () => {
     await quickInput(vs).waitFor({ state: 'hidden', timeout: 10_000 });
     expect(existsSync(outDir)).toBe(false);
 
-    // Again, from the command palette this time; still nothing on disk while it asks.
+    // Again, from the command palette this time; still nothing on disk while it asks. Choosing
+    // app.py opened its preview, which is now the active editor: back to the notebook first, as
+    // a user would (the palette offers the command for a notebook).
+    await vs.tab(NOTEBOOK).click();
     await runFromPalette(vs, `nb2prod: ${ACTION}`);
     await acceptSuggestedFolder(vs);
     expect(existsSync(outDir)).toBe(false);
