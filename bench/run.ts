@@ -392,8 +392,8 @@ function experimentsTable(): void {
     runs: number;
     buildMs: number;
     validateMs: number;
-    ours: { firstPaintMs: number; readyMs: number; paintMs: number; scrollWorkP95Ms: number; frameIntervalMedianMs: number; frameIntervalP95Ms: number; mainThreadPerFrameMs: number };
-    naive: { firstPaintMs: number; frameIntervalMedianMs: number; frameIntervalP95Ms: number; mainThreadPerFrameMs: number };
+    ours: { firstPaintMs: number; readyMs: number; paintMs: number; scrollWorkP95Ms: number; frameIntervalMedianMs: number; frameIntervalP95Ms: number; mainThreadPerFrameMs: number; taskWallPerFrameMs: number };
+    naive: { firstPaintMs: number; frameIntervalMedianMs: number; frameIntervalP95Ms: number; mainThreadPerFrameMs: number; taskWallPerFrameMs: number };
   };
   results.experimentsTable = r;
   const ms = (v: number) => `${v.toFixed(0)} ms`;
@@ -405,11 +405,11 @@ function experimentsTable(): void {
     target: r.ours.firstPaintMs < 500 ? 'under 500 ms ✓' : 'FAIL: over 500 ms',
   });
   rows.push({
-    figure: '  scrolling: main-thread time per frame (script, style, layout, paint)',
+    figure: '  scrolling: main-thread CPU per frame (script, style, layout, paint)',
     ours: `${r.ours.mainThreadPerFrameMs.toFixed(1)} ms`,
     baseline: `${r.naive.mainThreadPerFrameMs.toFixed(1)} ms`,
     ratio: (r.ours.mainThreadPerFrameMs / r.naive.mainThreadPerFrameMs).toFixed(2),
-    target: r.ours.mainThreadPerFrameMs < 16 ? 'under 16 ms ✓' : 'FAIL: over 16 ms',
+    target: `${r.ours.mainThreadPerFrameMs < 16 ? 'under 16 ms ✓' : 'FAIL: over 16 ms'} (wall ${r.ours.taskWallPerFrameMs.toFixed(1)} ms, load ${os.loadavg()[0]!.toFixed(1)})`,
   });
   rows.push({
     figure: '  scrolling: frame interval, median / p95 (16.7 ms = 60 fps)',
