@@ -38,6 +38,7 @@ async function copyChurn(root: string): Promise<string> {
 }
 
 const quickInput = (vs: VsCodeSession) => vs.page.locator('.quick-input-widget');
+const settleMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Right-clicks churn.ipynb in the Explorer and chooses a menu entry, as a user does. */
 async function explorerMenu(vs: VsCodeSession, file: string, entry: string): Promise<void> {
@@ -262,6 +263,16 @@ describe('Experiments: track, table, compare, theme, register, scaffold', () => 
     await vs.page.locator('.part.editor .tab', { hasText: 'service/app.py (new file)' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     expect(await quickInput(vs).isVisible()).toBe(true);
     await vs.screenshot('08-plan-preview-diff');
+    // Focus elsewhere (a click in the notebook): the plan stays, or is one click away, never lost.
+    await vs.page.mouse.click(600, 760);
+    await settleMs(500);
+    const stayed = await quickInput(vs).isVisible();
+    console.log(`e2e: after a click elsewhere the plan ${stayed ? 'stayed open' : 'was offered again from its notification'}`);
+    if (!stayed) {
+      await vs.waitForNotification('The plan from run', 15_000);
+      await vs.page.locator('.notification-list-item').filter({ hasText: 'The plan from run' }).first().getByRole('button', { name: 'Show Plan Again' }).click();
+    }
+    await generate.waitFor({ state: 'visible', timeout: 15_000 });
     await quickInput(vs).locator('.quick-input-box input').fill('');
     await quickInput(vs).locator('.quick-input-box input').press('Enter');
     await vs.waitForNotification(`nb2prod: Generated`, 180_000);
