@@ -140,7 +140,7 @@ def test_real_rows_of_the_data_get_answers_and_their_id_back(project, service):
         if config["id_column"]:
             assert reply.json()[config["id_column"]] == record[config["id_column"]]
     if config["id_column"]:
-        entries = read_jsonl(service.audit_log)
+        entries = service.audit_entries()
         assert entries[-1]["output"][config["id_column"]] is not None
 
 
@@ -227,7 +227,7 @@ def test_every_request_gets_its_own_id_and_a_client_id_is_kept_beside_it(project
     assert [body["request_id"] for body in bodies] == [reply.headers["x-request-id"] for reply in replies]
     assert [body["client_request_id"] for body in bodies] == ["order-77", "order-77", None, None]
     assert [reply.headers.get("x-client-request-id") for reply in replies] == ["order-77", "order-77", None, None]
-    audited = {entry["request_id"]: entry.get("client_request_id") for entry in read_jsonl(service.audit_log)}
+    audited = {entry["request_id"]: entry.get("client_request_id") for entry in service.audit_entries()}
     assert [audited[body["request_id"]] for body in bodies] == ["order-77", "order-77", None, None]
 
 
@@ -276,7 +276,7 @@ def test_the_audit_log_has_one_line_per_predicted_record_with_its_request_id(pro
     assert service.predict(rows[2]["input"]).status == 200
     assert service.predict_batch([rows[3]["input"], rows[4]["input"]]).status == 200
 
-    audit = read_jsonl(service.audit_log)
+    audit = service.audit_entries()
     assert len(audit) == len(service.predicted), "one audit line per predicted record"
     assert [(entry["request_id"], entry["endpoint"], entry["output"]["prediction"], entry["fallback"]) for entry in audit] \
         == [tuple(predicted) for predicted in service.predicted]

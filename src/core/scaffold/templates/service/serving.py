@@ -8,7 +8,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Callable, Optional
 
-from service.audit import AuditLog, ReviewQueue
+from service.audit import AuditLog, FeedbackLog, ReviewQueue
 from service.decisions import Decision, check_fallback, check_rules, decide, fallback_decision, passthrough
 from service.drift import DriftMonitor
 from service.errors import PredictionFailed
@@ -19,6 +19,7 @@ from service.middleware import RequestIds
 from service.model import LoadedModel, load_model
 from service.predictor import Predictor
 from service.settings import ConfigError, Settings
+from service.sink import AuditSink, open_sink
 
 log = logging.getLogger("nb2prod.service")
 
@@ -26,13 +27,22 @@ LIBRARIES = ("fastapi", "pydantic", "starlette", "uvicorn", "pandas", "numpy", "
 
 
 class PredictionService:
-    def __init__(self, settings: Settings, model: LoadedModel, build_features: Callable[..., Any], metrics: ServiceMetrics):
+    def __init__(
+        self,
+        settings: Settings,
+        model: LoadedModel,
+        build_features: Callable[..., Any],
+        metrics: ServiceMetrics,
+        sink: Optional[AuditSink] = None,
+    ):
         self.settings = settings
         self.model = model
         self.model_reference = model.reference()
         self.predictor = Predictor(model, settings, build_features)
         self.kill_switch = KillSwitch(settings.kill_switch.env, settings.kill_switch.file)
-        self.audit_log = AuditLog(settings.audit_log, self.model_reference)
+        self.sink = sink if sink is not None else open_sink(settings)
+        self.audit_log = AuditLog(self.sink, self.model_reference, settings.audit.inputs)
+        self.feedback = FeedbackLog(self.sink)
         self.review_queue = ReviewQueue(settings.review_queue, self.model_reference)
         self.drift = DriftMonitor.from_profile(settings.profile_path, settings.input_columns, settings.drift)
         self.metrics = metrics
@@ -53,7 +63,7 @@ class PredictionService:
         model = load_model(settings)
         if settings.task == "classification":
             check_classes(model, check_prediction)
-        return cls(settings, model, build_features, metrics)
+        return cls(settings, model, build_features, metrics, open_sink(settings))
 
     def serve(self, records: list[dict[str, Any]], endpoint: str, ids: RequestIds) -> list[Decision]:
         started = time.perf_counter()
@@ -67,17 +77,19 @@ class PredictionService:
             except Exception as error:
                 self.metrics.count_errors(len(records))
                 log.exception("prediction failed (request %s, %d records)", ids.request_id, len(records))
-                raise PredictionFailed(f"{type(error).__name__}: {error}") from error
+                message = f"{type(error).__name__}: {error}"
+                self.audit_log.record_error(ids, endpoint, records, message, (time.perf_counter() - started) * 1000.0)
+                raise PredictionFailed(message) from error
             decisions = [decide(prediction, record, self.settings) for prediction, record in zip(raw, records)]
         latency_ms = (time.perf_counter() - started) * 1000.0
+        # queued for the sink's writer thread: no I/O on the request path
+        self.audit_log.record(ids, endpoint, records, decisions, latency_ms)
         try:
-            # an answer that cannot be audited is not given
-            self.audit_log.record(ids, endpoint, records, decisions, latency_ms)
             flagged = self.review_queue.add(ids, endpoint, records, decisions)
         except OSError as error:
             self.metrics.count_errors(len(records))
-            log.exception("could not write the audit log or review queue (request %s)", ids.request_id)
-            raise PredictionFailed(f"could not write the audit log or review queue: {error}") from error
+            log.exception("could not write the review queue (request %s)", ids.request_id)
+            raise PredictionFailed(f"could not write the review queue: {error}") from error
         self.metrics.count_predictions(len(decisions), sum(d.fallback for d in decisions), flagged)
         return decisions
 
@@ -87,7 +99,11 @@ class PredictionService:
             "version": "" if self.model.version is None else str(self.model.version),
             "sha256": self.model.sha256,
         }
-        return self.metrics.render(self.kill_switch.active(), model_info, self.drift.snapshot())
+        return self.metrics.render(self.kill_switch.active(), model_info, self.drift.snapshot(), self.sink.status())
+
+    def close(self) -> None:
+        """At the end of the lifespan (SIGTERM): write what the sink still holds."""
+        self.sink.close()
 
     def version_info(self) -> dict[str, Any]:
         settings = self.settings

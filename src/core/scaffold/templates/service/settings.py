@@ -11,6 +11,10 @@ to the project root; the settings hold them absolute. Environment variables:
 - ``NB2PROD_KILL_SWITCH_FILE``: another kill-switch file (default ``kill_switch.file``); the
   switch is on while the file exists.
 - ``NB2PROD_MODEL_PATH``: serve another model file; it must still have ``model.sha256``.
+- ``AUDIT_DSN``: ``postgresql://user:password@host:5432/db``: the audit log and the feedback go to
+  PostgreSQL (append-only tables the service creates) instead of JSON Lines files under var/.
+  Needs a PostgreSQL driver: ``pip install "psycopg[binary]"`` (or Debian's python3-psycopg2).
+  Read from the environment only: a password does not belong in config.json.
 
 The others are read once, at start.
 
@@ -38,6 +42,8 @@ DEFAULT_KILL_SWITCH_ENV = "NB2PROD_KILL_SWITCH"
 DEFAULT_KILL_SWITCH_FILE = "var/KILL_SWITCH"
 DEFAULT_AUDIT_LOG = "var/audit/predictions.jsonl"
 DEFAULT_REVIEW_QUEUE = "var/review/queue.jsonl"
+DEFAULT_FEEDBACK_LOG = "var/feedback/labels.jsonl"
+AUDIT_DSN_ENV = "AUDIT_DSN"
 
 
 class ConfigError(ValueError):
@@ -68,6 +74,19 @@ class DriftSettings(ConfigModel):
     min_rows: int = Field(100, gt=0, description="inputs needed before a PSI is reported")
     monitor: float = 0.1
     retrain: float = 0.2
+
+
+class AuditSettings(ConfigModel):
+    """How the audit log and the feedback are written (service/sink.py): in batches, by a thread
+    of their own, never on the request path."""
+
+    rotate: Literal["daily", "none"] = Field("daily", description="daily: one file per UTC day, predictions-YYYY-MM-DD.jsonl")
+    retention_days: int = Field(0, ge=0, description="files older than this many days are deleted (0: kept forever)")
+    batch_size: int = Field(500, gt=0, description="entries written at once at most")
+    flush_interval_ms: int = Field(200, gt=0, description="the longest an entry waits before it is written")
+    buffer_max: int = Field(100_000, gt=0, description="entries held while the sink is unreachable; beyond, new ones are dropped and counted")
+    inputs: bool = Field(True, description="log each record's input values (the monitor's per-feature drift needs them)")
+    table: str = Field("nb2prod_audit", description="PostgreSQL: the audit table (the feedback table is <table>_feedback)")
 
 
 class Fallback(ConfigModel):
@@ -122,6 +141,9 @@ class Settings(ConfigModel):
     kill_switch: KillSwitchSettings = KillSwitchSettings()
     audit_log: Path = Path(DEFAULT_AUDIT_LOG)
     review_queue: Path = Path(DEFAULT_REVIEW_QUEUE)
+    feedback_log: Path = Path(DEFAULT_FEEDBACK_LOG)
+    audit: AuditSettings = AuditSettings()
+    audit_dsn: Optional[str] = Field(None, description="AUDIT_DSN: PostgreSQL instead of JSON Lines files")
     limits: Limits = Limits()
     drift: DriftSettings = DriftSettings()
     run_metrics: dict[str, float] = {}
@@ -173,8 +195,10 @@ class Settings(ConfigModel):
             kill_switch=kill_switch,
             audit_log=state_path(root, str(data.get("audit_log") or DEFAULT_AUDIT_LOG), state_dir),
             review_queue=state_path(root, str(data.get("review_queue") or DEFAULT_REVIEW_QUEUE), state_dir),
+            feedback_log=state_path(root, str(data.get("feedback_log") or DEFAULT_FEEDBACK_LOG), state_dir),
+            audit_dsn=env.get(AUDIT_DSN_ENV) or None,
         )
-        for section in ("rules", "limits", "drift", "run_metrics"):
+        for section in ("rules", "limits", "drift", "run_metrics", "audit"):
             if data.get(section) is None:
                 data.pop(section, None)
         try:
