@@ -32,7 +32,14 @@ export type UserErrorCode =
   /** A stored object no longer has the hash it is stored under. */
   | 'object-corrupt'
   /** The model file at a run's path is not the one the run wrote, and the run's copy was not kept. */
-  | 'model-file-changed';
+  | 'model-file-changed'
+  /** A folder given as a generated service is not one, or its configuration cannot be read. */
+  | 'not-a-service'
+  | 'invalid-service'
+  /** A file of labels for `nb2prod monitor labels` cannot be used. */
+  | 'invalid-labels'
+  /** An alert id of `nb2prod monitor ack|resolve` names no alert. */
+  | 'alert-not-found';
 
 export class UserError extends Error {
   override readonly name = 'UserError';
