@@ -46,7 +46,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode'],
+    external: ['vscode', 'pg-native', 'cloudflare:sockets'],
     plugins: [problemMatcherPlugin],
   },
   {
@@ -57,6 +57,8 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    // pg's optional native binding and its Cloudflare socket are never used (the pure JS client is)
+    external: ['pg-native', 'cloudflare:sockets'],
     plugins: [problemMatcherPlugin],
   },
   ...(webviewEntries.length

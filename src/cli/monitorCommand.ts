@@ -11,7 +11,8 @@ import { printable } from '../core/printable';
 import { resolveActor } from '../core/registry/actor';
 import { type Alert, alertHistoryPath, annotateAlert, evaluateAlerts, foldAlerts, readAlertEvents, recordEvaluation } from '../core/monitor/alerts';
 import { loadMonitorConfig, parseDuration } from '../core/monitor/config';
-import { importLabels } from '../core/monitor/labels';
+import { importLabels, labelEntries } from '../core/monitor/labels';
+import { insertFeedback, redactDsn } from '../core/monitor/postgres';
 import { monitorService } from '../core/monitor/monitor';
 import { type MonitorFormat, renderMonitorReport } from '../core/monitor/report';
 import { loadService, type ServiceInfo } from '../core/monitor/service';
@@ -20,7 +21,7 @@ import type { CliIo, Command, ParsedArgs } from './command';
 const FORMATS: readonly MonitorFormat[] = ['text', 'json', 'md', 'html'];
 const SUBCOMMANDS = ['labels', 'alerts', 'ack', 'resolve'] as const;
 
-const USAGE = `nb2prod monitor SERVICE_DIR [--window 1d] [--since T] [--until T] [--format text|json|md|html] [--output FILE] [--check] [--on-alert CMD]
+const USAGE = `nb2prod monitor SERVICE_DIR|DSN [--service DIR] [--dsn URL] [--window 1d] [--since T] [--until T] [--format text|json|md|html] [--output FILE] [--check] [--on-alert CMD]
        nb2prod monitor labels SERVICE_DIR FILE
        nb2prod monitor alerts SERVICE_DIR [--all] [--json]
        nb2prod monitor ack SERVICE_DIR ALERT_ID --reason WHY [--by WHO]
@@ -70,6 +71,8 @@ Options:
   --check         record alerts in the history; exit 1 while one is open
   --on-alert CMD  with --check: run CMD when alerts open
   --state DIR     the service's state folder (default SERVICE_DIR/var)
+  --dsn URL       read (and, for labels, write) PostgreSQL: the service's AUDIT_DSN (default:
+                  $AUDIT_DSN); or give the DSN instead of SERVICE_DIR with --service SERVICE_DIR
   --by WHO        who acknowledges or resolves (default: git user.email, else the login)
   --reason WHY    why`,
     options: {
@@ -83,6 +86,8 @@ Options:
       check: { type: 'boolean' },
       'on-alert': { type: 'string' },
       state: { type: 'string' },
+      dsn: { type: 'string' },
+      service: { type: 'string' },
       by: { type: 'string' },
       reason: { type: 'string' },
       json: { type: 'boolean' },
@@ -98,13 +103,25 @@ Options:
   },
 };
 
-async function serviceAt(dir: string, values: Values, io: CliIo): Promise<ServiceInfo> {
-  if (/^postgres(ql)?:\/\//.test(dir)) {
-    throw new UserError('usage', 'give the service folder (SERVICE_DIR) and set AUDIT_DSN to read its audit log from PostgreSQL');
+const DSN = /^postgres(ql)?:\/\//;
+
+/**
+ * The service: SERVICE_DIR (its files, or PostgreSQL with --dsn or AUDIT_DSN), or a DSN with
+ * --service SERVICE_DIR (the folder still gives the configuration and the training profile).
+ */
+async function serviceAt(target: string, values: Values, io: CliIo): Promise<ServiceInfo> {
+  let dir = target;
+  let dsn = str(values, 'dsn') ?? (io.env.AUDIT_DSN || undefined);
+  if (DSN.test(target)) {
+    dsn = target;
+    const folder = str(values, 'service');
+    if (folder === undefined) throw new UserError('usage', 'with a DSN, name the generated service with --service SERVICE_DIR: its configuration and training profile are read from there');
+    dir = folder;
   }
+  if (dsn !== undefined && !DSN.test(dsn)) throw new UserError('usage', `--dsn must be a postgresql:// URL, not "${redactDsn(dsn)}"`);
   const root = path.resolve(io.cwd, dir);
   const state = str(values, 'state');
-  return loadService(root, state === undefined ? null : path.resolve(io.cwd, state));
+  return loadService(root, state === undefined ? null : path.resolve(io.cwd, state), dsn ?? null);
 }
 
 async function report(dir: string, values: Values, io: CliIo): Promise<number> {
@@ -140,7 +157,8 @@ async function report(dir: string, values: Values, io: CliIo): Promise<number> {
   } else {
     open = foldAlerts((await readAlertEvents(historyFile)).events).filter((a) => a.status !== 'resolved');
   }
-  const rendered = renderMonitorReport({ result, evaluation, alerts: open, source: path.relative(io.cwd, service.root) || '.' }, format);
+  const source = (path.relative(io.cwd, service.root) || '.') + (service.auditDsn ? ` (audit log in ${redactDsn(service.auditDsn)}, table ${service.auditTable})` : '');
+  const rendered = renderMonitorReport({ result, evaluation, alerts: open, source }, format);
   const output = str(values, 'output');
   if (output !== undefined) {
     await fs.writeFile(path.resolve(io.cwd, output), rendered);
@@ -183,10 +201,12 @@ async function subcommand(sub: (typeof SUBCOMMANDS)[number], values: Values, arg
     case 'labels': {
       const file = args[1];
       if (file === undefined || args.length !== 2) throw new UserError('usage', 'monitor labels takes SERVICE_DIR FILE (a CSV or JSON Lines file of labels)');
-      const result = await importLabels(path.resolve(io.cwd, file), service.feedbackLog);
+      const result = service.auditDsn
+        ? await importToPostgres(path.resolve(io.cwd, file), service.auditDsn, service.auditTable)
+        : await importLabels(path.resolve(io.cwd, file), service.feedbackLog);
       if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       else {
-        io.stdout(`${result.imported} label${result.imported === 1 ? '' : 's'} appended to ${path.relative(io.cwd, result.target)}${result.refused.length ? `; ${result.refused.length} row${result.refused.length === 1 ? '' : 's'} refused:` : '.'}\n`);
+        io.stdout(`${result.imported} label${result.imported === 1 ? '' : 's'} appended to ${DSN.test(result.target) ? result.target : path.relative(io.cwd, result.target)}${result.refused.length ? `; ${result.refused.length} row${result.refused.length === 1 ? '' : 's'} refused:` : '.'}\n`);
         for (const r of result.refused.slice(0, 20)) io.stdout(`  row ${r.row}: ${printable(r.reason)}\n`);
         if (result.refused.length > 20) io.stdout(`  … and ${result.refused.length - 20} more\n`);
         io.stdout('Run nb2prod monitor on the service to see them joined to the predictions (unknown request ids and duplicates are counted there).\n');
@@ -222,4 +242,10 @@ async function subcommand(sub: (typeof SUBCOMMANDS)[number], values: Values, arg
       return 0;
     }
   }
+}
+
+async function importToPostgres(file: string, dsn: string, table: string) {
+  const { entries, refused } = await labelEntries(file);
+  await insertFeedback(dsn, table, entries);
+  return { file, target: `${redactDsn(dsn)} ${table}_feedback`, imported: entries.length, refused };
 }

@@ -191,6 +191,10 @@ export class MonitorEngine {
   private readonly unknownModels = new Map<string, { version: unknown; lines: number }>();
   private readonly gaps: MonitorResult['read']['gaps'] = [];
   private lastTime = -Infinity;
+  private readonly modelKeys = new Map<string, string>();
+  private readonly positiveNumber: number | null;
+  private dayText = '';
+  private dayStart = NaN;
   private outOfOrder = 0;
   private knownBefore = 0;
   private predictionsLabelled = 0;
@@ -218,7 +222,30 @@ export class MonitorEngine {
     this.classReference = classes?.counts ?? null;
     this.classReferenceSource = classes?.source ?? null;
     this.positive = positiveClass(options.config.positiveLabel, classes?.counts ?? null);
+    this.positiveNumber = this.positive !== null && /^-?\d+(\.\d+)?$/.test(this.positive) ? Number(this.positive) : null;
     this.knownModels = new Set([service.model.sha256, ...(service.challenger ? [service.challenger.sha256] : [])]);
+  }
+
+  /** "YYYY-MM-DDTHH:MM:SS[.fff]Z" without Date.parse (the audit log's own format), else Date.parse. */
+  private parseTime(value: unknown): number {
+    if (typeof value !== 'string') return NaN;
+    const n = value.length;
+    if (n >= 20 && value.charCodeAt(n - 1) === 90 /* Z */ && value.charCodeAt(10) === 84 /* T */ && value.charCodeAt(13) === 58 && value.charCodeAt(16) === 58) {
+      const day = value.slice(0, 10);
+      if (day !== this.dayText) {
+        this.dayText = day;
+        this.dayStart = Date.parse(`${day}T00:00:00Z`);
+      }
+      const digit = (i: number) => value.charCodeAt(i) - 48;
+      let ms = ((digit(11) * 10 + digit(12)) * 60 + digit(14) * 10 + digit(15)) * 60_000 + (digit(17) * 10 + digit(18)) * 1000;
+      if (n > 20 && value.charCodeAt(19) === 46 /* . */) {
+        let scale = 100;
+        for (let i = 20; i < n - 1 && scale >= 1; i++, scale /= 10) ms += digit(i) * scale;
+      } else if (n !== 20) return Date.parse(value);
+      const time = this.dayStart + ms;
+      return Number.isNaN(time) ? Date.parse(value) : time;
+    }
+    return Date.parse(value);
   }
 
   private windowOf(time: number): WindowAgg {
@@ -240,7 +267,7 @@ export class MonitorEngine {
 
   add(entry: Record<string, unknown>): void {
     const type = entry.type ?? 'prediction';
-    const time = Date.parse(String(entry.time ?? ''));
+    const time = this.parseTime(entry.time);
     if (Number.isNaN(time)) return;
     if (type === 'gap') {
       const lost = entry.lost as Record<string, number> | undefined;
@@ -264,7 +291,8 @@ export class MonitorEngine {
       if (known) known.lines++;
       else this.unknownModels.set(sha, { version: model.version ?? null, lines: 1 });
     }
-    const key = typeof entry.request_id === 'string' ? labelKey(entry.request_id, entry.batch_index) : null;
+    const pairing = this.service.challenger !== null;
+    const key = typeof entry.request_id === 'string' && (this.labels.slots.size > 0 || pairing) ? labelKey(entry.request_id, entry.batch_index) : null;
     const slot = key === null ? undefined : this.labels.slots.get(key);
     const output = (entry.output ?? {}) as Record<string, unknown>;
     const label = slot === undefined ? undefined : this.labels.label[slot];
@@ -276,7 +304,9 @@ export class MonitorEngine {
     }
     const w = this.windowOf(time);
     w.volume++;
-    w.models.set(String(model.version ?? sha.slice(0, 12)), (w.models.get(String(model.version ?? sha.slice(0, 12))) ?? 0) + 1);
+    let modelKey = this.modelKeys.get(sha);
+    if (modelKey === undefined) this.modelKeys.set(sha, (modelKey = model.version === null || model.version === undefined ? sha.slice(0, 12) : `v${String(model.version)}`));
+    w.models.set(modelKey, (w.models.get(modelKey) ?? 0) + 1);
     if (typeof entry.latency_ms === 'number') w.latency.add(entry.latency_ms);
     if (type === 'error') {
       w.errors++;
@@ -299,9 +329,11 @@ export class MonitorEngine {
     if (this.service.task === 'classification') {
       const cls = categoryKey(prediction);
       w.classes.set(cls, (w.classes.get(cls) ?? 0) + 1);
-      if (scores && this.positive !== null) {
-        const found = scores.find((s) => categoryKey(s[0]) === this.positive);
-        if (found && scores.length === 2) pPositive = found[1];
+      if (scores && scores.length === 2 && this.positive !== null) {
+        for (const pair of scores) {
+          const label = pair[0];
+          if (label === this.positiveNumber || (typeof label !== 'number' && categoryKey(label) === this.positive)) pPositive = pair[1];
+        }
       }
       if (probability !== null) {
         w.estN++;

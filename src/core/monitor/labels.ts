@@ -33,41 +33,53 @@ export function labelKey(requestId: string, batchIndex: unknown): string {
   return typeof batchIndex === 'number' ? `${requestId}#${batchIndex}` : `${requestId}#`;
 }
 
+/** Builds the index from feedback entries given in append order. */
+export class LabelCollector {
+  private readonly slots = new Map<string, number>();
+  private readonly label: unknown[] = [];
+  private readonly outcome: unknown[] = [];
+  private readonly source: FeedbackSource[] = [];
+  private readonly known: number[] = [];
+  private entries = 0;
+  private duplicates = 0;
+  private readonly bySource: Record<FeedbackSource, number> = { explicit: 0, implicit: 0 };
+
+  add(entry: Record<string, unknown>): void {
+    if (typeof entry.request_id !== 'string') return;
+    this.entries++;
+    const key = labelKey(entry.request_id, entry.batch_index);
+    const kind: FeedbackSource = entry.source === 'implicit' ? 'implicit' : 'explicit';
+    this.bySource[kind]++;
+    const knownAt = Date.parse(String(entry.known_at ?? entry.time ?? ''));
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.label.length;
+      this.slots.set(key, slot);
+      this.label.push(undefined);
+      this.outcome.push(undefined);
+      this.source.push(kind);
+      this.known.push(NaN);
+    } else this.duplicates++;
+    // the last entry wins, field by field: a later outcome does not erase an earlier label
+    if (entry.label !== undefined && entry.label !== null) this.label[slot] = entry.label;
+    if (entry.outcome !== undefined && entry.outcome !== null) this.outcome[slot] = entry.outcome;
+    this.source[slot] = kind;
+    this.known[slot] = knownAt;
+  }
+
+  index(): LabelIndex {
+    return {
+      slots: this.slots, label: this.label, outcome: this.outcome, source: this.source, knownAt: Float64Array.from(this.known),
+      matched: new Uint8Array(this.label.length), entries: this.entries, duplicates: this.duplicates, bySource: this.bySource,
+    };
+  }
+}
+
 /** Every feedback entry of the service's feedback files, last one per prediction kept. */
 export async function loadLabels(feedbackBase: string, problems: LineProblems): Promise<LabelIndex> {
-  const slots = new Map<string, number>();
-  const label: unknown[] = [];
-  const outcome: unknown[] = [];
-  const source: FeedbackSource[] = [];
-  const known: number[] = [];
-  let entries = 0;
-  let duplicates = 0;
-  const bySource: Record<FeedbackSource, number> = { explicit: 0, implicit: 0 };
-  for (const file of streamFiles(feedbackBase)) {
-    await readJsonLines(file.path, (entry) => {
-      if (typeof entry.request_id !== 'string') return;
-      entries++;
-      const key = labelKey(entry.request_id, entry.batch_index);
-      const kind: FeedbackSource = entry.source === 'implicit' ? 'implicit' : 'explicit';
-      bySource[kind]++;
-      const knownAt = Date.parse(String(entry.known_at ?? entry.time ?? ''));
-      let slot = slots.get(key);
-      if (slot === undefined) {
-        slot = label.length;
-        slots.set(key, slot);
-        label.push(undefined);
-        outcome.push(undefined);
-        source.push(kind);
-        known.push(NaN);
-      } else duplicates++;
-      // the last entry wins, field by field: a later outcome does not erase an earlier label
-      if (entry.label !== undefined && entry.label !== null) label[slot] = entry.label;
-      if (entry.outcome !== undefined && entry.outcome !== null) outcome[slot] = entry.outcome;
-      source[slot] = kind;
-      known[slot] = knownAt;
-    }, problems);
-  }
-  return { slots, label, outcome, source, knownAt: Float64Array.from(known), matched: new Uint8Array(label.length), entries, duplicates, bySource };
+  const collector = new LabelCollector();
+  for (const file of streamFiles(feedbackBase)) await readJsonLines(file.path, (entry) => collector.add(entry), problems);
+  return collector.index();
 }
 
 // ---- importing a file of labels -------------------------------------------------------------
@@ -87,13 +99,31 @@ export interface ImportResult {
  * batch_index. Rows without a request id, or with neither label nor outcome, are refused and listed.
  */
 export async function importLabels(file: string, feedbackBase: string, now = new Date()): Promise<ImportResult> {
+  const { entries, refused } = await labelEntries(file, now);
+  const received = now.toISOString();
+  const ext = path.extname(feedbackBase);
+  const target = path.join(path.dirname(feedbackBase), `${path.basename(feedbackBase, ext)}-${received.slice(0, 10)}${ext}`);
+  if (entries.length) {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const handle = await fs.open(target, 'a', 0o640);
+    try {
+      await handle.write(entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    } finally {
+      await handle.close();
+    }
+  }
+  return { file, target, imported: entries.length, refused };
+}
+
+/** The feedback entries of a file of labels (as the service writes them), and the rows refused. */
+export async function labelEntries(file: string, now = new Date()): Promise<{ entries: Array<Record<string, unknown>>; refused: ImportResult['refused'] }> {
   const rows = await readRows(file);
   const names = new Set(rows.flatMap((r) => Object.keys(r)));
   if (!names.has('request_id')) throw new UserError('invalid-labels', `${file} has no request_id column (columns: ${[...names].join(', ') || 'none'}): each label names the request_id the prediction's answer gave.`);
   if (!names.has('label') && !names.has('outcome')) throw new UserError('invalid-labels', `${file} has neither a label nor an outcome column (columns: ${[...names].join(', ')}).`);
   const value = (name: string, row: number): unknown => rows[row]![name];
   const received = now.toISOString();
-  const lines: string[] = [];
+  const entries: Array<Record<string, unknown>> = [];
   const refused: ImportResult['refused'] = [];
   for (let row = 0; row < rows.length; row++) {
     const requestId = value('request_id', row);
@@ -111,7 +141,7 @@ export async function importLabels(file: string, feedbackBase: string, now = new
       continue;
     }
     if (batchIndex !== undefined && batchIndex !== null && !(typeof batchIndex === 'number' && Number.isInteger(batchIndex) && batchIndex >= 0)) { refused.push({ row: where, reason: `batch_index "${String(batchIndex)}" is not a whole number ≥ 0` }); continue; }
-    lines.push(JSON.stringify({
+    entries.push({
       type: 'feedback',
       time: received,
       feedback_id: randomUUID().replace(/-/g, ''),
@@ -122,20 +152,9 @@ export async function importLabels(file: string, feedbackBase: string, now = new
       source: sourceValue ?? 'explicit',
       known_at: knownAt ?? received,
       imported_from: path.basename(file),
-    }));
+    });
   }
-  const ext = path.extname(feedbackBase);
-  const target = path.join(path.dirname(feedbackBase), `${path.basename(feedbackBase, ext)}-${received.slice(0, 10)}${ext}`);
-  if (lines.length) {
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const handle = await fs.open(target, 'a', 0o640);
-    try {
-      await handle.write(lines.join('\n') + '\n');
-    } finally {
-      await handle.close();
-    }
-  }
-  return { file, target, imported: lines.length, refused };
+  return { entries, refused };
 }
 
 /** The rows of a JSON Lines file (objects) or a CSV/TSV file with a header (cells typed: numbers, true/false, empty = null). */

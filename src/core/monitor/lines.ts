@@ -35,28 +35,31 @@ export async function readJsonLines(
   const handle = await fs.open(file, 'r');
   let lines = 0;
   try {
-    let carry: Buffer | null = null;
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    let buffer = Buffer.allocUnsafe(CHUNK * 2);
+    let carried = 0; // bytes of an unfinished line kept at the start of the buffer
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (buffer.length - carried < CHUNK) {
+        // a line longer than a chunk: grow rather than split it
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, carried);
+        buffer = bigger;
+      }
+      const { bytesRead } = await handle.read(buffer, carried, CHUNK, null);
       if (bytesRead === 0) break;
       onBytes?.(bytesRead);
-      let chunk = buffer.subarray(0, bytesRead);
-      if (carry) {
-        chunk = Buffer.concat([carry, chunk]);
-        carry = null;
-      }
+      const filled = carried + bytesRead;
       let start = 0;
       for (;;) {
-        const end = chunk.indexOf(NEWLINE, start);
-        if (end < 0) break;
+        const end = buffer.indexOf(NEWLINE, start);
+        if (end < 0 || end >= filled) break;
         lines++;
-        if (end > start) parseLine(chunk, start, end, file, lines, onEntry, problems);
+        if (end > start) parseLine(buffer, start, end, file, lines, onEntry, problems);
         start = end + 1;
       }
-      if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+      carried = filled - start;
+      if (carried > 0 && start > 0) buffer.copy(buffer, 0, start, filled);
     }
-    if (carry && carry.some((byte) => byte !== 0x20 && byte !== 0x0d && byte !== 0x09)) problems.torn++;
+    if (carried > 0 && buffer.subarray(0, carried).some((byte) => byte !== 0x20 && byte !== 0x0d && byte !== 0x09)) problems.torn++;
   } finally {
     await handle.close();
   }

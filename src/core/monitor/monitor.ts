@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import { type MonitorConfig } from './config';
 import { MonitorEngine, type MonitorResult } from './engine';
-import { loadLabels } from './labels';
+import { LabelCollector, loadLabels } from './labels';
+import { readPostgresEntries } from './postgres';
 import { noProblems, readJsonLines } from './lines';
 import { type ServiceInfo, streamFiles } from './service';
 
@@ -19,6 +20,7 @@ export interface MonitorRunOptions {
 }
 
 export async function monitorService(service: ServiceInfo, options: MonitorRunOptions): Promise<MonitorResult> {
+  if (service.auditDsn) return monitorPostgres(service, service.auditDsn, options);
   const problems = noProblems();
   const labels = await loadLabels(service.feedbackLog, problems);
   const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
@@ -36,4 +38,18 @@ export async function monitorService(service: ServiceInfo, options: MonitorRunOp
     });
   }
   return engine.result({ files: files.length, lines, bytes: read, invalid: problems.invalid, invalidExamples: problems.examples, torn: problems.torn });
+}
+
+/** The same pass over the service's PostgreSQL tables (AUDIT_DSN). */
+async function monitorPostgres(service: ServiceInfo, dsn: string, options: MonitorRunOptions): Promise<MonitorResult> {
+  const problems = noProblems();
+  const collector = new LabelCollector();
+  await readPostgresEntries(dsn, `${service.auditTable}_feedback`, null, (entry) => collector.add(entry), problems);
+  const engine = new MonitorEngine(service, collector.index(), { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
+  let read = 0;
+  const { lines, bytes } = await readPostgresEntries(dsn, service.auditTable, options.since, (entry) => engine.add(entry), problems, (n) => {
+    read += n;
+    options.onProgress?.(read, 0);
+  });
+  return engine.result({ files: 0, lines, bytes, invalid: problems.invalid, invalidExamples: problems.examples, torn: problems.torn });
 }

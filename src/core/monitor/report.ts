@@ -41,7 +41,7 @@ function summaryLines(report: MonitorReport): string[] {
   const { result } = report;
   const out: string[] = [];
   const r = result.read;
-  out.push(`${r.lines} audit lines in ${r.files} file${r.files === 1 ? '' : 's'} (${(r.bytes / 1e6).toFixed(1)} MB)${r.invalid ? `; ${r.invalid} unreadable (${r.invalidExamples.join(', ')})` : ''}${r.torn ? `; ${r.torn} torn last line${r.torn === 1 ? '' : 's'} skipped (a write in progress or a crash)` : ''}`);
+  out.push(`${r.lines} audit lines ${r.files ? `in ${r.files} file${r.files === 1 ? '' : 's'}` : 'from PostgreSQL'} (${(r.bytes / 1e6).toFixed(1)} MB)${r.invalid ? `; ${r.invalid} unreadable (${r.invalidExamples.join(', ')})` : ''}${r.torn ? `; ${r.torn} torn last line${r.torn === 1 ? '' : 's'} skipped (a write in progress or a crash)` : ''}`);
   for (const gap of r.gaps) out.push(`${gap.lost} audit entries lost: process ${gap.pid ?? '?'} on ${gap.host ?? '?'} stopped before writing them (reported at ${gap.time})`);
   for (const m of r.unknownModels) out.push(`${m.lines} lines from a model this service does not serve (sha256 ${m.sha256.slice(0, 12) || 'none'}…, version ${String(m.version)}): counted in the windows, check which process wrote them`);
   if (r.outOfOrderSeconds > 1) out.push(`entries up to ${num(r.outOfOrderSeconds)} s out of time order (replica clocks may differ): each entry counts in the window of its own time`);

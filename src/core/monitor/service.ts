@@ -31,6 +31,9 @@ export interface ServiceInfo {
   auditLog: string;
   feedbackLog: string;
   stateDir: string;
+  /** PostgreSQL instead of the files (what AUDIT_DSN is for the service), and the audit table. */
+  auditDsn: string | null;
+  auditTable: string;
 }
 
 const STATE_PREFIX = 'var/';
@@ -39,7 +42,7 @@ const STATE_PREFIX = 'var/';
  * Reads the service at `root`. `stateDir` replaces the leading var/ of the configured paths,
  * as NB2PROD_STATE_DIR does for the service itself.
  */
-export async function loadService(root: string, stateDir?: string | null): Promise<ServiceInfo> {
+export async function loadService(root: string, stateDir?: string | null, auditDsn?: string | null): Promise<ServiceInfo> {
   const configPath = path.join(root, 'service', 'config.json');
   let config: Record<string, unknown>;
   try {
@@ -81,6 +84,8 @@ export async function loadService(root: string, stateDir?: string | null): Promi
     auditLog: resolve(config.audit_log, 'var/audit/predictions.jsonl'),
     feedbackLog: resolve(config.feedback_log, 'var/feedback/labels.jsonl'),
     stateDir: state ? path.resolve(state) : path.join(root, 'var'),
+    auditDsn: auditDsn ?? null,
+    auditTable: typeof (config.audit as Record<string, unknown> | undefined)?.table === 'string' ? String((config.audit as Record<string, unknown>).table) : 'nb2prod_audit',
   };
 }
 

@@ -19,10 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from fixture import REPO, build_churn_project
-from generated import Service, prometheus_samples, read_json
+from fixture import CLI, REPO, build_churn_project
+from generated import Service, clean_env, prometheus_samples, read_json
 
 PROVISION = REPO / "scripts" / "provision-postgres.sh"
+
+
+def nb2prod(*args, cwd):
+    return subprocess.run(["node", str(CLI)] + [str(a) for a in args], cwd=str(cwd), env=clean_env(), capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -208,6 +212,21 @@ def test_two_replicas_write_to_postgresql_tables_the_service_creates(project, tm
         database.query("UPDATE nb2prod_audit SET request_id = 'forged'")
     with pytest.raises(Exception, match="append-only"):
         database.query("DELETE FROM nb2prod_audit")
+
+    # nb2prod monitor reads the tables back (and writes labels to them)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("request_id,label\n%s,%s\nnot-a-request,1\n" % (predicted[0].request_id, json.dumps(predicted[0].prediction)))
+    imported = nb2prod("monitor", "labels", database.dsn, labels, "--service", project, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "2 labels appended" in imported.stdout and "nb2prod_audit_feedback" in imported.stdout, imported.stdout
+    report = nb2prod("monitor", project, "--dsn", database.dsn, "--format", "json", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    result = json.loads(report.stdout)
+    assert result["read"]["lines"] == len(predicted) and result["read"]["files"] == 0
+    assert sum(w["volume"] for w in result["windows"]) == len(predicted)
+    assert result["labels"]["entries"] == 3 and result["labels"]["unknown"] == 1
+    assert result["labels"]["predictionsLabelled"] == 2
+    assert database.name in result["source"]
 
 
 def test_a_database_that_is_not_there_does_not_stop_the_answers(project, tmp_path, database):
