@@ -64,6 +64,8 @@ class Decision:
     scores: Optional[list[Any]] = None
     #: answered by the fallback because the kill switch was on
     kill_switch: bool = False
+    #: the model that answered (the champion's, or a canary challenger's), set by the service
+    model_reference: Optional[dict[str, Any]] = None
 
     def response_item(self) -> dict[str, Any]:
         return {

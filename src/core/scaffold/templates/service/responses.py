@@ -63,11 +63,22 @@ class AuditStatus(ApiModel):
     lost_before_start: int = Field(..., description="entries a previous process accepted and never wrote (killed)")
 
 
+class ChallengerStatus(ApiModel):
+    """The challenger beside the champion (service/deployment.json)."""
+
+    model: ModelReference
+    mode: Literal["shadow", "canary"]
+    percent: float = Field(..., description="canary: the share of requests it answers")
+    dropped: int = Field(..., description="shadow: records not scored because its queue was full")
+    failed: int = Field(..., description="shadow: records its prediction failed on")
+
+
 class Readiness(ApiModel):
     status: Literal["ready"] = "ready"
     model: ModelReference
     kill_switch: bool = Field(..., description="the kill switch is on: answers are the fallback")
     audit: AuditStatus
+    challenger: Optional[ChallengerStatus] = Field(None)
 
 
 FEEDBACK_SOURCES = ("explicit", "implicit")

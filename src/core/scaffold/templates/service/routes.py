@@ -54,7 +54,7 @@ async def predict(
     decision = (await run_in_threadpool(service.serve, [model_to_dict(record)], "/predict", ids))[0]
     return {
         **decision.response_item(),
-        "model": service.model_reference,
+        "model": decision.model_reference or service.model_reference,
         "request_id": ids.request_id,
         "client_request_id": ids.client_request_id,
     }
@@ -79,7 +79,7 @@ async def predict_batch(
     decisions = await run_in_threadpool(serve_batch, service, batch, ids)
     return {
         "predictions": [decision.response_item() for decision in decisions],
-        "model": service.model_reference,
+        "model": (decisions[0].model_reference if decisions else None) or service.model_reference,
         "request_id": ids.request_id,
         "client_request_id": ids.client_request_id,
     }
@@ -161,7 +161,17 @@ async def health() -> dict[str, str]:
 async def ready(service: PredictionService = Depends(get_service)) -> dict[str, Any]:
     # the lifespan only lets the app serve once the model is loaded and verified
     # the audit sink's state is reported, not judged: a failing sink does not stop the answers
-    return {"status": "ready", "model": service.model_reference, "kill_switch": service.kill_switch.active(), "audit": service.sink.status()}
+    challenger = service.challenger
+    return {
+        "status": "ready",
+        "model": service.model_reference,
+        "kill_switch": service.kill_switch.active(),
+        "audit": service.sink.status(),
+        "challenger": None if challenger is None else {
+            "model": challenger.reference, "mode": challenger.mode, "percent": challenger.percent,
+            "dropped": challenger.dropped, "failed": challenger.failed,
+        },
+    }
 
 
 @router.get(

@@ -11,6 +11,7 @@ to the project root; the settings hold them absolute. Environment variables:
 - ``NB2PROD_KILL_SWITCH_FILE``: another kill-switch file (default ``kill_switch.file``); the
   switch is on while the file exists.
 - ``NB2PROD_MODEL_PATH``: serve another model file; it must still have ``model.sha256``.
+- ``NB2PROD_CHALLENGER=off``: ignore service/deployment.json (serve the champion alone).
 - ``AUDIT_DSN``: ``postgresql://user:password@host:5432/db``: the audit log and the feedback go to
   PostgreSQL (append-only tables the service creates) instead of JSON Lines files under var/.
   Needs a PostgreSQL driver: ``pip install "psycopg[binary]"`` (or Debian's python3-psycopg2).
@@ -33,6 +34,8 @@ from service.compat import ConfigModel, fields_set, validate_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("service") / "config.json"
+DEPLOYMENT_FILE = Path("service") / "deployment.json"
+CHALLENGER_ENV = "NB2PROD_CHALLENGER"
 STATE_PREFIX = "var/"
 
 STATE_DIR_ENV = "NB2PROD_STATE_DIR"
@@ -57,6 +60,17 @@ class ModelSettings(ConfigModel):
     version: Union[StrictInt, StrictStr, None] = None
     registered: bool = False
     format: Optional[str] = Field(None, description='"pickle" or "joblib" (joblib reads both)')
+
+
+class ChallengerSettings(ModelSettings):
+    """A second model served beside the champion (service/deployment.json, written by
+    `nb2prod registry deploy`): in shadow it scores every request after the answer, off the
+    request path, and is logged, never returned; as a canary it answers `percent` % of the
+    requests, picked by a stable hash of `key`."""
+
+    mode: Literal["shadow", "canary"] = "shadow"
+    percent: float = Field(0.0, ge=0, le=100, description="canary: the share of requests the challenger answers")
+    key: str = Field("client_request_id", description="canary: what the hash is of: client_request_id, request_id or an input field (the id column)")
 
 
 class KillSwitchSettings(ConfigModel):
@@ -144,6 +158,7 @@ class Settings(ConfigModel):
     feedback_log: Path = Path(DEFAULT_FEEDBACK_LOG)
     audit: AuditSettings = AuditSettings()
     audit_dsn: Optional[str] = Field(None, description="AUDIT_DSN: PostgreSQL instead of JSON Lines files")
+    challenger: Optional[ChallengerSettings] = Field(None, description="service/deployment.json: a challenger beside the champion")
     limits: Limits = Limits()
     drift: DriftSettings = DriftSettings()
     run_metrics: dict[str, float] = {}
@@ -198,6 +213,13 @@ class Settings(ConfigModel):
             feedback_log=state_path(root, str(data.get("feedback_log") or DEFAULT_FEEDBACK_LOG), state_dir),
             audit_dsn=env.get(AUDIT_DSN_ENV) or None,
         )
+        challenger_off = env.get(CHALLENGER_ENV, "").strip().lower() in ("off", "0", "false", "no")
+        challenger = None if challenger_off else (load_deployment(root).get("challenger") or data.get("challenger"))
+        data.pop("challenger", None)
+        if challenger:
+            challenger = dict(challenger)
+            challenger["path"] = _under_root(root, str(challenger.get("path") or ""))
+            data["challenger"] = challenger
         for section in ("rules", "limits", "drift", "run_metrics", "audit"):
             if data.get(section) is None:
                 data.pop(section, None)
@@ -208,6 +230,21 @@ class Settings(ConfigModel):
                 f"service/config.json is not usable: {describe_errors(error)}. "
                 "Fix the file, or regenerate it with `nb2prod scaffold`."
             ) from None
+
+
+def load_deployment(root: Path) -> dict[str, Any]:
+    """service/deployment.json: what runs beside the champion (absent: nothing)."""
+    path = Path(root) / DEPLOYMENT_FILE
+    if not path.exists():
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            deployment = json.load(handle)
+    except ValueError as error:
+        raise ConfigError(f"{path} is not valid JSON ({error}): fix it, or remove it to serve the champion alone.") from None
+    if not isinstance(deployment, dict):
+        raise ConfigError(f"{path} must hold a JSON object.")
+    return deployment
 
 
 def load_config(root: Path) -> dict[str, Any]:
