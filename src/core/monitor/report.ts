@@ -17,7 +17,7 @@ export interface MonitorReport {
   source: string;
 }
 
-const num = (n: number | null | undefined, digits = 3) => (n === null || n === undefined || !Number.isFinite(n) ? '—' : Math.abs(n) >= 1000 ? n.toFixed(0) : Number(n.toPrecision(digits)).toString());
+const num = (n: number | null | undefined, digits = 3) => (n === null || n === undefined || !Number.isFinite(n) ? '—' : Math.abs(n) < 1e-9 ? '0' : Math.abs(n) >= 1000 ? n.toFixed(0) : Number(n.toPrecision(digits)).toString());
 const pct = (n: number | null | undefined) => (n === null || n === undefined ? '—' : `${(n * 100).toFixed(1)}%`);
 const ms = (n: number | null) => (n === null ? '—' : `${num(n)} ms`);
 const day = (iso: string, windowMs: number) => (windowMs % 86_400_000 === 0 ? iso.slice(0, 10) : iso.slice(0, 16).replace('T', ' '));

@@ -147,7 +147,7 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
   );
   add(
     'service/nb2prod-service.json',
-    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions.jsonl', killSwitch: true, fallback: fallback.description }),
+    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions-YYYY-MM-DD.jsonl (or PostgreSQL with AUDIT_DSN)', killSwitch: true, fallback: fallback.description }),
   );
   add(
     'pipeline/config.json',
