@@ -79,8 +79,9 @@ if [ ! -f "$data/PG_VERSION" ]; then
 fi
 
 if ! running; then
+  # 9>&-: the server must not inherit the lock's descriptor (it would hold the lock for its life)
   as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=100 -c fsync=off" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c max_connections=100 -c fsync=off" start >/dev/null 9>&- \
     || { tail -n 20 "$data/server.log" >&2 2>/dev/null; fail "the server did not start on 127.0.0.1:$port (is the port taken? set NB2PROD_PG_PORT; log: $data/server.log)"; }
 fi
 

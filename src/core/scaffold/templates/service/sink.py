@@ -369,6 +369,8 @@ class AuditSink:
         self._wake = threading.Condition(self._lock)
         self._idle = threading.Condition(self._lock)
         self._stopping = False
+        self._flush_requested = False
+        self._oldest = time.monotonic()
         self._writing = 0
         self.written = {stream: 0 for stream in STREAMS}
         self.dropped = {stream: 0 for stream in STREAMS}
@@ -409,6 +411,8 @@ class AuditSink:
             kept = entries if len(entries) <= room else entries[:room]
             dropped = len(entries) - len(kept)
             if kept:
+                if not self._queue:
+                    self._oldest = time.monotonic()
                 self._queue.extend((stream, entry) for entry in kept)
                 if self.ledger is not None:
                     self.ledger.accepted(stream, len(kept))
@@ -427,11 +431,23 @@ class AuditSink:
         backoff = self.flush_interval
         while True:
             with self._lock:
-                if not self._queue and not self._stopping:
-                    self._wake.wait(self.flush_interval)
-                elif self.failing_since is not None and not self._stopping:
-                    self._wake.wait(backoff)
+                # wait for a full batch, for the oldest entry to have waited flush_interval, for a
+                # flush or the stop; while the store fails, for the backoff
+                while not (self._stopping or self._flush_requested):
+                    if self.failing_since is not None:
+                        self._wake.wait(backoff)
+                        break
+                    if len(self._queue) >= self.batch_size:
+                        break
+                    if self._queue:
+                        remaining = self._oldest + self.flush_interval - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        self._wake.wait(remaining)
+                    else:
+                        self._wake.wait(self.flush_interval)
                 if not self._queue:
+                    self._flush_requested = False
                     self._idle.notify_all()
                     if self._stopping:
                         return
@@ -457,12 +473,14 @@ class AuditSink:
                 for _ in batch:
                     self._queue.popleft()
                 self._writing = 0
+                self._oldest = time.monotonic()
                 if self.failing_since is not None:
                     log.warning("audit: the sink (%s) takes entries again after %.1f s",
                                 self.store.describe(), time.monotonic() - self.failing_since)
                 self.failing_since = None
                 self.last_error = None
                 if not self._queue:
+                    self._flush_requested = False
                     self._idle.notify_all()
             backoff = self.flush_interval
 
@@ -487,6 +505,7 @@ class AuditSink:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
+                self._flush_requested = True
                 if self.failing_since is None:  # a failing sink retries at its own pace (backoff)
                     self._wake.notify()
                 self._idle.wait(min(remaining, 0.05))
