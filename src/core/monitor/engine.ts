@@ -533,7 +533,7 @@ export class MonitorEngine {
     const metric = this.service.task === 'classification' ? 'error rate' : 'absolute error';
     const base = {
       mode: challenger.mode,
-      champion: `v${this.service.model.version ?? '?'} (${this.service.model.sha256.slice(0, 12)})`,
+      champion: `${this.service.model.version === null ? 'unregistered' : `v${this.service.model.version}`} (${this.service.model.sha256.slice(0, 12)})`,
       challenger: `v${challenger.version ?? '?'} (${challenger.sha256.slice(0, 12)})`,
       pairs: this.pairs,
       agreement: this.pairs ? this.agree / this.pairs : null,

@@ -54,7 +54,7 @@ function text(report: MonitorReport): string {
   const { result, evaluation } = report;
   const lines: string[] = [];
   lines.push(`Monitor of ${result.service.name} (${result.service.task}${result.service.target ? `, target ${result.service.target}` : ''}) from ${report.source}`);
-  lines.push(`model v${result.service.model.version ?? '?'} sha256 ${result.service.model.sha256.slice(0, 12)}…; windows of ${durationText(result.windowMs)}${result.since ? ` since ${result.since}` : ''}; PSI bands: stable < ${result.psiBands.monitor} ≤ monitor ≤ ${result.psiBands.retrain} < retrain`);
+  lines.push(`model ${result.service.model.version === null ? 'unregistered' : `v${result.service.model.version}`}, sha256 ${result.service.model.sha256.slice(0, 12)}…; windows of ${durationText(result.windowMs)}${result.since ? ` since ${result.since}` : ''}; PSI bands: stable < ${result.psiBands.monitor} ≤ monitor ≤ ${result.psiBands.retrain} < retrain`);
   for (const line of summaryLines(report)) lines.push(`  ${line}`);
   lines.push('');
   for (const w of result.windows) {

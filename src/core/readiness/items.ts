@@ -620,7 +620,13 @@ const predictionAudit: ItemDefinition = {
     const what = 'log every prediction (request id, inputs, model version, output, time) to an append-only log';
     if (!s.manifest) return fail(s.exists ? `${s.problem}.` : `No prediction service manifest (${s.path}): nothing shows that predictions are logged.`, serviceFix(facts, what), s.exists ? [fileRef(s.path)] : []);
     if (!s.manifest.auditLog) return fail(`${s.path} says predictions are not logged ("auditLog": false or absent).`, serviceFix(facts, what), [fileRef(s.path)]);
-    return pass(`The service logs every prediction${s.manifest.auditLogPath ? ` to ${s.manifest.auditLogPath}` : ''}.`, [fileRef(s.path, `${s.path} (auditLog)`)]);
+    const evidence = [fileRef(s.path, `${s.path} (auditLog)`)];
+    const files = s.auditFiles ?? [];
+    if (files.length) {
+      const day = (f: string) => /(\d{4}-\d{2}-\d{2})\.jsonl$/.exec(f)![1]!;
+      evidence.push(fileRef(files.at(-1)!, `${files.length} day${files.length === 1 ? '' : 's'} of audit log, ${day(files[0]!)} to ${day(files.at(-1)!)} (read back by nb2prod monitor)`));
+    }
+    return pass(`The service logs every prediction${s.manifest.auditLogPath ? ` to ${s.manifest.auditLogPath}` : ''}${files.length ? `; ${files.length} day${files.length === 1 ? '' : 's'} of it are here` : ''}.`, evidence);
   },
 };
 

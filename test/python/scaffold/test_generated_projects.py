@@ -283,3 +283,37 @@ def test_the_audit_log_has_one_line_per_predicted_record_with_its_request_id(pro
     assert all(entry["model"]["sha256"] == config_of(project)["model"]["sha256"] for entry in audit)
     assert [entry["batch_index"] for entry in audit[-2:]] == [0, 1]
     assert not (project / "var").exists(), "NB2PROD_STATE_DIR moves the service's state out of the project"
+
+
+def test_the_monitor_reads_the_audit_log_back(project, service):
+    """`nb2prod monitor` on what this module's requests left: every answered record in its window,
+    nothing unreadable, the drift of every input the profile can compare, labels joined."""
+    import shutil
+    import subprocess
+
+    from fixture import CLI
+    from generated import clean_env
+
+    rows = golden_rows(project)
+    body = service.predict(rows[0]["input"]).json()
+    label = rows[0]["prediction"]
+    assert service.request("POST", "/feedback", {"request_id": body["request_id"], "label": label}).status == 202
+    audit = service.audit_entries()
+    service.audit_entries("feedback", at_least=1)
+    proc = subprocess.run([shutil.which("node"), str(CLI), "monitor", str(project), "--state", str(service.state), "--format", "json"],
+                          cwd=str(project), env=clean_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    config = config_of(project)
+    assert report["read"]["invalid"] == 0 and report["read"]["torn"] == 0
+    assert report["read"]["unknownModels"] == []
+    assert sum(w["volume"] for w in report["windows"]) == len(audit)
+    window = report["windows"][-1]
+    profiled = {c["name"] for c in read_json(project / "contracts" / "profile.json")["columns"] if c.get("type") in ("numeric", "categorical", "boolean")}
+    assert {f["name"] for f in window["features"]} >= set(config["input_columns"]) & profiled
+    assert report["labels"]["predictionsLabelled"] == 1 and report["labels"]["unknown"] == 0
+    assert window["performance"]["n"] == 1
+    if config["task"] == "classification":
+        assert window["performance"]["accuracy"] == (1.0 if body["prediction"] == label else 0.0)
+    else:
+        assert window["performance"]["mae"] == pytest.approx(abs(body["prediction"] - label))

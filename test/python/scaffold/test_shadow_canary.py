@@ -80,7 +80,7 @@ def test_shadow_is_logged_never_returned_and_the_monitor_compares_the_pair(works
     report = json.loads(nb2prod("monitor", "production", "--state", service.state, "--format", "json", cwd=workspace).stdout)
     comparison = report["comparison"]
     assert comparison["pairs"] == 300 and comparison["labelledPairs"] == 300
-    assert comparison["challenger"].startswith("v2") and comparison["champion"].startswith("v")
+    assert comparison["challenger"].startswith("v2") and config["model"]["sha256"][:12] in comparison["champion"]
     assert comparison["verdict"] in ("better", "not worse", "worse", "inconclusive")
     assert 0 <= comparison["agreement"] <= 1
     assert sum(w["volume"] for w in report["windows"]) == 300, "shadow answers are not served traffic"

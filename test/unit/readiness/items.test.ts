@@ -411,6 +411,12 @@ describe('service items', () => {
     expect(audit.status).toBe('pass');
     expect(JSON.stringify(audit.evidence)).toContain('churn-service/service/nb2prod-service.json');
     expect((await p.item('kill-switch')).status).toBe('pass');
+    // the days of audit log the service wrote beside it are evidence too
+    await p.write('churn-service/var/audit/predictions-2031-01-01.jsonl', '{}\n');
+    await p.write('churn-service/var/audit/predictions-2031-01-03.jsonl', '{}\n');
+    const withLog = await p.item('prediction-audit');
+    expect(withLog.summary).toContain('2 days of it are here');
+    expect(withLog.evidence).toContainEqual(expect.objectContaining({ kind: 'file', path: 'churn-service/var/audit/predictions-2031-01-03.jsonl', label: expect.stringContaining('2031-01-01 to 2031-01-03') }));
   });
 });
 
