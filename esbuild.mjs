@@ -51,7 +51,8 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    // the CLI, and the worker threads `nb2prod monitor` reads large audit logs with
+    entryPoints: { cli: 'src/cli/main.ts', monitorWorker: 'src/core/monitor/worker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

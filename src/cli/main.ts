@@ -10,6 +10,7 @@ runCli(process.argv.slice(2), {
   env: process.env,
   sqlWasmPath: path.join(__dirname, 'sql-wasm.wasm'),
   pythonDir: path.join(__dirname, 'python'),
+  monitorWorker: path.join(__dirname, 'monitorWorker.js'),
   version,
   isTTY: process.stderr.isTTY === true,
   onInterrupt: (handler) => {

@@ -135,11 +135,16 @@ async function report(dir: string, values: Values, io: CliIo): Promise<number> {
   const until = timeArg(str(values, 'until'), '--until', now);
   if (values['on-alert'] !== undefined && !values.check) throw new UserError('usage', '--on-alert goes with --check');
   let shown = false;
+  const threadsEnv = io.env.NB2PROD_MONITOR_THREADS;
+  const threads = threadsEnv ? Number(threadsEnv) : undefined;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UserError('usage', `NB2PROD_MONITOR_THREADS must be a whole number ≥ 1, not "${threadsEnv}"`);
   const result = await monitorService(service, {
     windowMs,
     since,
     until,
     config,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(io.monitorWorker ? { workerScript: io.monitorWorker } : {}),
     onProgress: (read, total) => {
       if (!io.isTTY || !total) return;
       shown = true;

@@ -3,6 +3,7 @@
  * the alert history it writes, --on-alert, labels imported from a file, a person acknowledging
  * and resolving, and the usage errors.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,5 +88,19 @@ describe('nb2prod monitor', () => {
     expect((await runInProcess(['monitor', 'ack', root, 'NOPE'], root)).stderr).toContain('needs --reason');
     const since = await runInProcess(['monitor', root, '--since', '7d', '--format', 'json'], root);
     expect(since.code).toBe(0);
+  });
+});
+
+describe('nb2prod monitor as a process', () => {
+  it('reads a log split over worker threads into the same report (dist/cli.js, NB2PROD_MONITOR_THREADS)', () => {
+    const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+    expect(existsSync(path.join(path.dirname(cli), 'monitorWorker.js')), 'npm run build first').toBe(true);
+    const root = drifting();
+    writeAudit(root, '2031-01-03', Array.from({ length: 120 }, (_, i) => auditLine({ time: '2031-01-03T10:00:00Z', request_id: `t${i}`, x: 9.5, p1: 0.9, latency: 7 })));
+    const run = (threads: string) => JSON.parse(execFileSync(process.execPath, [cli, 'monitor', root, '--format', 'json'], { encoding: 'utf8', env: { ...process.env, NB2PROD_MONITOR_THREADS: threads } })) as Record<string, unknown> & { read: Record<string, unknown> };
+    const one = run('1');
+    const three = run('3');
+    one.read.outOfOrderSeconds = three.read.outOfOrderSeconds = 0;
+    expect(three).toEqual(one);
   });
 });

@@ -38,6 +38,11 @@ export class LogHistogram {
     this.n++;
     if (value > this.max) this.max = value;
   }
+  merge(other: { counts: Uint32Array; n: number; max: number }): void {
+    for (let i = 0; i < LATENCY_BUCKETS; i++) this.counts[i]! += other.counts[i]!;
+    this.n += other.n;
+    if (other.max > this.max) this.max = other.max;
+  }
   /** The q-quantile, to the bucket's upper edge (within 2%), never above the largest value seen. */
   quantile(q: number): number | null {
     if (!this.n) return null;
@@ -64,6 +69,9 @@ class Growable {
   }
   values(): Float64Array {
     return this.data.subarray(0, this.length);
+  }
+  pushAll(values: Float64Array): void {
+    for (const value of values) this.push(value);
   }
 }
 
@@ -296,6 +304,7 @@ export class MonitorEngine {
     const slot = key === null ? undefined : this.labels.slots.get(key);
     const output = (entry.output ?? {}) as Record<string, unknown>;
     const label = slot === undefined ? undefined : this.labels.label[slot];
+    if (slot !== undefined) this.labels.matched[slot] = 1; // the request is known, whoever answered it
 
     if (shadow) {
       // scored and logged, never returned: only the comparison reads it
@@ -356,7 +365,6 @@ export class MonitorEngine {
       w.regression.counts?.add(prediction);
     }
     if (slot !== undefined) {
-      this.labels.matched[slot] = 1;
       if (label !== undefined && label !== null) {
         this.predictionsLabelled++;
         w.labelled++;
@@ -404,22 +412,102 @@ export class MonitorEngine {
   }
 
   private pair(key: string, role: string, prediction: unknown, label: unknown): void {
-    const loss = lossOf(this.service.task, prediction, label);
+    this.pairStored(key, role, categoryKey(prediction), lossOf(this.service.task, prediction, label));
+  }
+
+  private pairStored(key: string, role: string, prediction: string, loss: number | null): void {
     const other = this.pending.get(key);
     if (!other || other.role === role) {
       // an answer whose other half never came (dropped, or out of the range read) must not hold memory for ever
       if (this.pending.size >= 1_000_000) this.pending.clear();
-      this.pending.set(key, { role, prediction: categoryKey(prediction), loss });
+      this.pending.set(key, { role, prediction, loss });
       return;
     }
     this.pending.delete(key);
     this.pairs++;
-    if (other.prediction === categoryKey(prediction)) this.agree++;
+    if (other.prediction === prediction) this.agree++;
     if (loss !== null && other.loss !== null) {
       const [champion, challenger] = role === 'champion' ? [loss, other.loss] : [other.loss, loss];
       this.lossChampion.push(champion);
       this.lossChallenger.push(challenger);
     }
+  }
+
+  /**
+   * What this engine accumulated, as plain data a worker thread can post (structured clone keeps
+   * Maps and typed arrays, not classes); `merge` adds it into another engine of the same service.
+   */
+  exportState(): EngineState {
+    return {
+      windows: [...this.windows.values()].map((w) => ({
+        ...w,
+        latency: { counts: w.latency.counts, n: w.latency.n, max: w.latency.max },
+        delays: { counts: w.delays.counts, n: w.delays.n, max: w.delays.max },
+        regression: { n: w.regression.n, sum: w.regression.sum, sumSq: w.regression.sumSq, counts: w.regression.counts ? countsState(w.regression.counts) : null },
+        features: [...w.features].map(([name, counts]) => [name, countsState(counts)] as [string, CountsState]),
+        posScores: w.posScores.values().slice(),
+        negScores: w.negScores.values().slice(),
+      })),
+      unknownModels: this.unknownModels,
+      gaps: this.gaps,
+      outOfOrder: this.outOfOrder,
+      knownBefore: this.knownBefore,
+      predictionsLabelled: this.predictionsLabelled,
+      pending: this.pending,
+      pairs: this.pairs,
+      agree: this.agree,
+      lossChampion: this.lossChampion,
+      lossChallenger: this.lossChallenger,
+      matched: this.labels.matched,
+    };
+  }
+
+  merge(state: EngineState): void {
+    for (const other of state.windows) {
+      const w = this.windowOf(other.start);
+      for (const key of ['volume', 'errors', 'fallbacks', 'killSwitch', 'review', 'labelled', 'correct', 'tp', 'fp', 'fn', 'absErr', 'sqErr', 'estN', 'estCorrect', 'estTp', 'estFp', 'estFn'] as const) w[key] += other[key];
+      w.latency.merge(other.latency);
+      w.delays.merge(other.delays);
+      addMap(w.classes, other.classes);
+      addMap(w.models, other.models);
+      w.regression.n += other.regression.n;
+      w.regression.sum += other.regression.sum;
+      w.regression.sumSq += other.regression.sumSq;
+      if (w.regression.counts && other.regression.counts) mergeCounts(w.regression.counts, other.regression.counts);
+      for (const [name, counts] of other.features) {
+        const mine = w.features.get(name);
+        if (mine) mergeCounts(mine, counts);
+      }
+      w.posScores.pushAll(other.posScores);
+      w.negScores.pushAll(other.negScores);
+      for (let i = 0; i < SCORE_BINS; i++) {
+        w.estPos[i]! += other.estPos[i]!;
+        w.estNeg[i]! += other.estNeg[i]!;
+      }
+      for (const [name, agg] of other.business) {
+        const mine = w.business.get(name);
+        if (mine) {
+          mine.n += agg.n;
+          mine.hits += agg.hits;
+          mine.sum += agg.sum;
+        } else w.business.set(name, { ...agg });
+      }
+    }
+    for (const [sha, info] of state.unknownModels) {
+      const mine = this.unknownModels.get(sha);
+      if (mine) mine.lines += info.lines;
+      else this.unknownModels.set(sha, { ...info });
+    }
+    this.gaps.push(...state.gaps);
+    this.outOfOrder = Math.max(this.outOfOrder, state.outOfOrder);
+    this.knownBefore += state.knownBefore;
+    this.predictionsLabelled += state.predictionsLabelled;
+    this.pairs += state.pairs;
+    this.agree += state.agree;
+    this.lossChampion.push(...state.lossChampion);
+    this.lossChallenger.push(...state.lossChallenger);
+    for (const [key, half] of state.pending) this.pairStored(key, half.role, half.prediction, half.loss);
+    for (let i = 0; i < this.labels.matched.length && i < state.matched.length; i++) if (state.matched[i]) this.labels.matched[i] = 1;
   }
 
   result(read: Omit<MonitorResult['read'], 'gaps' | 'unknownModels' | 'outOfOrderSeconds'>): MonitorResult {
@@ -433,7 +521,7 @@ export class MonitorEngine {
       until: this.options.until === null ? null : new Date(this.options.until).toISOString(),
       read: {
         ...read,
-        gaps: this.gaps,
+        gaps: [...this.gaps].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)),
         unknownModels: [...this.unknownModels].map(([sha256, v]) => ({ sha256, version: v.version, lines: v.lines })),
         outOfOrderSeconds: this.outOfOrder / 1000,
       },
@@ -559,6 +647,46 @@ export class MonitorEngine {
       verdict,
     };
   }
+}
+
+type CountsState = { numeric: Float64Array | null; categories: Map<string, number> | null; n: number };
+
+type WindowState = Omit<WindowAgg, 'latency' | 'delays' | 'regression' | 'features' | 'posScores' | 'negScores'> & {
+  latency: { counts: Uint32Array; n: number; max: number };
+  delays: { counts: Uint32Array; n: number; max: number };
+  regression: { n: number; sum: number; sumSq: number; counts: CountsState | null };
+  features: Array<[string, CountsState]>;
+  posScores: Float64Array;
+  negScores: Float64Array;
+};
+
+export interface EngineState {
+  windows: WindowState[];
+  unknownModels: Map<string, { version: unknown; lines: number }>;
+  gaps: MonitorResult['read']['gaps'];
+  outOfOrder: number;
+  knownBefore: number;
+  predictionsLabelled: number;
+  pending: Map<string, { role: string; prediction: string; loss: number | null }>;
+  pairs: number;
+  agree: number;
+  lossChampion: number[];
+  lossChallenger: number[];
+  matched: Uint8Array;
+}
+
+function countsState(counts: ColumnCounts): CountsState {
+  return { numeric: counts.numeric, categories: counts.categories, n: counts.n };
+}
+
+function mergeCounts(into: ColumnCounts, other: CountsState): void {
+  if (into.numeric && other.numeric) for (let i = 0; i < into.numeric.length; i++) into.numeric[i]! += other.numeric[i]!;
+  if (into.categories && other.categories) addMap(into.categories, other.categories);
+  into.n += other.n;
+}
+
+function addMap(into: Map<string, number>, other: Map<string, number>): void {
+  for (const [key, count] of other) into.set(key, (into.get(key) ?? 0) + count);
 }
 
 function lossOf(task: string, prediction: unknown, label: unknown): number | null {

@@ -3,12 +3,14 @@
  * then the audit log streams through the engine file by file, skipping the daily files that end
  * before --since. What the CLI and the editor's panel both call.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { type MonitorConfig } from './config';
-import { MonitorEngine, type MonitorResult } from './engine';
-import { LabelCollector, loadLabels } from './labels';
+import { type EngineState, MonitorEngine, type MonitorResult } from './engine';
+import { LabelCollector, type FeedbackSource, loadLabels } from './labels';
 import { readPostgresEntries } from './postgres';
-import { noProblems, readJsonLines } from './lines';
+import { type LineProblems, noProblems, readJsonLines } from './lines';
 import { type ServiceInfo, streamFiles } from './service';
 
 export interface MonitorRunOptions {
@@ -17,7 +19,16 @@ export interface MonitorRunOptions {
   until?: number | null;
   config: MonitorConfig;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Worker threads to read the audit files with (each takes a share of the files, balanced by
+   * size); 1 reads in this thread. Needs `workerScript` (dist/monitorWorker.js).
+   */
+  threads?: number;
+  workerScript?: string;
 }
+
+/** Below this much audit log, one thread reads it faster than starting workers. */
+export const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
 
 export async function monitorService(service: ServiceInfo, options: MonitorRunOptions): Promise<MonitorResult> {
   if (service.auditDsn) return monitorPostgres(service, service.auditDsn, options);
@@ -28,7 +39,14 @@ export async function monitorService(service: ServiceInfo, options: MonitorRunOp
   // a day's file holds entries of that UTC day only; one day of margin for entries near midnight
   const files = streamFiles(service.auditLog).filter((f) => f.day === null || sinceDay === null || f.day >= sinceDay);
   let total = 0;
-  for (const file of files) total += (await fs.stat(file.path)).size;
+  const sizes = new Map<string, number>();
+  for (const file of files) {
+    const size = (await fs.stat(file.path)).size;
+    sizes.set(file.path, size);
+    total += size;
+  }
+  const threads = Math.min(options.threads ?? (total >= PARALLEL_MIN_BYTES ? Math.min(os.availableParallelism(), 4) : 1), files.length);
+  if (threads > 1 && options.workerScript && existsSync(options.workerScript)) return monitorInWorkers(service, options, files.map((f) => f.path), sizes, total, threads, options.workerScript);
   let read = 0;
   let lines = 0;
   for (const file of files) {
@@ -52,4 +70,63 @@ async function monitorPostgres(service: ServiceInfo, dsn: string, options: Monit
     options.onProgress?.(read, 0);
   });
   return engine.result({ files: 0, lines, bytes, invalid: problems.invalid, invalidExamples: problems.examples, torn: problems.torn });
+}
+
+interface WorkerDone {
+  type: 'done';
+  bytes: number;
+  lines: number;
+  problems: LineProblems;
+  labelProblems: LineProblems;
+  labels: { entries: number; duplicates: number; bySource: Record<FeedbackSource, number>; slots: number };
+  state: EngineState;
+}
+
+/** The audit files split among worker threads (largest first, each to the least loaded), their engines merged. */
+async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions, files: string[], sizes: Map<string, number>, total: number, threads: number, script: string): Promise<MonitorResult> {
+  const shares: Array<{ files: string[]; bytes: number }> = Array.from({ length: threads }, () => ({ files: [], bytes: 0 }));
+  for (const file of [...files].sort((a, b) => sizes.get(b)! - sizes.get(a)!)) {
+    const lightest = shares.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.files.push(file);
+    lightest.bytes += sizes.get(file)!;
+  }
+  let read = 0;
+  const results = await Promise.all(shares.map((share) => new Promise<WorkerDone>((resolve, reject) => {
+    const worker = new Worker(script, {
+      workerData: { service, files: share.files, windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config },
+    });
+    worker.on('message', (message: { type: string; bytes?: number; message?: string }) => {
+      if (message.type === 'progress' || message.type === 'done') {
+        read += message.bytes ?? 0;
+        options.onProgress?.(read, total);
+      }
+      if (message.type === 'done') resolve(message as WorkerDone);
+      if (message.type === 'error') reject(new Error(`a monitor worker failed: ${message.message}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`a monitor worker exited with ${code}`));
+    });
+  })));
+  const first = results[0]!;
+  // the main thread holds no label index: the summary and the matched flags come from the workers
+  const labels = {
+    slots: new Map<string, number>(), label: [], outcome: [], source: [], knownAt: new Float64Array(0),
+    matched: new Uint8Array(first.labels.slots), entries: first.labels.entries, duplicates: first.labels.duplicates, bySource: first.labels.bySource,
+  };
+  const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
+  const problems = noProblems();
+  problems.invalid += first.labelProblems.invalid;
+  problems.examples.push(...first.labelProblems.examples);
+  let lines = 0;
+  let bytes = 0;
+  for (const result of results) {
+    engine.merge(result.state);
+    lines += result.lines;
+    problems.invalid += result.problems.invalid;
+    problems.torn += result.problems.torn;
+    problems.examples.push(...result.problems.examples);
+  }
+  bytes = total;
+  return engine.result({ files: files.length, lines, bytes, invalid: problems.invalid, invalidExamples: problems.examples.slice(0, 5), torn: problems.torn });
 }

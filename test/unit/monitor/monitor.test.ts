@@ -3,8 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alertHistoryPath, annotateAlert, evaluateAlerts, foldAlerts, readAlertEvents, recordEvaluation } from '../../../src/core/monitor/alerts';
 import { defaultAlerts, loadMonitorConfig, parseDuration, parseMonitorConfig } from '../../../src/core/monitor/config';
-import { auc, LogHistogram } from '../../../src/core/monitor/engine';
-import { importLabels, parseDelimited } from '../../../src/core/monitor/labels';
+import { auc, LogHistogram, MonitorEngine } from '../../../src/core/monitor/engine';
+import { importLabels, loadLabels, parseDelimited } from '../../../src/core/monitor/labels';
+import { noProblems } from '../../../src/core/monitor/lines';
 import { monitorService } from '../../../src/core/monitor/monitor';
 import { renderMonitorReport } from '../../../src/core/monitor/report';
 import { loadService, streamFiles } from '../../../src/core/monitor/service';
@@ -304,5 +305,40 @@ describe('nb2prod monitor: configuration', () => {
     writeFeedback(root, '2031-01-02', [{ request_id: 'r0', outcome: 100 }, { request_id: 'r1', outcome: 50 }]);
     const result = await run(root, { section: { business: { approval_rate: { share_of: 'prediction', op: '==', value: 0 }, from_a: { share_of: 'input.c', value: 'a' }, repaid: { mean_of: 'outcome' } } } });
     expect(result.windows[0]!.business).toEqual({ approval_rate: 0.7, from_a: 0.5, repaid: 75 });
+  });
+});
+
+describe('nb2prod monitor: worker threads', () => {
+  it('merging the engines of two halves gives the report of the whole', async () => {
+    const root = serviceFolder();
+    writeFileSync(path.join(root, 'service', 'deployment.json'), JSON.stringify({ challenger: { sha256: 'c'.repeat(64), version: 4, mode: 'shadow' } }));
+    const random = seededRandom(5);
+    const entries: Array<Record<string, unknown>> = [];
+    const feedback: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 3000; i++) {
+      const day = `2031-01-0${1 + (i % 3)}`;
+      const p1 = random();
+      entries.push(JSON.parse(auditLine({ time: `${day}T${String(i % 24).padStart(2, '0')}:00:00Z`, request_id: `r${i}`, p1, x: random() * 10, c: random() < 0.5 ? 'a' : 'b', latency: 1 + random() * 50, fallback: i % 97 === 0, kill_switch: i % 97 === 0 })) as Record<string, unknown>);
+      // the shadow answer of the same request lands in the other half
+      entries.push(JSON.parse(auditLine({ time: `${day}T12:00:01Z`, request_id: `r${i}`, role: 'challenger', shadow: true, sha256: 'c'.repeat(64), p1: random() })) as Record<string, unknown>);
+      if (i % 3) feedback.push({ request_id: `r${i}`, label: random() < p1 ? 1 : 0, known_at: '2031-02-01T00:00:00Z', outcome: i });
+    }
+    entries.push({ type: 'gap', time: '2031-01-02T00:00:00Z', lost: { predictions: 2, feedback: 0 }, process: { host: 'h', pid: 1 } });
+    writeFeedback(root, '2031-02-01', [...feedback, { request_id: 'unknown', label: 1 }]);
+    const service = await loadService(root);
+    const options = { windowMs: DAY, since: null, until: null, config: config({ business: { repaid: { mean_of: 'outcome' } } }) };
+    const read = { files: 1, lines: entries.length, bytes: 0, invalid: 0, invalidExamples: [], torn: 0 };
+    const whole = new MonitorEngine(service, await loadLabels(service.feedbackLog, noProblems()), options);
+    entries.forEach((e) => whole.add(e));
+    const halves = [new MonitorEngine(service, await loadLabels(service.feedbackLog, noProblems()), options), new MonitorEngine(service, await loadLabels(service.feedbackLog, noProblems()), options)];
+    entries.forEach((e, i) => halves[i % 2]!.add(e));
+    const merged = new MonitorEngine(service, await loadLabels(service.feedbackLog, noProblems()), options);
+    for (const half of halves) merged.merge(half.exportState());
+    const expected = whole.result(read);
+    const actual = merged.result(read);
+    expected.read.outOfOrderSeconds = actual.read.outOfOrderSeconds = 0; // order within a thread only
+    expect(actual).toEqual(expected);
+    expect(actual.comparison!.pairs).toBe(3000 - 31); // the fallback's answers are not the champion's model
+    expect(actual.labels.unknown).toBe(1);
   });
 });

@@ -1,0 +1,53 @@
+/**
+ * A worker thread of `nb2prod monitor` (bundled to dist/monitorWorker.js): reads the feedback
+ * (each worker joins labels on its own, so no index crosses threads), then its share of the audit
+ * files through its own engine, and posts the engine's state for the main thread to merge.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MonitorConfig } from './config';
+import { MonitorEngine } from './engine';
+import { loadLabels } from './labels';
+import { noProblems, readJsonLines } from './lines';
+import type { ServiceInfo } from './service';
+
+export interface WorkerInput {
+  service: ServiceInfo;
+  files: string[];
+  windowMs: number;
+  since: number | null;
+  until: number | null;
+  config: MonitorConfig;
+}
+
+async function work(input: WorkerInput): Promise<void> {
+  const labelProblems = noProblems();
+  const labels = await loadLabels(input.service.feedbackLog, labelProblems);
+  const engine = new MonitorEngine(input.service, labels, { windowMs: input.windowMs, since: input.since, until: input.until, config: input.config });
+  const problems = noProblems();
+  let lines = 0;
+  let pendingBytes = 0;
+  for (const file of input.files) {
+    lines += await readJsonLines(file, (entry) => engine.add(entry), problems, (bytes) => {
+      pendingBytes += bytes;
+      if (pendingBytes >= 64 * 1024 * 1024) {
+        parentPort!.postMessage({ type: 'progress', bytes: pendingBytes });
+        pendingBytes = 0;
+      }
+    });
+  }
+  parentPort!.postMessage({
+    type: 'done',
+    bytes: pendingBytes,
+    lines,
+    problems,
+    labelProblems,
+    labels: { entries: labels.entries, duplicates: labels.duplicates, bySource: labels.bySource, slots: labels.label.length },
+    state: engine.exportState(),
+  });
+}
+
+if (parentPort) {
+  work(workerData as WorkerInput).catch((error: unknown) => {
+    parentPort!.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  });
+}
