@@ -300,15 +300,17 @@ export class MonitorEngine {
       else this.unknownModels.set(sha, { version: model.version ?? null, lines: 1 });
     }
     const pairing = this.service.challenger !== null;
-    const key = typeof entry.request_id === 'string' && (this.labels.slots.size > 0 || pairing) ? labelKey(entry.request_id, entry.batch_index) : null;
-    const slot = key === null ? undefined : this.labels.slots.get(key);
+    const requestId = typeof entry.request_id === 'string' ? entry.request_id : null;
+    const key = requestId !== null && pairing ? labelKey(requestId, entry.batch_index) : null;
+    const found = requestId !== null && this.labels.size > 0 ? this.labels.find(requestId, entry.batch_index) : -1;
+    const slot = found < 0 ? undefined : found;
     const output = (entry.output ?? {}) as Record<string, unknown>;
-    const label = slot === undefined ? undefined : this.labels.label[slot];
+    const label = slot === undefined ? undefined : this.labels.label(slot);
     if (slot !== undefined) this.labels.matched[slot] = 1; // the request is known, whoever answered it
 
     if (shadow) {
       // scored and logged, never returned: only the comparison reads it
-      if (type === 'prediction' && key) this.pair(key, role, output.prediction, label);
+      if (type === 'prediction' && key !== null) this.pair(key, role, output.prediction, label);
       return;
     }
     const w = this.windowOf(time);
@@ -330,7 +332,7 @@ export class MonitorEngine {
       this.business(w, entry, output, input, slot);
       return; // the fallback is not the model: its answers stay out of the model's distribution and performance
     }
-    if (key && this.service.challenger && this.service.challenger.mode === 'shadow') this.pair(key, role, output.prediction, label);
+    if (key !== null && this.service.challenger && this.service.challenger.mode === 'shadow') this.pair(key, role, output.prediction, label);
     const prediction = output.prediction;
     const scores = Array.isArray(entry.scores) ? (entry.scores as Array<[unknown, number]>) : null;
     const probability = typeof output.probability === 'number' ? output.probability : null;
@@ -368,7 +370,7 @@ export class MonitorEngine {
       if (label !== undefined && label !== null) {
         this.predictionsLabelled++;
         w.labelled++;
-        const delay = (this.labels.knownAt[slot]! - time) / 3_600_000;
+        const delay = (this.labels.knownAt(slot) - time) / 3_600_000;
         if (delay < 0) this.knownBefore++;
         if (Number.isFinite(delay)) w.delays.add(Math.max(delay, 0));
         if (this.service.task === 'classification') {
@@ -397,8 +399,8 @@ export class MonitorEngine {
       if (metric.field === 'prediction') value = output.prediction;
       else if (metric.field === 'probability') value = output.probability;
       else if (metric.field === 'score') value = positiveScore(entry.scores, this.positive);
-      else if (metric.field === 'outcome') value = slot === undefined ? undefined : this.labels.outcome[slot];
-      else if (metric.field === 'label') value = slot === undefined ? undefined : this.labels.label[slot];
+      else if (metric.field === 'outcome') value = slot === undefined ? undefined : this.labels.outcome(slot);
+      else if (metric.field === 'label') value = slot === undefined ? undefined : this.labels.label(slot);
       else value = input?.[metric.field.slice('input.'.length)];
       if (value === undefined || value === null) continue;
       let agg = w.business.get(metric.name);
@@ -507,7 +509,9 @@ export class MonitorEngine {
     this.lossChampion.push(...state.lossChampion);
     this.lossChallenger.push(...state.lossChallenger);
     for (const [key, half] of state.pending) this.pairStored(key, half.role, half.prediction, half.loss);
-    for (let i = 0; i < this.labels.matched.length && i < state.matched.length; i++) if (state.matched[i]) this.labels.matched[i] = 1;
+    if (state.matched !== this.labels.matched && state.matched.buffer !== this.labels.matched.buffer) {
+      for (let i = 0; i < this.labels.matched.length && i < state.matched.length; i++) if (state.matched[i]) this.labels.matched[i] = 1;
+    }
   }
 
   result(read: Omit<MonitorResult['read'], 'gaps' | 'unknownModels' | 'outOfOrderSeconds'>): MonitorResult {

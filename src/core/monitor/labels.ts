@@ -15,31 +15,135 @@ import { streamFiles } from './service';
 
 export type FeedbackSource = 'explicit' | 'implicit';
 
-export interface LabelIndex {
-  /** request id + "#" + batch index (empty for a single /predict) → slot. */
-  slots: Map<string, number>;
-  label: unknown[];
-  outcome: unknown[];
-  source: FeedbackSource[];
+/**
+ * The labels, in typed arrays (so one index, built once, can be shared with worker threads
+ * through SharedArrayBuffers, and a million labels take tens of megabytes, not hundreds):
+ * an open-addressing table keyed by two independent 32-bit hashes of "request id#batch index"
+ * (64 bits: a wrong join is about one in 10^7 at a million labels), and per slot the label and
+ * outcome (a number, or the index of a value in `values`), when it became known, and whether a
+ * prediction of the log read matched it.
+ */
+export interface LabelData {
+  capacity: number;
+  hashA: Uint32Array;
+  hashB: Uint32Array;
+  /** Table position → slot, -1 when empty. */
+  table: Int32Array;
+  labelNum: Float64Array;
+  labelRef: Int32Array;
+  outcomeNum: Float64Array;
+  outcomeRef: Int32Array;
   knownAt: Float64Array;
-  /** Set while reading the audit log: the slot was joined to a prediction. */
+  /** Set while reading the audit log (by any thread): the slot was joined to a prediction. */
   matched: Uint8Array;
+  /** Labels and outcomes that are not numbers, deduplicated (JSON values). */
+  values: unknown[];
+  count: number;
   entries: number;
   duplicates: number;
   bySource: Record<FeedbackSource, number>;
+}
+
+const NONE = -1;
+const MISSING = -2;
+
+export class LabelIndex {
+  constructor(readonly data: LabelData) {}
+
+  get size(): number {
+    return this.data.count;
+  }
+
+  get entries(): number {
+    return this.data.entries;
+  }
+
+  get duplicates(): number {
+    return this.data.duplicates;
+  }
+
+  get bySource(): Record<FeedbackSource, number> {
+    return this.data.bySource;
+  }
+
+  get matched(): Uint8Array {
+    return this.data.matched;
+  }
+
+  /** The slot of a prediction's feedback, or -1. */
+  find(requestId: string, batchIndex: unknown): number {
+    const d = this.data;
+    if (!d.count) return -1;
+    const key = labelKey(requestId, batchIndex);
+    const a = hashA(key);
+    const b = hashB(key);
+    const mask = d.capacity - 1;
+    for (let i = a & mask; ; i = (i + 1) & mask) {
+      const slot = d.table[i]!;
+      if (slot === -1) return -1;
+      if (d.hashA[i] === a && d.hashB[i] === b) return slot;
+    }
+  }
+
+  label(slot: number): unknown {
+    return valueAt(this.data, this.data.labelNum, this.data.labelRef, slot);
+  }
+
+  outcome(slot: number): unknown {
+    return valueAt(this.data, this.data.outcomeNum, this.data.outcomeRef, slot);
+  }
+
+  knownAt(slot: number): number {
+    return this.data.knownAt[slot]!;
+  }
+}
+
+function valueAt(d: LabelData, numbers: Float64Array, refs: Int32Array, slot: number): unknown {
+  const ref = refs[slot]!;
+  if (ref === MISSING) return undefined;
+  return ref === NONE ? numbers[slot] : d.values[ref];
 }
 
 export function labelKey(requestId: string, batchIndex: unknown): string {
   return typeof batchIndex === 'number' ? `${requestId}#${batchIndex}` : `${requestId}#`;
 }
 
-/** Builds the index from feedback entries given in append order. */
+/** FNV-1a, 32 bits. */
+function hashA(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A multiply-xorshift hash with other constants (murmur3's finaliser), independent of FNV. */
+function hashB(text: string): number {
+  let h = 0x9747b28c ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Builds the index from feedback entries given in append order: the last entry per prediction wins. */
 export class LabelCollector {
-  private readonly slots = new Map<string, number>();
-  private readonly label: unknown[] = [];
-  private readonly outcome: unknown[] = [];
-  private readonly source: FeedbackSource[] = [];
-  private readonly known: number[] = [];
+  private capacity = 1 << 12;
+  private hashA = new Uint32Array(this.capacity);
+  private hashB = new Uint32Array(this.capacity);
+  private table = new Int32Array(this.capacity).fill(-1);
+  private slotsCap = 1 << 11;
+  private labelNum = new Float64Array(this.slotsCap);
+  private labelRef = new Int32Array(this.slotsCap);
+  private outcomeNum = new Float64Array(this.slotsCap);
+  private outcomeRef = new Int32Array(this.slotsCap);
+  private known = new Float64Array(this.slotsCap);
+  private readonly values: unknown[] = [];
+  private readonly valueIds = new Map<string, number>();
+  private count = 0;
   private entries = 0;
   private duplicates = 0;
   private readonly bySource: Record<FeedbackSource, number> = { explicit: 0, implicit: 0 };
@@ -50,36 +154,118 @@ export class LabelCollector {
     const key = labelKey(entry.request_id, entry.batch_index);
     const kind: FeedbackSource = entry.source === 'implicit' ? 'implicit' : 'explicit';
     this.bySource[kind]++;
-    const knownAt = Date.parse(String(entry.known_at ?? entry.time ?? ''));
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
-      slot = this.label.length;
-      this.slots.set(key, slot);
-      this.label.push(undefined);
-      this.outcome.push(undefined);
-      this.source.push(kind);
-      this.known.push(NaN);
-    } else this.duplicates++;
+    let slot = this.lookup(key);
+    if (slot < 0) slot = this.insert(key);
+    else this.duplicates++;
     // the last entry wins, field by field: a later outcome does not erase an earlier label
-    if (entry.label !== undefined && entry.label !== null) this.label[slot] = entry.label;
-    if (entry.outcome !== undefined && entry.outcome !== null) this.outcome[slot] = entry.outcome;
-    this.source[slot] = kind;
-    this.known[slot] = knownAt;
+    if (entry.label !== undefined && entry.label !== null) this.set(this.labelNum, this.labelRef, slot, entry.label);
+    if (entry.outcome !== undefined && entry.outcome !== null) this.set(this.outcomeNum, this.outcomeRef, slot, entry.outcome);
+    this.known[slot] = Date.parse(String(entry.known_at ?? entry.time ?? ''));
   }
 
-  index(): LabelIndex {
-    return {
-      slots: this.slots, label: this.label, outcome: this.outcome, source: this.source, knownAt: Float64Array.from(this.known),
-      matched: new Uint8Array(this.label.length), entries: this.entries, duplicates: this.duplicates, bySource: this.bySource,
+  private set(numbers: Float64Array, refs: Int32Array, slot: number, value: unknown): void {
+    if (typeof value === 'number') {
+      numbers[slot] = value;
+      refs[slot] = NONE;
+      return;
+    }
+    const text = JSON.stringify(value);
+    let id = this.valueIds.get(text);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.valueIds.set(text, id);
+    }
+    refs[slot] = id;
+  }
+
+  private lookup(key: string): number {
+    const a = hashA(key);
+    const b = hashB(key);
+    const mask = this.capacity - 1;
+    for (let i = a & mask; ; i = (i + 1) & mask) {
+      const slot = this.table[i]!;
+      if (slot === -1) return -1;
+      if (this.hashA[i] === a && this.hashB[i] === b) return slot;
+    }
+  }
+
+  private insert(key: string): number {
+    if ((this.count + 1) * 2 > this.capacity) this.grow();
+    const slot = this.count++;
+    if (slot >= this.slotsCap) this.growSlots();
+    this.labelRef[slot] = MISSING;
+    this.outcomeRef[slot] = MISSING;
+    this.place(hashA(key), hashB(key), slot);
+    return slot;
+  }
+
+  private place(a: number, b: number, slot: number): void {
+    const mask = this.capacity - 1;
+    let i = a & mask;
+    while (this.table[i] !== -1) i = (i + 1) & mask;
+    this.table[i] = slot;
+    this.hashA[i] = a;
+    this.hashB[i] = b;
+  }
+
+  private grow(): void {
+    const old = { a: this.hashA, b: this.hashB, table: this.table };
+    this.capacity *= 2;
+    this.hashA = new Uint32Array(this.capacity);
+    this.hashB = new Uint32Array(this.capacity);
+    this.table = new Int32Array(this.capacity).fill(-1);
+    for (let i = 0; i < old.table.length; i++) if (old.table[i] !== -1) this.place(old.a[i]!, old.b[i]!, old.table[i]!);
+  }
+
+  private growSlots(): void {
+    this.slotsCap *= 2;
+    const bigger = <T extends Float64Array | Int32Array>(array: T): T => {
+      const next = new (array.constructor as new (n: number) => T)(this.slotsCap);
+      next.set(array);
+      return next;
     };
+    this.labelNum = bigger(this.labelNum);
+    this.labelRef = bigger(this.labelRef);
+    this.outcomeNum = bigger(this.outcomeNum);
+    this.outcomeRef = bigger(this.outcomeRef);
+    this.known = bigger(this.known);
+  }
+
+  /** The index; `shared` puts its arrays in SharedArrayBuffers (for worker threads). */
+  index(shared = false): LabelIndex {
+    const copy = <T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(array: T, length: number): T => {
+      const Kind = array.constructor as new (buffer: ArrayBufferLike | number) => T;
+      const out = shared ? new Kind(new SharedArrayBuffer(length * array.BYTES_PER_ELEMENT)) : new Kind(length);
+      out.set(array.subarray(0, length) as never);
+      return out;
+    };
+    const n = this.count;
+    return new LabelIndex({
+      capacity: this.capacity,
+      hashA: copy(this.hashA, this.capacity),
+      hashB: copy(this.hashB, this.capacity),
+      table: copy(this.table, this.capacity),
+      labelNum: copy(this.labelNum, n),
+      labelRef: copy(this.labelRef, n),
+      outcomeNum: copy(this.outcomeNum, n),
+      outcomeRef: copy(this.outcomeRef, n),
+      knownAt: copy(this.known, n),
+      matched: copy(new Uint8Array(n), n),
+      values: this.values,
+      count: n,
+      entries: this.entries,
+      duplicates: this.duplicates,
+      bySource: { ...this.bySource },
+    });
   }
 }
 
 /** Every feedback entry of the service's feedback files, last one per prediction kept. */
-export async function loadLabels(feedbackBase: string, problems: LineProblems): Promise<LabelIndex> {
+export async function loadLabels(feedbackBase: string, problems: LineProblems, shared = false): Promise<LabelIndex> {
   const collector = new LabelCollector();
   for (const file of streamFiles(feedbackBase)) await readJsonLines(file.path, (entry) => collector.add(entry), problems);
-  return collector.index();
+  return collector.index(shared);
 }
 
 // ---- importing a file of labels -------------------------------------------------------------

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type MonitorConfig } from './config';
 import { type EngineState, MonitorEngine, type MonitorResult } from './engine';
-import { LabelCollector, type FeedbackSource, loadLabels } from './labels';
+import { LabelCollector, type LabelIndex, loadLabels } from './labels';
 import { readPostgresEntries } from './postgres';
 import { type LineProblems, noProblems, readJsonLines } from './lines';
 import { type ServiceInfo, streamFiles } from './service';
@@ -27,14 +27,15 @@ export interface MonitorRunOptions {
   workerScript?: string;
 }
 
+/** Each worker's old generation: the label index (about 130 MB per million labels) and the windows fit. */
+const WORKER_OLD_SPACE_MB = Number(process.env.NB2PROD_MONITOR_WORKER_MB ?? 200);
+
 /** Below this much audit log, one thread reads it faster than starting workers. */
 export const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
 
 export async function monitorService(service: ServiceInfo, options: MonitorRunOptions): Promise<MonitorResult> {
   if (service.auditDsn) return monitorPostgres(service, service.auditDsn, options);
   const problems = noProblems();
-  const labels = await loadLabels(service.feedbackLog, problems);
-  const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
   const sinceDay = options.since === null ? null : new Date(options.since - 86_400_000).toISOString().slice(0, 10);
   // a day's file holds entries of that UTC day only; one day of margin for entries near midnight
   const files = streamFiles(service.auditLog).filter((f) => f.day === null || sinceDay === null || f.day >= sinceDay);
@@ -46,7 +47,10 @@ export async function monitorService(service: ServiceInfo, options: MonitorRunOp
     total += size;
   }
   const threads = Math.min(options.threads ?? (total >= PARALLEL_MIN_BYTES ? Math.min(os.availableParallelism(), 4) : 1), files.length);
-  if (threads > 1 && options.workerScript && existsSync(options.workerScript)) return monitorInWorkers(service, options, files.map((f) => f.path), sizes, total, threads, options.workerScript);
+  const parallel = threads > 1 && options.workerScript !== undefined && existsSync(options.workerScript);
+  const labels = await loadLabels(service.feedbackLog, problems, parallel);
+  if (parallel) return monitorInWorkers(service, options, labels, problems, files.map((f) => f.path), sizes, total, threads, options.workerScript!);
+  const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
   let read = 0;
   let lines = 0;
   for (const file of files) {
@@ -77,13 +81,11 @@ interface WorkerDone {
   bytes: number;
   lines: number;
   problems: LineProblems;
-  labelProblems: LineProblems;
-  labels: { entries: number; duplicates: number; bySource: Record<FeedbackSource, number>; slots: number };
   state: EngineState;
 }
 
 /** The audit files split among worker threads (largest first, each to the least loaded), their engines merged. */
-async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions, files: string[], sizes: Map<string, number>, total: number, threads: number, script: string): Promise<MonitorResult> {
+async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions, labels: LabelIndex, problems: LineProblems, files: string[], sizes: Map<string, number>, total: number, threads: number, script: string): Promise<MonitorResult> {
   const shares: Array<{ files: string[]; bytes: number }> = Array.from({ length: threads }, () => ({ files: [], bytes: 0 }));
   for (const file of [...files].sort((a, b) => sizes.get(b)! - sizes.get(a)!)) {
     const lightest = shares.reduce((a, b) => (b.bytes < a.bytes ? b : a));
@@ -93,7 +95,10 @@ async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions
   let read = 0;
   const results = await Promise.all(shares.map((share) => new Promise<WorkerDone>((resolve, reject) => {
     const worker = new Worker(script, {
-      workerData: { service, files: share.files, windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config },
+      // the label index's arrays are SharedArrayBuffers: shared, not copied
+      workerData: { service, files: share.files, windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config, labels: labels.data },
+      // a smaller heap makes V8 collect the parsed lines' garbage sooner: memory stays bounded with several threads
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
     });
     worker.on('message', (message: { type: string; bytes?: number; message?: string }) => {
       if (message.type === 'progress' || message.type === 'done') {
@@ -108,16 +113,8 @@ async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions
       if (code !== 0) reject(new Error(`a monitor worker exited with ${code}`));
     });
   })));
-  const first = results[0]!;
-  // the main thread holds no label index: the summary and the matched flags come from the workers
-  const labels = {
-    slots: new Map<string, number>(), label: [], outcome: [], source: [], knownAt: new Float64Array(0),
-    matched: new Uint8Array(first.labels.slots), entries: first.labels.entries, duplicates: first.labels.duplicates, bySource: first.labels.bySource,
-  };
+  // the workers marked the labels they matched in the shared index
   const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
-  const problems = noProblems();
-  problems.invalid += first.labelProblems.invalid;
-  problems.examples.push(...first.labelProblems.examples);
   let lines = 0;
   let bytes = 0;
   for (const result of results) {

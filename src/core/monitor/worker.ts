@@ -1,12 +1,13 @@
 /**
- * A worker thread of `nb2prod monitor` (bundled to dist/monitorWorker.js): reads the feedback
- * (each worker joins labels on its own, so no index crosses threads), then its share of the audit
- * files through its own engine, and posts the engine's state for the main thread to merge.
+ * A worker thread of `nb2prod monitor` (bundled to dist/monitorWorker.js): reads its share of the
+ * audit files through its own engine, joining labels through the index the main thread built in
+ * shared memory (and marking the labels it matched there), and posts the engine's state for the
+ * main thread to merge.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MonitorConfig } from './config';
 import { MonitorEngine } from './engine';
-import { loadLabels } from './labels';
+import { type LabelData, LabelIndex } from './labels';
 import { noProblems, readJsonLines } from './lines';
 import type { ServiceInfo } from './service';
 
@@ -17,11 +18,11 @@ export interface WorkerInput {
   since: number | null;
   until: number | null;
   config: MonitorConfig;
+  labels: LabelData;
 }
 
 async function work(input: WorkerInput): Promise<void> {
-  const labelProblems = noProblems();
-  const labels = await loadLabels(input.service.feedbackLog, labelProblems);
+  const labels = new LabelIndex(input.labels);
   const engine = new MonitorEngine(input.service, labels, { windowMs: input.windowMs, since: input.since, until: input.until, config: input.config });
   const problems = noProblems();
   let lines = 0;
@@ -40,8 +41,6 @@ async function work(input: WorkerInput): Promise<void> {
     bytes: pendingBytes,
     lines,
     problems,
-    labelProblems,
-    labels: { entries: labels.entries, duplicates: labels.duplicates, bySource: labels.bySource, slots: labels.label.length },
     state: engine.exportState(),
   });
 }
