@@ -49,7 +49,14 @@ export async function monitorService(service: ServiceInfo, options: MonitorRunOp
   const threads = Math.min(options.threads ?? (total >= PARALLEL_MIN_BYTES ? Math.min(os.availableParallelism(), 4) : 1), files.length);
   const parallel = threads > 1 && options.workerScript !== undefined && existsSync(options.workerScript);
   const labels = await loadLabels(service.feedbackLog, problems, parallel);
-  if (parallel) return monitorInWorkers(service, options, labels, problems, files.map((f) => f.path), sizes, total, threads, options.workerScript!);
+  if (parallel) {
+    try {
+      return await monitorInWorkers(service, options, labels, problems, files.map((f) => f.path), sizes, total, threads, options.workerScript!);
+    } catch {
+      // a worker that ran out of its heap (very many windows) or failed: read it all in this thread
+      labels.matched.fill(0);
+    }
+  }
   const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
   let read = 0;
   let lines = 0;
