@@ -2,7 +2,7 @@
 optionally drifting, sent one by one over HTTP, and labels sent later through POST /feedback.
 
     stream = records_from(frame, input_columns, n=400, seed=1)                  # as training saw them
-    drifted = drift(stream, numeric="tenure_months", shift=-0.8, category=("contract", "month-to-month"))
+    drifted = drift(stream, profile, seed=2, numeric="tenure_months", category=("contract", "month-to-month"))
     sent = send(service, drifted)                                                  # [(request_id, record, answer)]
     labels = concept_drift_labels(sent, target_rows, flip=0.4, seed=2)             # what became known later
     post_labels(service, labels, known_after_hours=72)
@@ -33,26 +33,24 @@ def records_from(frame, columns: Sequence[str], target: str, n: int, seed: int) 
     return rows
 
 
-def drift(rows, schema: Dict[str, Any], seed: int, numeric: Optional[str] = None, category: Optional[Tuple[str, Any]] = None):
-    """The same rows with `numeric` pushed to the low end of its training range and `category`
-    set to one value for most rows: the inputs move, within what the contract accepts."""
+def drift(rows, profile: Dict[str, Any], seed: int, numeric: Optional[str] = None, category: Optional[Tuple[str, Any]] = None):
+    """The same rows with `numeric` pushed to the low end of its training range (the profile's
+    minimum, contracts/profile.json) and `category` set to one value for most rows: the inputs
+    move, within what training saw."""
     rng = random.Random(seed)
+    columns = {c["name"]: c for c in profile["columns"]}
     out = []
     for record, label in rows:
         record = dict(record)
         if numeric is not None and record.get(numeric) is not None:
-            low = schema["properties"][numeric].get("minimum", record[numeric])
+            column = columns[numeric]
+            low = column["min"]
             value = low + (record[numeric] - low) * 0.15
-            record[numeric] = int(round(value)) if "integer" in _types(schema["properties"][numeric]) else value
+            record[numeric] = int(round(value)) if column.get("integer") or isinstance(record[numeric], int) else value
         if category is not None and rng.random() < 0.9:
             record[category[0]] = category[1]
         out.append((record, label))
     return out
-
-
-def _types(prop: Dict[str, Any]) -> List[str]:
-    kind = prop.get("type", [])
-    return [kind] if isinstance(kind, str) else kind
 
 
 def send(service, rows) -> List[Tuple[str, Dict[str, Any], Dict[str, Any], Any]]:

@@ -34,7 +34,7 @@ def project(tmp_path_factory):
 
 def test_a_drifting_stream_with_late_labels_opens_the_psi_and_accuracy_alerts(project, tmp_path):
     config = read_json(project / "service" / "config.json")
-    schema = read_json(project / "contracts" / "input.schema.json")
+    profile = read_json(project / "contracts" / "profile.json")
     frame = pd.read_csv(project.parent / CHURN.data)
     columns, target = config["input_columns"], config["target"]
     marker = tmp_path / "on-alert.json"
@@ -58,7 +58,7 @@ def test_a_drifting_stream_with_late_labels_opens_the_psi_and_accuracy_alerts(pr
         time.sleep(1.1)
         mark = datetime.datetime.now(datetime.timezone.utc).isoformat()
         time.sleep(0.1)
-        drifting = drift(records_from(frame, columns, target, 300, seed=3), schema, seed=4,
+        drifting = drift(records_from(frame, columns, target, 300, seed=3), profile, seed=4,
                          numeric="tenure_months", category=("contract", "month-to-month"))
         moved = send(service, drifting)
         labels = concept_drift_labels(moved, flip=0.5, seed=5, classes=sorted(frame[target].unique().tolist()))
