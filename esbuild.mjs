@@ -1,11 +1,9 @@
-// Bundles the extension host code, the CLI and the webview scripts, and copies the sql.js wasm
-// beside them. Type checking is separate (`npm run typecheck`), as in vscode-extension-samples.
+// Bundles the extension host code, the CLI and the webview scripts, and copies the Python
+// companion and the generated services' runtime beside them. Type checking is separate (`npm run typecheck`), as in vscode-extension-samples.
 import * as esbuild from 'esbuild';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, existsSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
-const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production') || process.env.NODE_ENV === 'production';
 
@@ -51,7 +49,8 @@ const builds = [
   },
   {
     ...common,
-    // the CLI, and the worker threads `nb2prod monitor` reads large audit logs with
+    // The executable: answers runs/show/diff itself and loads cli-full.js for everything else;
+    // the worker threads `nb2prod monitor` reads large audit logs with.
     entryPoints: { cli: 'src/cli/main.ts', monitorWorker: 'src/core/monitor/worker.ts' },
     outdir: 'dist',
     platform: 'node',
@@ -60,6 +59,15 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
     // pg's optional native binding and its Cloudflare socket are never used (the pure JS client is)
     external: ['pg-native', 'cloudflare:sockets'],
+    plugins: [problemMatcherPlugin],
+  },
+  {
+    ...common,
+    entryPoints: { 'cli-full': 'src/cli/cli.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
     plugins: [problemMatcherPlugin],
   },
   ...(webviewEntries.length
@@ -77,7 +85,6 @@ const builds = [
 
 function copyAssets() {
   mkdirSync('dist', { recursive: true });
-  copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
   // The Python companion runs as source inside the user's interpreter.
   rmSync('dist/python', { recursive: true, force: true });
   cpSync('src/core/capture/python', 'dist/python', {

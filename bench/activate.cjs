@@ -1,6 +1,6 @@
 // Times loading and activating an extension bundle in a fresh Node process with a stand-in for
 // the `vscode` module (every API is a no-op proxy). It measures our own start-up cost —
-// bundle parse and evaluation plus activate() — and whether WebAssembly (sql.js) was
+// bundle parse and evaluation plus activate() — and whether WebAssembly was
 // instantiated during activation, which it must not be.
 // Usage: node bench/activate.cjs BUNDLE  → prints {"ms": …, "wasmInstantiated": …}
 const Module = require('node:module');

@@ -95,10 +95,12 @@ vs="$cs/lib/vscode"
 [ -x "$vs/node_modules/@vscode/ripgrep/bin/rg" ] || fail "ripgrep is missing from code-server (install script skipped? see .cache/code-server/install.log)"
 [ -e "$vs/node_modules/node-pty/build/Release/pty.node" ] || fail "node-pty was not built (native build failed? see .cache/code-server/install.log)"
 
-# Smoke start: the server must answer /healthz, which proves it loads.
+# Smoke start: the server must answer /healthz, which proves it loads. Without PORT: code-server
+# prefers $PORT to the port of --bind-addr, so `PORT=8899 npm start` would otherwise point the
+# smoke check at 8899 while it polls the free port picked here (and fail when 8899 is taken).
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 smoke="$(mktemp -d)"
-XDG_CONFIG_HOME="$smoke/config" XDG_DATA_HOME="$smoke/data" XDG_CACHE_HOME="$smoke/cache" \
+env -u PORT XDG_CONFIG_HOME="$smoke/config" XDG_DATA_HOME="$smoke/data" XDG_CACHE_HOME="$smoke/cache" \
   node "$entry" --bind-addr "127.0.0.1:$port" --auth none --disable-telemetry --disable-update-check \
   --user-data-dir "$smoke/user" --extensions-dir "$smoke/ext" "$smoke" >"$dir/smoke.log" 2>&1 &
 pid=$!

@@ -91,8 +91,9 @@ fi
 log="$state/code-server.log"
 : >"$log"
 # setsid: code-server (and the extension host, pty host, watcher it spawns) in its own process
-# group, so shutdown can stop all of it; Ctrl-C reaches this script, which does that.
-setsid node "$entry" --bind-addr "127.0.0.1:$port" --auth none --disable-telemetry --disable-update-check \
+# group, so shutdown can stop all of it; Ctrl-C reaches this script, which does that. PORT is
+# unset for it: code-server prefers $PORT to --bind-addr, and the port may have been replaced.
+setsid env -u PORT node "$entry" --bind-addr "127.0.0.1:$port" --auth none --disable-telemetry --disable-update-check \
   --disable-workspace-trust --user-data-dir "$state/user-data" --extensions-dir "$state/extensions" \
   "$ws" >>"$log" 2>&1 &
 cs_pid=$!

@@ -52,7 +52,7 @@ ${STORE_HELP}`,
         // The store of the checked project, unless one was named: the nearest .nb2prod above PATH.
         const explicit = values.store !== undefined || io.env.NB2PROD_STORE !== undefined;
         const storeRoot = explicit ? givenStore.root : locateStore(root, undefined, {});
-        const store = storeRoot === givenStore.root ? givenStore : new RunStore(storeRoot, { sqlWasmPath: io.sqlWasmPath });
+        const store = storeRoot === givenStore.root ? givenStore : new RunStore(storeRoot);
         try {
           const report = await checkReadiness({ root, store, ...(options.registry ? { registry: options.registry } : {}) });
           io.stdout(formatReadiness(report, format));

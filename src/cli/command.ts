@@ -11,7 +11,6 @@ export interface CliIo {
   stderr: (text: string) => void;
   cwd: string;
   env: Record<string, string | undefined>;
-  sqlWasmPath: string;
   /** Folder of the Python companion (sitecustomize.py, nb2prod/, nb2prod_runner.py). */
   pythonDir: string;
   /** dist/monitorWorker.js: `nb2prod monitor` reads large audit logs with worker threads running it. */

@@ -1,5 +1,5 @@
 /** `nb2prod drift`: has the data moved? Column by column, with thresholds a CI job can fail on. */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readDataset } from '../core/data/dataset';
 import type { ColumnKind } from '../core/drift/columnKinds';
@@ -9,6 +9,7 @@ import { type DriftReportFormat, renderDriftReport } from '../core/drift/report'
 import { UserError } from '../core/errors';
 import type { RunStore } from '../core/store/runStore';
 import type { CliIo, Command } from './command';
+import { reportTarget, writeReport } from './output';
 
 const FORMATS: readonly DriftReportFormat[] = ['text', 'json', 'md', 'html'];
 const FAIL_ON = ['monitor', 'retrain'] as const;
@@ -72,6 +73,7 @@ Options:
       };
       const kinds = parseKinds((values.kind as string[] | undefined) ?? []);
       const schemaSeverity = parseSchemaSeverity((values['schema-severity'] as string[] | undefined) ?? []);
+      const output = values.output === undefined ? undefined : await reportTarget(io.cwd, String(values.output));
       const [referenceArg, currentArg] = positionals.map(String) as [string, string];
 
       const progress = progressReporter(io);
@@ -80,8 +82,8 @@ Options:
       progress.done();
       const report = computeDrift(reference, current, { kinds, thresholds, schemaSeverity });
       const text = renderDriftReport(report, format);
-      if (values.output !== undefined) {
-        await fs.writeFile(path.resolve(io.cwd, String(values.output)), text);
+      if (output !== undefined) {
+        await writeReport(output, text);
         io.stderr(`${summaryLine(report)}\n`);
       } else io.stdout(text.endsWith('\n') ? text : `${text}\n`);
       return failOn && gateFails(report, failOn) ? 1 : 0;

@@ -1,6 +1,4 @@
 /** `nb2prod lint`: the editor's notebook rules, for CI. */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { UserError } from '../core/errors';
 import { formatJson, formatSarif, formatText, type LintFormat } from '../core/lint/format';
 import { type FileReport, LintSession, summarize } from '../core/lint/lintFiles';
@@ -8,6 +6,7 @@ import { PythonOracle } from '../core/lint/pythonOracle';
 import { ALL_RULES } from '../core/lint/rules';
 import { type InstalledPackages, queryInstalledPackages } from '../core/project/installedPackages';
 import type { Command } from './command';
+import { reportTarget, writeReport } from './output';
 
 const FORMATS: readonly LintFormat[] = ['text', 'json', 'sarif'];
 
@@ -61,6 +60,7 @@ Options:
       const format = (values.format ?? 'text') as LintFormat;
       if (!FORMATS.includes(format)) throw new UserError('usage', `--format must be one of ${FORMATS.join(', ')}`);
       const paths = positionals.length ? positionals : ['.'];
+      const target = values.output === undefined ? undefined : await reportTarget(io.cwd, String(values.output));
 
       // The project's interpreter, when named: its installed packages, asked once.
       const named = (values.python as string | undefined) ?? io.env.NB2PROD_PYTHON;
@@ -95,9 +95,8 @@ Options:
       const summary = summarize(reports);
       const output =
         format === 'json' ? formatJson(reports, summary, io.cwd) : format === 'sarif' ? formatSarif(reports, ALL_RULES, io.cwd, io.version) : formatText(reports, summary, io.cwd);
-      if (values.output !== undefined) {
-        const target = path.resolve(io.cwd, String(values.output));
-        await fs.writeFile(target, output);
+      if (target !== undefined) {
+        await writeReport(target, output);
         if (format !== 'text') io.stderr(formatText(reports, summary, io.cwd).split('\n').filter(Boolean).at(-1) + '\n');
       } else io.stdout(output);
       return summary.errors || summary.fileErrors ? 1 : 0;

@@ -1,14 +1,24 @@
-/** Entry point of the `nb2prod` executable (bundled to dist/cli.js). */
+/**
+ * Entry point of the `nb2prod` executable (bundled to dist/cli.js).
+ *
+ * The store-reading commands (`runs`, `show`, `diff`) are answered by this bundle alone; every
+ * other command, and the main help, load dist/cli-full.js (all of cli.ts). Loading and starting
+ * the whole CLI (linter, drift, scaffolding, …) costs more than listing 10,000 runs from the
+ * index, and `nb2prod runs` is what scripts and the shell call most.
+ */
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { version } from '../../package.json';
-import { runCli } from './cli';
+import type * as Cli from './cli';
+import type { CliIo } from './command';
+import { runCommand } from './runCommand';
+import { runsCommands } from './runsCommands';
 
-runCli(process.argv.slice(2), {
+const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   cwd: process.cwd(),
   env: process.env,
-  sqlWasmPath: path.join(__dirname, 'sql-wasm.wasm'),
   pythonDir: path.join(__dirname, 'python'),
   monitorWorker: path.join(__dirname, 'monitorWorker.js'),
   version,
@@ -27,7 +37,18 @@ runCli(process.argv.slice(2), {
       process.off('SIGTERM', handler);
     };
   },
-}).then(
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const run: Promise<number> =
+  name !== undefined && Object.hasOwn(runsCommands, name)
+    ? runCommand(runsCommands, name, rest, io)
+    : Promise.resolve().then(() => {
+        const full = createRequire(__filename)(path.join(__dirname, 'cli-full.js')) as typeof Cli;
+        return full.runCli(process.argv.slice(2), io);
+      });
+
+run.then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,6 +1,6 @@
 /** `nb2prod runs`, `show` and `diff`: reading the store. */
 import { diffRuns } from '../core/diff';
-import { RUN_STATUSES, type RunStatus } from '../core/envelope';
+import { RUN_STATUSES, type RunStatus } from '../core/runStatus';
 import { UserError } from '../core/errors';
 import { describeProblem, renderDiff, renderRun, renderRunList } from '../core/render/runText';
 import type { RunQuery } from '../core/store/runIndex';
@@ -53,9 +53,11 @@ ${STORE_HELP}`,
       if (values.sort !== undefined && values.sort !== 'time') query.sortBy = { metric: String(values.sort) };
       if (values.asc) query.order = 'asc';
       if (values.limit !== undefined) {
-        const limit = Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UserError('usage', '--limit must be a positive whole number');
-        query.limit = limit;
+        // Digits only: `1e99` and `0x10` are numbers to JavaScript, not counts a user types.
+        const text = String(values.limit).trim();
+        const limit = /^\d+$/.test(text) ? Number(text) : NaN;
+        if (!(limit >= 1)) throw new UserError('usage', `--limit must be a positive whole number, got "${String(values.limit)}"`);
+        query.limit = Math.min(limit, Number.MAX_SAFE_INTEGER);
       }
       const { runs, problems } = await store.list(query);
       for (const problem of problems) io.stderr(`warning: ${describeProblem(problem)}\n`);

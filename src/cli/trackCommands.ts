@@ -6,6 +6,7 @@ import { HashCache } from '../core/capture/fileHash';
 import { replayRun } from '../core/capture/replay';
 import { parseParamValue, progressText, trackNotebook, trackScript, type TrackProgress } from '../core/capture/tracker';
 import { cellIdsOf, locationLabel } from '../core/notebook/cellLabel';
+import { printable } from '../core/printable';
 import { formatDuration, formatNumber, runErrorText } from '../core/render/format';
 import type { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command, type ParsedArgs, STORE_HELP, STORE_OPTION } from './command';
@@ -95,6 +96,17 @@ export function parseParamAssignments(assignments: string[]): Record<string, Jso
   return params;
 }
 
+/** `-p name=value` of replay: raw text (it may go back into a command line), names as argv params are named. */
+function parseSecretAssignments(assignments: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const assignment of assignments) {
+    const match = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(assignment);
+    if (!match) throw new UserError('usage', `-p takes name=value, got "${printable(assignment.split('=')[0] ?? '', 40)}=…"`);
+    values[match[1]!.replace(/-/g, '_')] = match[2]!;
+  }
+  return values;
+}
+
 export const trackCommands: Record<string, Command> = {
   track: {
     summary: 'run a notebook in a fresh kernel and record the run',
@@ -168,18 +180,24 @@ ${RUN_HELP}`,
   },
   replay: {
     summary: 're-run a recorded run and check that it reproduces',
-    usage: 'nb2prod replay RUN [--python PATH] [--tolerance X] [--json]',
+    usage: 'nb2prod replay RUN [-p name=value]... [--python PATH] [--tolerance X] [--json]',
     details: `Re-runs the code snapshot of RUN with the same params (its seeds are in its code), records
 the replay as a new run (parent: RUN, tag: replay), and compares: data read (by content
-hash), package and Python versions, seeds, status and metrics. Prints "reproduced" and
-exits 0, or lists exactly what differs and exits 1.
+hash), package and Python versions, seeds, status, metrics, what every notebook cell showed
+(text, normalised for addresses, timings and the run's own time; images by hash) and the
+files the run wrote (by hash). A changed cell or file names the unseeded randomness recorded
+before it. Prints "reproduced" and exits 0, or lists exactly what differs and exits 1.
+Files listed in nb2prod.toml [replay] volatile_outputs (globs) may differ: a note.
 
 Options:
+  -p, --param NAME=VALUE  a secret the run was given (recorded as ***) and the replay needs
+                     again, e.g. -p api_key="$API_KEY". Repeatable.
   --python PATH      the interpreter (default: $NB2PROD_PYTHON, else python3)
-  --tolerance X      metrics within X of the original count as equal (default 1e-9)
+  --tolerance X      metrics, and numbers in cell outputs, within X of the original count as
+                     equal (default 1e-9)
   --json             {"reproduced": bool, "originalId", "replayId", "differences": [...]}
 ${STORE_HELP}`,
-    options: { ...STORE_OPTION, python: { type: 'string' }, tolerance: { type: 'string' }, json: { type: 'boolean' } },
+    options: { ...STORE_OPTION, param: { type: 'string', short: 'p', multiple: true }, python: { type: 'string' }, tolerance: { type: 'string' }, json: { type: 'boolean' } },
     async run(args, store, io) {
       const [reference, extra] = args.positionals;
       if (reference === undefined) throw new UserError('usage', 'missing RUN (a run id, a unique prefix, or "latest")');
@@ -195,6 +213,8 @@ ${STORE_HELP}`,
           pythonDir: io.pythonDir,
           python: pythonFor(args, io),
           hashes: new HashCache(store.hashCacheFile),
+          env: io.env as NodeJS.ProcessEnv,
+          secrets: parseSecretAssignments(((args.values.param as string[] | undefined) ?? []).map(String)),
           tolerance,
           signal,
           onProgress: progressPrinter(io, 'replay'),

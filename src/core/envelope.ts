@@ -7,6 +7,9 @@
  */
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { RUN_STATUSES } from './runStatus';
+import { jsonSyntaxMessage, withoutBom } from './jsonText';
+import { compileCheck } from './schemaCheck';
 
 // zod/mini (28 KB instead of 454 KB for classic zod: activation compiles the whole bundle)
 // has no messages until a locale is loaded.
@@ -23,9 +26,8 @@ const jsonValue: z.ZodMiniType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
 );
 
-export const RUN_STATUSES = ['succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export { RUN_STATUSES, type RunStatus } from './runStatus';
 export const runStatusSchema = z.enum(RUN_STATUSES);
-export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const cellRecordSchema = z.looseObject({
   /** Position of the cell in the notebook, 0-based, counting every cell kind. */
@@ -243,9 +245,24 @@ export type EnvelopeParseResult =
   | { ok: true; envelope: RunEnvelope }
   | { ok: false; issues: EnvelopeIssue[] };
 
-/** Validates an already-parsed JSON value as an envelope. */
+/** The fast yes/maybe pass of `parseEnvelope` (see schemaCheck.ts), compiled on first use. */
+let quickCheck: ((value: unknown) => boolean) | undefined;
+
+/**
+ * Validates an already-parsed JSON value as an envelope. Values that pass the compiled check are
+ * returned as they are (zod would return an equal copy); the others get zod's verdict and message.
+ */
 export function parseEnvelope(value: unknown): EnvelopeParseResult {
-  const result = envelopeSchema.safeParse(value);
+  quickCheck ??= compileCheck(envelopeSchema);
+  if (quickCheck(value)) return { ok: true, envelope: value as RunEnvelope };
+  let result: ReturnType<typeof envelopeSchema.safeParse>;
+  try {
+    result = envelopeSchema.safeParse(value);
+  } catch (error) {
+    // zod recurses into nested values: a value nested thousands deep overflows the stack.
+    if (error instanceof RangeError) return { ok: false, issues: [{ field: '(json)', message: 'values are nested too deeply' }] };
+    throw error;
+  }
   if (result.success) return { ok: true, envelope: result.data };
   return {
     ok: false,
@@ -256,13 +273,17 @@ export function parseEnvelope(value: unknown): EnvelopeParseResult {
   };
 }
 
-/** Validates envelope text read from disk; JSON syntax errors are reported like schema errors. */
+/**
+ * Validates envelope text read from disk; JSON syntax errors are reported like schema errors, on
+ * one line (V8 quotes the text around the error, line breaks included). A byte-order mark, which
+ * some editors add on save, is not an error.
+ */
 export function parseEnvelopeText(text: string): EnvelopeParseResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(withoutBom(text));
   } catch (error) {
-    return { ok: false, issues: [{ field: '(json)', message: (error as Error).message }] };
+    return { ok: false, issues: [{ field: '(json)', message: jsonSyntaxMessage(error) }] };
   }
   return parseEnvelope(value);
 }

@@ -2,9 +2,10 @@
  * The composition root: builds every piece of the extension, passes dependencies through
  * constructors and owns every disposable (no service locator, no globals).
  */
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors';
-import { COMMANDS, COMPARE_PANEL_VIEW_TYPE, DRIFT_PANEL_VIEW_TYPE, READINESS_PANEL_VIEW_TYPE, RUN_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import { COMMANDS, VIEWS } from './commandIds';
 import { ComparePanels } from './comparePanel';
 import { DriftPanels } from './driftPanel';
 import { ReadinessPanel } from './readinessPanel';
@@ -12,41 +13,77 @@ import { RegistryActions } from './registryActions';
 import { type RegistryNode, RegistryTreeProvider } from './registryView';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
+import { ExperimentsPanel } from './experimentsPanel';
 import { LintCodeActions } from './lint/codeActions';
 import { LintStatus } from './lint/lintStatus';
 import { NotebookLinter } from './lint/notebookLinter';
 import { RunPanels } from './runPanel';
-import { pickRuns, runIdOf } from './runPicker';
+import { pickCompanions, pickRuns, runIdOf } from './runPicker';
 import { type RunsNode, RunsTreeProvider } from './runsView';
 import { ScaffoldCommand } from './scaffoldCommand';
 import { RunTracker } from './tracking';
+import { WebviewHost } from './webviewHost';
 import { WorkspaceStore } from './workspaceStore';
 
 export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
-  const sqlWasmPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath;
   // The Python companion ships as source in the VSIX (esbuild copies it to dist/python).
   const pythonDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'python').fsPath;
-  const store = new WorkspaceStore(sqlWasmPath, log);
+  const store = new WorkspaceStore(log);
   const runs = new RunsTreeProvider(store, log);
   const view = vscode.window.createTreeView(VIEWS.runs, { treeDataProvider: runs, canSelectMany: true, showCollapseAll: false });
   runs.view = view;
-  const panels = new RunPanels(context.extensionUri, store, log);
-  const comparePanels = new ComparePanels(context.extensionUri, store, log, (id) => panels.showRun(id));
-  const driftPanels = new DriftPanels(context.extensionUri, store, log);
-  const readiness = new ReadinessPanel(context.extensionUri, store, log, (id) => panels.showRun(id));
+  // Every webview panel is created, validated, restored and disposed by the one host.
+  const host = new WebviewHost(context.extensionUri, log);
+  const panels = new RunPanels(host, store, log);
+  const comparePanels = new ComparePanels(host, store, log, (id) => panels.showRun(id));
+  const driftPanels = new DriftPanels(host, store, log);
+  const readiness = new ReadinessPanel(host, store, log, (id) => panels.showRun(id));
+  const registryLater: { actions?: RegistryActions } = {};
+  const experiments = new ExperimentsPanel(host, store, log, {
+    showRun: (id) => panels.showRun(id),
+    compare: (ids) => comparePanels.show(ids),
+    diff: async (a, b) => {
+      const [left, right] = [a, b].sort();
+      await panels.showDiff(left!, right!);
+    },
+    register: async (id) => registryLater.actions?.register(id),
+  });
   const registry = new RegistryTreeProvider(store, log);
   const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
   const registryActions = new RegistryActions(registry, store, log);
-  const tracker = new RunTracker(store, runs, panels, log, pythonDir);
+  registryLater.actions = registryActions;
+  const tracker = new RunTracker(store, runs, panels, log, pythonDir, context.workspaceState);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
   const linter = new NotebookLinter(executions, context.extensionUri, log, pythonDir);
   const templatesDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'scaffold-templates').fsPath;
   const scaffold = new ScaffoldCommand(store, templatesDir, String(context.extension.packageJSON.version ?? ''), log);
+  // The run page's action bar: the same commands as the Runs view's menu, on the run shown.
+  panels.actions = {
+    replay: (id) => tracker.replay(id),
+    register: (id) => registryActions.register(id),
+    compare: async (id) => {
+      const ids = await pickCompanions(store, id);
+      if (ids) await comparePanels.show(ids);
+    },
+    diff: async (id) => {
+      const other = (await pickRuns(store, 1, 'Diff against which run?', [id]))?.[0];
+      if (!other) return;
+      const [a, b] = [id, other].sort();
+      await panels.showDiff(a!, b!);
+    },
+    scaffold: async (id) => {
+      const run = await store.get().getRun(id);
+      const root = store.workspaceFolder();
+      if (!root) throw new UserError('no-workspace', 'Open the folder that holds the notebook to generate its service.');
+      await scaffold.run(vscode.Uri.file(path.resolve(root, run.source.path)), { runId: id });
+    },
+  };
 
   context.subscriptions.push(
     store,
     view,
+    host,
     panels,
     executions,
     linter,
@@ -64,13 +101,14 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     view.onDidChangeVisibility((e) => e.visible && runs.refresh()),
     view.onDidChangeSelection((e) => runs.selectionChanged(e.selection)),
     comparePanels,
+    experiments,
     driftPanels,
     readiness,
     registry,
     registryView,
     store.onDidChange(() => registry.refresh()),
-    vscode.window.registerWebviewPanelSerializer(READINESS_PANEL_VIEW_TYPE, readiness.serializer()),
     registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
+    scaffold,
     registerCommand(COMMANDS.generateService, (arg: unknown) => scaffold.run(arg), log),
     registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),
     registerCommand(COMMANDS.registerModel, (target?: RunsNode | string) => registryActions.register(target), log),
@@ -101,11 +139,8 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
       },
       log,
     ),
-    vscode.window.registerWebviewPanelSerializer(DRIFT_PANEL_VIEW_TYPE, driftPanels.serializer()),
     // From the Explorer, the clicked data file is the current data; from the palette, nothing yet.
     registerCommand(COMMANDS.showDrift, (file?: unknown) => driftPanels.show(file instanceof vscode.Uri && file.scheme === 'file' ? { current: file.fsPath } : {}), log),
-    vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, panels.serializer()),
-    vscode.window.registerWebviewPanelSerializer(COMPARE_PANEL_VIEW_TYPE, comparePanels.serializer()),
     registerCommand(
       COMMANDS.compareRuns,
       async (clicked?: RunsNode | string, selected?: readonly RunsNode[]) => {
@@ -119,9 +154,20 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
       },
       log,
     ),
-    registerCommand(COMMANDS.refreshRuns, () => runs.refresh(), log),
+    registerCommand(
+      COMMANDS.refreshRuns,
+      () => {
+        // An explicit refresh checks every run file, not only those the watcher reported.
+        store.checkEveryRun();
+        runs.refresh();
+      },
+      log,
+    ),
+    registerCommand(COMMANDS.openExperiments, () => experiments.show(), log),
+    registerCommand(COMMANDS.openRunsAsTable, () => experiments.show(), log),
     registerCommand(COMMANDS.showLog, () => log.show(), log),
     registerCommand(COMMANDS.trackRun, (target?: unknown) => tracker.track(target), log),
+    registerCommand(COMMANDS.trackRunWithParameters, (target?: unknown) => tracker.trackWithParameters(target), log),
     registerCommand(COMMANDS.replayRun, (target?: RunsNode | string) => tracker.replay(target), log),
     registerCommand(
       COMMANDS.showRun,

@@ -5,6 +5,7 @@ export const COMMANDS = {
   diffRuns: 'nb2prod.diffRuns',
   showLog: 'nb2prod.showLog',
   trackRun: 'nb2prod.trackRun',
+  trackRunWithParameters: 'nb2prod.trackRunWithParameters',
   replayRun: 'nb2prod.replayRun',
   compareRuns: 'nb2prod.compareRuns',
   showDrift: 'nb2prod.showDrift',
@@ -16,6 +17,8 @@ export const COMMANDS = {
   approveModel: 'nb2prod.approveModel',
   rollbackModel: 'nb2prod.rollbackModel',
   generateService: 'nb2prod.generateService',
+  openExperiments: 'nb2prod.openExperiments',
+  openRunsAsTable: 'nb2prod.openRunsAsTable',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -36,3 +39,6 @@ export const DRIFT_PANEL_VIEW_TYPE = 'nb2prod.drift';
 
 /** View type of the readiness checklist panel (also used by its serializer). */
 export const READINESS_PANEL_VIEW_TYPE = 'nb2prod.readiness';
+
+/** View type of the experiments table (also used by its serializer). */
+export const EXPERIMENTS_PANEL_VIEW_TYPE = 'nb2prod.experiments';

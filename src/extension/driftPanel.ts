@@ -2,7 +2,8 @@
  * The Drift panel: pick a reference (a data file, or a run's captured input profile) and the
  * current data; the extension reads both with cancellable progress, computes the report in core
  * and sends it to the page, which draws the summary, the columns by severity and overlaid
- * histograms, and asks for exports (HTML, Markdown, JSON) that the extension writes.
+ * histograms, and asks for exports (HTML, Markdown, JSON) that the extension writes. Hosted by
+ * the WebviewHost (CSP shell, messages validated both ways, restore, theme broadcast, disposal).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -13,43 +14,61 @@ import { keepDriftFilesInside } from '../core/drift/panelState';
 import { profileReferenceFromRun } from '../core/drift/profileReference';
 import { renderDriftReport } from '../core/drift/report';
 import { UserError } from '../core/errors';
-import { type DriftMessage, type DriftReferenceChoice, type DriftState, type DriftToPage, driftMessageSchema, driftStateSchema } from '../protocol/drift';
+import { type DriftMessage, type DriftReferenceChoice, type DriftState, type DriftToPage, driftMessageSchema, driftStateSchema, driftToPageSchema } from '../protocol/drift';
 import { DRIFT_PANEL_VIEW_TYPE } from './commandIds';
 import { reportError } from './errors';
-import { webviewPage, webviewResourceRoots } from './webviewPage';
+import type { PanelKind, WebviewHost } from './webviewHost';
 import type { WorkspaceStore } from './workspaceStore';
+
+export const DRIFT_PANEL: PanelKind<DriftMessage, DriftToPage, DriftState> = {
+  viewType: DRIFT_PANEL_VIEW_TYPE,
+  script: 'drift',
+  styles: ['runPage.css', 'compare.css'],
+  fromPage: driftMessageSchema,
+  toPage: driftToPageSchema,
+  state: driftStateSchema,
+  name: 'Drift panel',
+};
 
 const DATA_FILTERS = { 'Data files': ['csv', 'tsv', 'tab', 'jsonl', 'ndjson', 'parquet', 'gz'] };
 
 export class DriftPanels implements vscode.Disposable {
-  private readonly panels = new Set<vscode.WebviewPanel>();
+  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    private readonly host: WebviewHost,
     private readonly store: WorkspaceStore,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    // A restored panel's files come from its saved state: kept inside the workspace or refused.
+    this.subscriptions.push(
+      host.registerSerializer(
+        DRIFT_PANEL,
+        async (panel, saved) => {
+          const { state, refused } = await keepDriftFilesInside(saved, this.store.workspaceFolder(), this.store.root());
+          for (const reason of refused) {
+            this.log.warn(reason);
+            void vscode.window.showWarningMessage(reason);
+          }
+          this.show(state, panel);
+        },
+        {},
+      ),
+    );
+  }
 
   /** Opens a Drift panel; `current` preselects the data to check (e.g. from the Explorer). */
   show(initial: DriftState = {}, restored?: vscode.WebviewPanel): void {
-    const panel =
-      restored ??
-      vscode.window.createWebviewPanel(DRIFT_PANEL_VIEW_TYPE, 'Data drift', vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: this.resourceRoots(),
-      });
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nb2prod.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: this.resourceRoots() };
-    panel.webview.html = this.pageHtml(panel.webview);
-    this.panels.add(panel);
+    const page = this.host.open(DRIFT_PANEL, { title: 'Data drift', ...(restored ? { restored } : {}) });
     let state: DriftState = { ...initial };
     let report: DriftReport | undefined;
     /** The state `report` was computed for: a page shown again gets it without re-reading the data. */
     let reportFor = '';
-    const post = (message: DriftToPage): void => void panel.webview.postMessage(message);
+    const post = (message: DriftToPage): void => void page.post(message);
+    const labels = () => ({ referenceLabel: labelOf(state.reference!), currentLabel: path.basename(state.current!) });
     const refresh = async (): Promise<void> => {
       if (report && reportFor === JSON.stringify([state.reference, state.current])) {
-        post({ type: 'report', report, state });
+        post({ type: 'report', report, state, ...labels() });
         return;
       }
       if (!state.reference || !state.current) {
@@ -59,82 +78,53 @@ export class DriftPanels implements vscode.Disposable {
       try {
         report = await this.compute(state, (what) => post({ type: 'computing', what }));
         if (!report) {
-          post({ type: 'choose', state, referenceLabel: labelOf(state.reference), currentLabel: path.basename(state.current) });
+          post({ type: 'choose', state, ...labels() });
           return;
         }
         reportFor = JSON.stringify([state.reference, state.current]);
-        panel.title = `Drift: ${path.basename(state.current)}`;
-        post({ type: 'report', report, state });
+        page.title = `Drift: ${path.basename(state.current)}`;
+        post({ type: 'report', report, state, ...labels() });
       } catch (error) {
         post({ type: 'error', message: error instanceof Error ? error.message : String(error), state });
         if (!(error instanceof UserError)) reportError(error, this.log, 'Computing drift');
       }
     };
-    const settingsChanged = vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('nb2prod.drift')) {
-        report = undefined;
-        void refresh();
-      }
-    });
-    const subscription = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
-      const parsed = driftMessageSchema.safeParse(raw);
-      if (!parsed.success) {
-        this.log.warn(`Ignored an invalid message from the Drift panel: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-        return;
-      }
-      const message: DriftMessage = parsed.data;
-      try {
-        switch (message.type) {
-          case 'ready':
+    page.own(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('nb2prod.drift')) {
+          report = undefined;
+          void refresh();
+        }
+      }),
+    );
+    page.onReady(refresh);
+    page.onMessage(async (message) => {
+      switch (message.type) {
+        case 'pickReference': {
+          const reference = await this.pickReference();
+          if (reference) {
+            state = { ...state, reference };
             await refresh();
-            break;
-          case 'pickReference': {
-            const reference = await this.pickReference();
-            if (reference) {
-              state = { ...state, reference };
-              await refresh();
-            }
-            break;
           }
-          case 'pickCurrent': {
-            const current = await this.pickFile('Current data');
-            if (current) {
-              state = { ...state, current };
-              await refresh();
-            }
-            break;
-          }
-          case 'export':
-            if (report) await this.export(report, message.format, state);
-            break;
-          default: {
-            const unreachable: never = message;
-            throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
-          }
+          break;
         }
-      } catch (error) {
-        reportError(error, this.log, 'Drift panel');
+        case 'pickCurrent': {
+          const current = await this.pickFile('Current data');
+          if (current) {
+            state = { ...state, current };
+            await refresh();
+          }
+          break;
+        }
+        case 'export':
+          if (report) await this.export(report, message.format, state);
+          break;
+        default: {
+          const unreachable: never = message;
+          throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
+        }
       }
     });
-    panel.onDidDispose(() => {
-      subscription.dispose();
-      settingsChanged.dispose();
-      this.panels.delete(panel);
-    });
-  }
-
-  serializer(): vscode.WebviewPanelSerializer {
-    return {
-      deserializeWebviewPanel: async (panel, saved: unknown) => {
-        const parsed = driftStateSchema.safeParse(saved ?? {});
-        const { state, refused } = await keepDriftFilesInside(parsed.success ? parsed.data : {}, this.store.workspaceFolder(), this.store.root());
-        for (const reason of refused) {
-          this.log.warn(reason);
-          void vscode.window.showWarningMessage(reason);
-        }
-        this.show(state, panel);
-      },
-    };
   }
 
   /** Reads both sides and computes the report, in a cancellable progress notification. */
@@ -238,19 +228,11 @@ export class DriftPanels implements vscode.Disposable {
     if (open) await vscode.commands.executeCommand('vscode.open', target);
   }
 
-  private resourceRoots(): vscode.Uri[] {
-    return webviewResourceRoots(this.extensionUri);
-  }
-
-  private pageHtml(webview: vscode.Webview): string {
-    return webviewPage(webview, this.extensionUri, { title: 'Data drift', styles: ['runPage.css', 'compare.css'], script: 'drift', body: '<main id="app" aria-live="polite"><p class="muted">Loading…</p></main>' });
-  }
-
   dispose(): void {
-    for (const panel of this.panels) panel.dispose();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 }
 
 function labelOf(reference: DriftReferenceChoice): string {
-  return reference.kind === 'file' ? path.basename(reference.path) : `run ${reference.runId.slice(0, 10)}… (${reference.input ?? 'profile'})`;
+  return reference.kind === 'file' ? path.basename(reference.path) : `${reference.input ? path.basename(reference.input) : 'input'} profile of run ${reference.runId}`;
 }

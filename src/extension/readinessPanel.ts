@@ -2,32 +2,46 @@
  * The readiness checklist panel: runs the same check as `nb2prod check` on the workspace (with
  * progress), renders the report (core/render/readinessHtml) and follows evidence links — a run
  * opens its page, a file or config key opens the file at that place, a registry entry shows the
- * Registry view. Files are only opened inside the workspace folder.
+ * Registry view. Files are only opened inside the workspace folder. Hosted by the WebviewHost.
  */
 import * as vscode from 'vscode';
 import { checkReadiness } from '../core/readiness/check';
-import type { EvidenceRef, ReadinessReport } from '../core/readiness/model';
+import type { EvidenceRef } from '../core/readiness/model';
 import { registryFactsProvider } from '../core/readiness/registryFacts';
-import { readinessEvidence, renderReadinessHtml } from '../core/render/readinessHtml';
+import type { FixAction } from '../core/readiness/actions';
+import { readinessEvidence, readinessFixes, renderReadinessHtml } from '../core/render/readinessHtml';
 import { UserError } from '../core/errors';
 import { containedPath } from '../core/safePath';
-import { readinessMessageSchema } from '../protocol/readiness';
-import { READINESS_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
-import { reportError } from './errors';
-import { webviewPage, webviewResourceRoots } from './webviewPage';
+import { type ReadinessMessage, readinessMessageSchema, type ReadinessState, readinessStateSchema, type ReadinessToPage, readinessToPageSchema } from '../protocol/readiness';
+import { COMMANDS, READINESS_PANEL_VIEW_TYPE, VIEWS } from './commandIds';
+import type { HostedPanel, PanelKind, WebviewHost } from './webviewHost';
 import type { WorkspaceStore } from './workspaceStore';
 
+export const READINESS_PANEL: PanelKind<ReadinessMessage, ReadinessToPage, ReadinessState> = {
+  viewType: READINESS_PANEL_VIEW_TYPE,
+  script: 'readiness',
+  styles: ['runPage.css', 'compare.css'],
+  fromPage: readinessMessageSchema,
+  toPage: readinessToPageSchema,
+  state: readinessStateSchema,
+  name: 'readiness panel',
+};
+
 export class ReadinessPanel implements vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
+  private page: HostedPanel<ReadinessMessage, ReadinessToPage, ReadinessState> | undefined;
   private evidence: EvidenceRef[] = [];
+  private fixes: FixAction[] = [];
   private root = '';
+  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    private readonly host: WebviewHost,
     private readonly store: WorkspaceStore,
     private readonly log: vscode.LogOutputChannel,
     private readonly showRun: (runId: string) => Promise<void>,
-  ) {}
+  ) {
+    this.subscriptions.push(host.registerSerializer(READINESS_PANEL, (panel) => this.show(panel), {}));
+  }
 
   /** Checks the workspace and shows (or refreshes) the report. */
   async show(restored?: vscode.WebviewPanel): Promise<void> {
@@ -39,60 +53,40 @@ export class ReadinessPanel implements vscode.Disposable {
     );
     this.root = root;
     this.evidence = readinessEvidence(report);
-    const panel = restored ?? this.panel ?? this.create();
-    this.panel = panel;
-    panel.title = report.productionReady ? 'Readiness: ready' : `Readiness: ${report.counts.fail} failing`;
-    panel.webview.html = this.pageHtml(panel.webview, report);
-    panel.reveal(undefined, true);
+    this.fixes = readinessFixes(report);
+    const title = report.productionReady ? 'Readiness: ready' : `Readiness: ${report.counts.fail} failing`;
+    if (!this.page || this.page.isDisposed || restored) {
+      this.page?.dispose();
+      const page = this.host.open(READINESS_PANEL, { title, body: renderReadinessHtml(report), ...(restored ? { restored } : {}) });
+      page.onMessage((message) => this.onMessage(message));
+      this.page = page;
+    } else {
+      this.page.title = title;
+      this.page.setBody(renderReadinessHtml(report));
+    }
+    this.page.panel.reveal(undefined, true);
   }
 
-  serializer(): vscode.WebviewPanelSerializer {
-    return {
-      deserializeWebviewPanel: async (panel) => {
-        this.attach(panel);
-        try {
-          await this.show(panel);
-        } catch (error) {
-          panel.dispose();
-          reportError(error, this.log, 'Restoring the readiness panel');
-        }
-      },
-    };
-  }
-
-  private create(): vscode.WebviewPanel {
-    const panel = vscode.window.createWebviewPanel(READINESS_PANEL_VIEW_TYPE, 'Readiness', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: webviewResourceRoots(this.extensionUri),
-    });
-    this.attach(panel);
-    return panel;
-  }
-
-  private attach(panel: vscode.WebviewPanel): void {
-    this.panel = panel;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nb2prod.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: webviewResourceRoots(this.extensionUri) };
-    const subscription = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
-      const parsed = readinessMessageSchema.safeParse(raw);
-      if (!parsed.success) {
-        this.log.warn(`Ignored an invalid message from the readiness panel: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-        return;
+  private async onMessage(message: ReadinessMessage): Promise<void> {
+    switch (message.type) {
+      case 'refresh':
+        await this.show();
+        break;
+      case 'openEvidence': {
+        const evidence = this.evidence[message.index];
+        if (evidence) await this.open(evidence);
+        break;
       }
-      try {
-        if (parsed.data.type === 'refresh') await this.show();
-        else {
-          const evidence = this.evidence[parsed.data.index];
-          if (evidence) await this.open(evidence);
-        }
-      } catch (error) {
-        reportError(error, this.log, 'Readiness panel');
+      case 'fix': {
+        const action = this.fixes[message.index];
+        if (action) await this.runFix(action);
+        break;
       }
-    });
-    panel.onDidDispose(() => {
-      subscription.dispose();
-      if (this.panel === panel) this.panel = undefined;
-    });
+      default: {
+        const unreachable: never = message;
+        throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
+      }
+    }
   }
 
   private async open(evidence: EvidenceRef): Promise<void> {
@@ -109,6 +103,55 @@ export class ReadinessPanel implements vscode.Disposable {
       case 'config':
         await this.openFile(evidence.path, undefined, evidence.key);
         return;
+    }
+  }
+
+  /**
+   * Runs a fix button: each kind is one of the extension's own commands, with a path from the
+   * report checked to stay inside the project first. Nothing else can be run from the page.
+   */
+  private async runFix(action: FixAction): Promise<void> {
+    const inside = async (relative: string) => vscode.Uri.file(await containedPath(relative, { base: this.root, roots: [this.root], what: 'to run the fix', from: 'the readiness report' }));
+    switch (action.kind) {
+      case 'track':
+        return void (await vscode.commands.executeCommand(COMMANDS.trackRun, await inside(action.source)));
+      case 'trackWithParameters':
+        return void (await vscode.commands.executeCommand(COMMANDS.trackRunWithParameters, await inside(action.source)));
+      case 'replay':
+        return void (await vscode.commands.executeCommand(COMMANDS.replayRun, action.runId));
+      case 'register':
+        return void (await vscode.commands.executeCommand(COMMANDS.registerModel, action.runId));
+      case 'generateService':
+        return void (await vscode.commands.executeCommand(COMMANDS.generateService, await inside(action.notebook)));
+      case 'showDrift':
+        return void (await vscode.commands.executeCommand(COMMANDS.showDrift));
+      case 'openModelCard':
+        return void (await vscode.commands.executeCommand(COMMANDS.openModelCard));
+      case 'approve':
+        return void (await vscode.commands.executeCommand(COMMANDS.approveModel));
+      case 'rollback':
+        return void (await vscode.commands.executeCommand(COMMANDS.rollbackModel));
+      case 'promote':
+        return void (await vscode.commands.executeCommand(COMMANDS.promoteModel));
+      case 'sourceControl':
+        return void (await vscode.commands.executeCommand('workbench.view.scm'));
+      case 'openFile': {
+        const uri = await inside(action.path);
+        if (action.create !== undefined) {
+          // Written only when absent: a fix never replaces the user's file.
+          try {
+            await vscode.workspace.fs.stat(uri);
+          } catch {
+            await vscode.workspace.fs.writeFile(uri, Buffer.from(action.create, 'utf8'));
+            this.log.info(`Readiness fix: wrote ${action.path}`);
+          }
+        }
+        return this.openFile(action.path, undefined, action.find);
+      }
+      default: {
+        const unreachable: never = action;
+        throw new Error(`Unhandled fix ${JSON.stringify(unreachable)}`);
+      }
     }
   }
 
@@ -134,11 +177,8 @@ export class ReadinessPanel implements vscode.Disposable {
     await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position), preview: false });
   }
 
-  private pageHtml(webview: vscode.Webview, report: ReadinessReport): string {
-    return webviewPage(webview, this.extensionUri, { title: 'Production readiness', styles: ['runPage.css', 'compare.css'], script: 'readiness', body: renderReadinessHtml(report) });
-  }
-
   dispose(): void {
-    this.panel?.dispose();
+    this.page?.dispose();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 }

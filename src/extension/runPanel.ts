@@ -1,8 +1,8 @@
 /**
  * Run and diff pages: webview panels whose HTML the extension renders from the envelopes.
- * Strict CSP (nonce script, no inline styles, nothing remote), local resources limited to the
- * bundled webview scripts and media, every message from the page validated before use, and a
- * serializer so open pages come back after a reload.
+ * Hosted by the WebviewHost: strict CSP (nonce script, no inline styles, nothing remote), local
+ * resources limited to the bundled webview scripts and media, every message from the page
+ * validated before use, and a serializer so open pages come back after a reload.
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -10,26 +10,49 @@ import { diffRuns } from '../core/diff';
 import type { RunEnvelope } from '../core/envelope';
 import { escapeHtml, renderDiffHtml, renderRunHtml } from '../core/render/runHtml';
 import { linkedRunFile } from '../core/safePath';
-import { type RunPageState, runPageMessageSchema, runPageStateSchema } from '../protocol/runPage';
+import { type RunPageMessage, type RunPageState, type RunPageToPage, runPageMessageSchema, runPageStateSchema, runPageToPageSchema } from '../protocol/runPage';
 import { RUN_PANEL_VIEW_TYPE } from './commandIds';
-import { reportError } from './errors';
-import { webviewPage, webviewResourceRoots } from './webviewPage';
+import type { HostedPanel, PanelKind, WebviewHost } from './webviewHost';
 import type { WorkspaceStore } from './workspaceStore';
 
+export const RUN_PAGE: PanelKind<RunPageMessage, RunPageToPage, RunPageState> = {
+  viewType: RUN_PANEL_VIEW_TYPE,
+  script: 'runPage',
+  styles: ['runPage.css'],
+  fromPage: runPageMessageSchema,
+  toPage: runPageToPageSchema,
+  state: runPageStateSchema,
+  name: 'run page',
+};
+
+/** What the run page's action bar does, wired by the composition root (the commands live elsewhere). */
+export type RunPageActions = Record<'replay' | 'register' | 'compare' | 'diff' | 'scaffold', (runId: string) => Promise<void>>;
+
 interface OpenPage {
-  panel: vscode.WebviewPanel;
+  page: HostedPanel<RunPageMessage, RunPageToPage, RunPageState>;
+  state: RunPageState;
   /** File paths the page links to: the only ones an `openFile` message may name. */
   allowedFiles: Set<string>;
 }
 
 export class RunPanels implements vscode.Disposable {
   private readonly pages = new Map<string, OpenPage>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  /** Set by the composition root once the commands exist. */
+  actions: RunPageActions | undefined;
 
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    private readonly host: WebviewHost,
     private readonly store: WorkspaceStore,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.subscriptions.push(
+      host.registerSerializer(RUN_PAGE, async (panel, state) => {
+        if (state.kind === 'run') await this.showRun(state.runId, panel);
+        else await this.showDiff(...state.runIds, panel);
+      }),
+    );
+  }
 
   async showRun(runId: string, panel?: vscode.WebviewPanel): Promise<void> {
     const run = await this.store.get().getRun(runId);
@@ -42,71 +65,41 @@ export class RunPanels implements vscode.Disposable {
     this.show({ kind: 'diff', runIds: [idA, idB] }, `Diff: ${a.name} ↔ ${b.name}`, renderDiffHtml(diffRuns(a, b)), filesOf([a, b]), panel);
   }
 
-  /** Restores a page after a window reload from the state its webview saved. */
-  serializer(): vscode.WebviewPanelSerializer {
-    return {
-      deserializeWebviewPanel: async (panel, state: unknown) => {
-        const parsed = runPageStateSchema.safeParse(state);
-        if (!parsed.success) {
-          panel.dispose();
-          return;
-        }
-        try {
-          if (parsed.data.kind === 'run') await this.showRun(parsed.data.runId, panel);
-          else await this.showDiff(...parsed.data.runIds, panel);
-        } catch (error) {
-          panel.dispose();
-          reportError(error, this.log, 'Restoring a run page');
-        }
-      },
-    };
-  }
-
   private show(state: RunPageState, title: string, body: string, allowedFiles: Set<string>, restored?: vscode.WebviewPanel): void {
     const key = state.kind === 'run' ? state.runId : state.runIds.join(':');
     const existing = this.pages.get(key);
     if (existing && !restored) {
-      existing.panel.reveal();
+      existing.page.reveal();
       return;
     }
-    const panel =
-      restored ??
-      vscode.window.createWebviewPanel(RUN_PANEL_VIEW_TYPE, title, vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: webviewResourceRoots(this.extensionUri),
-      });
-    panel.title = title;
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nb2prod.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: webviewResourceRoots(this.extensionUri) };
-    panel.webview.html = this.pageHtml(panel.webview, title, body, state);
-    const page: OpenPage = { panel, allowedFiles };
-    this.pages.set(key, page);
-    panel.onDidDispose(() => this.pages.delete(key));
-    panel.webview.onDidReceiveMessage((message: unknown) => this.onMessage(page, message));
+    const page = this.host.open(RUN_PAGE, {
+      title,
+      body,
+      bodyAttributes: `class="run-page" data-state="${escapeHtml(JSON.stringify(state))}"`,
+      ...(restored ? { restored } : {}),
+    });
+    const open: OpenPage = { page, state, allowedFiles };
+    this.pages.set(key, open);
+    page.own({ dispose: () => this.pages.get(key) === open && this.pages.delete(key) });
+    page.onMessage((message) => this.onMessage(open, message));
   }
 
-  private async onMessage(page: OpenPage, message: unknown): Promise<void> {
-    const parsed = runPageMessageSchema.safeParse(message);
-    if (!parsed.success) {
-      this.log.warn(`Ignored an invalid message from a run page: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-      return;
-    }
-    try {
-      const msg = parsed.data;
-      switch (msg.type) {
-        case 'openFile':
-          await this.openFile(page, msg.path);
-          break;
-        case 'showRun':
-          await this.showRun(msg.runId);
-          break;
-        default: {
-          const unreachable: never = msg;
-          throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
-        }
+  private async onMessage(open: OpenPage, message: RunPageMessage): Promise<void> {
+    switch (message.type) {
+      case 'openFile':
+        await this.openFile(open, message.path);
+        break;
+      case 'showRun':
+        await this.showRun(message.runId);
+        break;
+      case 'action':
+        // Only a run page has the action bar; it acts on the run the page shows.
+        if (open.state.kind === 'run') await this.actions?.[message.action](open.state.runId);
+        break;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
       }
-    } catch (error) {
-      reportError(error, this.log, 'Run page action');
     }
   }
 
@@ -130,19 +123,10 @@ export class RunPanels implements vscode.Disposable {
     await vscode.commands.executeCommand('vscode.open', uri);
   }
 
-  private pageHtml(webview: vscode.Webview, title: string, body: string, state: RunPageState): string {
-    return webviewPage(webview, this.extensionUri, {
-      title,
-      styles: ['runPage.css'],
-      script: 'runPage',
-      body,
-      bodyAttributes: `class="run-page" data-state="${escapeHtml(JSON.stringify(state))}"`,
-    });
-  }
-
   dispose(): void {
-    for (const page of this.pages.values()) page.panel.dispose();
+    for (const open of this.pages.values()) open.page.dispose();
     this.pages.clear();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 }
 

@@ -1,11 +1,14 @@
 /**
- * The Runs view: the workspace's runs, newest first, with status, source, key metrics and age.
+ * The Runs view: the workspace's runs, newest first, with status, what sets each apart from the
+ * other runs of its notebook (the params that vary, the seed), key metrics and age; every param
+ * in the tooltip.
  * Files in the store that are not valid runs are shown as a warning row and announced once in
  * a notification; they never hide the valid runs.
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { formatAge, formatDuration, formatNumber, keyMetrics } from '../core/render/format';
+import { paramLines, runDistinctions } from '../core/render/runLabels';
 import { describeProblem } from '../core/render/runText';
 import type { RunSummary } from '../core/store/runIndex';
 import type { StoreProblem } from '../core/store/runStore';
@@ -26,6 +29,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private runs: RunSummary[] = [];
+  /** Per run: the params (and seed) that set it apart from the other runs of its source. */
+  private distinctions = new Map<string, string>();
   private problems: StoreProblem[] = [];
   /** Problems already announced, so a refresh does not repeat the same notification. */
   private announced = new Set<string>();
@@ -64,10 +69,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
 
   private async rootChildren(): Promise<RunsNode[]> {
     if (!this.store.root()) return [];
+    let recovered: string[] = [];
     try {
       const started = Date.now();
+      // Runs whose tracker died (killed, crashed, the editor closed) are published as interrupted
+      // here; saying so once is the editor's counterpart of `nb2prod runs` listing them.
+      recovered = await this.store.get().recoverInterrupted();
       const result = await this.store.get().list();
       this.runs = result.runs;
+      this.distinctions = runDistinctions(result.runs);
       this.problems = result.problems;
       this.log.debug(`Listed ${result.runs.length} runs in ${Date.now() - started} ms${this.store.get().lastIndexRebuild ? ` (index rebuilt: ${this.store.get().lastIndexRebuild})` : ''}`);
     } catch (error) {
@@ -75,6 +85,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
       return [];
     }
     this.announceProblems();
+    if (recovered.length) this.announceInterrupted(recovered);
     const nodes: RunsNode[] = this.runs.map((run) => ({ kind: 'run', run }));
     return this.problems.length ? [{ kind: 'problems', problems: this.problems }, ...nodes] : nodes;
   }
@@ -107,7 +118,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     const metrics = keyMetrics(run.metrics, preferred)
       .map(([name, value]) => `${name} ${formatNumber(value)}`)
       .join(' · ');
-    item.description = [path.basename(run.sourcePath), metrics, formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    // What sets the run apart first (unless its name already says it), then metrics, then age.
+    const distinction = this.distinctions.get(run.id) ?? '';
+    const shownDistinction = distinction && !run.name.includes(distinction) ? distinction : '';
+    item.description = [shownDistinction, metrics, formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICONS[run.status];
     // The status is otherwise only an icon and its colour: screen readers need it in words.
     item.accessibilityInformation = { label: `${run.name}, ${run.status}, ${item.description}` };
@@ -117,6 +131,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     tooltip.appendMarkdown(`**${escapeMarkdown(run.name)}** — ${run.status}\n\n`);
     tooltip.appendMarkdown(`${escapeMarkdown(run.sourcePath)} · ${run.kind}\n\n`);
     tooltip.appendMarkdown(`Started ${escapeMarkdown(new Date(run.startedAt).toLocaleString())}, took ${formatDuration(run.durationMs)}\n\n`);
+    const params = paramLines(run);
+    if (params.own.length || params.autologged) {
+      const autolog = params.autologged ? `${params.own.length ? ', and ' : ''}${params.autologged} autologged` : '';
+      tooltip.appendMarkdown(`Params: ${params.own.map((p) => `\`${p.replace(/`/g, "'")}\``).join(', ')}${autolog}\n\n`);
+    }
+    if (run.seeds.length) tooltip.appendMarkdown(`Seeds: ${escapeMarkdown(run.seeds.map((v) => JSON.stringify(v)).join(', '))}\n\n`);
+    if (run.git) tooltip.appendMarkdown(`Commit ${run.git.commit.slice(0, 7)}${run.git.dirty ? ' (uncommitted changes)' : ''}\n\n`);
     const allMetrics = Object.entries(run.metrics);
     if (allMetrics.length) tooltip.appendMarkdown(allMetrics.map(([n, v]) => `- ${escapeMarkdown(n)}: ${formatNumber(v)}`).join('\n') + '\n\n');
     if (run.tags.length) tooltip.appendMarkdown(`Tags: ${run.tags.map(escapeMarkdown).join(', ')}\n\n`);
@@ -195,6 +216,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
 
   getParent(): RunsNode | undefined {
     return undefined;
+  }
+
+  private announceInterrupted(ids: string[]): void {
+    const runs = this.runs.filter((r) => ids.includes(r.id));
+    if (!runs.length) return;
+    for (const run of runs) this.log.warn(`Run ${run.id} (${run.name}) was interrupted: the process tracking it stopped before the run finished`);
+    const message =
+      runs.length === 1
+        ? `nb2prod: run ${runs[0]!.name} was interrupted: the process tracking it stopped before the run finished. It is recorded with the cells it finished.`
+        : `nb2prod: ${runs.length} runs were interrupted: the processes tracking them stopped before they finished. They are recorded with the cells they finished.`;
+    void vscode.window.showWarningMessage(message, ...(runs.length === 1 ? ['Show Run'] : [])).then((choice) => {
+      if (choice) void vscode.commands.executeCommand(COMMANDS.showRun, { kind: 'run', run: runs[0]! } satisfies RunsNode);
+    });
   }
 
   private announceProblems(): void {

@@ -1,12 +1,22 @@
 /**
- * "Generate Production Service": the core's scaffold with the editor's confirmations. It shows
- * the planned file tree first and writes only after the user accepts; a file the user changed
- * since it was generated is overwritten only after a second, explicit yes. The golden sample
- * runs the notebook's model in Python, so it needs a trusted workspace, and it can be cancelled.
+ * "Generate Production Service": the core's scaffold with the editor's confirmations. It asks
+ * which run to build from (the registry's champion, else the best run by the primary metric,
+ * with the reason shown), shows the planned file tree and writes only after the user accepts; a
+ * file row opens a preview diff of what would be written against what is on disk, and a plan
+ * closed without a decision (focus moved away, Escape) stays one click away. A file the user
+ * changed since it was generated is overwritten only after a second, explicit yes. The golden
+ * sample runs the notebook's model in Python, so it needs a trusted workspace, and it can be
+ * cancelled.
  */
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { isUserError, UserError } from '../core/errors';
+import { formatNumber } from '../core/render/format';
+import { runDistinctions } from '../core/render/runLabels';
+import { loadRegistryConfig } from '../core/registry/gates';
+import { Registry } from '../core/registry/registry';
+import { scaffoldRunChoices } from '../core/scaffold/runChoice';
 import { type PlannedWrite, type PreparedScaffold, prepareScaffold, writeGoldenSample, writeScaffold } from '../core/scaffold/scaffold';
 import { resolveInterpreter } from './interpreter';
 import { ensureTrusted, trackTarget } from './tracking';
@@ -19,15 +29,33 @@ const ACTION_TEXT: Record<PlannedWrite['action'], string> = {
   conflict: 'CHANGED BY YOU',
 };
 
-export class ScaffoldCommand {
+/** Scheme of the read-only documents showing what a plan would write (the right side of its preview diffs). */
+export const PLAN_SCHEME = 'nb2prod-plan';
+
+export class ScaffoldCommand implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  /** What the open plans would write, by the path of their `nb2prod-plan:` documents. */
+  private readonly planned = new Map<string, string>();
+  private readonly registration: vscode.Disposable;
+
   constructor(
     private readonly store: WorkspaceStore,
     private readonly templatesDir: string,
     private readonly version: string,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, this);
+  }
 
-  async run(arg: unknown): Promise<void> {
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.planned.get(uri.path) ?? '';
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+  }
+
+  /** `preset.runId`: the run to build from (the run page's Scaffold button); otherwise the user picks. */
+  async run(arg: unknown, preset: { runId?: string } = {}): Promise<void> {
     // The scaffold asks Python for versions and runs the notebook's model: trusted folders only.
     if (!ensureTrusted()) return;
     const target = trackTarget(arg);
@@ -37,6 +65,8 @@ export class ScaffoldCommand {
     const notebook = target.uri.fsPath;
     const outDir = await this.askOutDir(notebook, workspaceRoot);
     if (!outDir) return;
+    const runId = preset.runId ?? (await this.pickRun(notebook, workspaceRoot));
+    if (runId === null) return;
     const interpreter = await resolveInterpreter(target.uri, this.log);
 
     let prepared: PreparedScaffold;
@@ -52,6 +82,7 @@ export class ScaffoldCommand {
             templatesDir: this.templatesDir,
             python: interpreter.path,
             nb2prodVersion: this.version,
+            ...(runId ? { run: runId } : {}),
           }),
       );
     } catch (error) {
@@ -65,7 +96,14 @@ export class ScaffoldCommand {
       throw error;
     }
 
-    if (!(await this.confirm(prepared, outDir))) return;
+    // A plan closed without a decision is kept: nothing is written, and it is one click away.
+    while (!(await this.confirm(prepared, outDir))) {
+      const again = await vscode.window.showInformationMessage(
+        `nb2prod: nothing was written to ${path.relative(workspaceRoot, outDir) || '.'}. The plan from run ${prepared.run.name} is kept.`,
+        'Show Plan Again',
+      );
+      if (again !== 'Show Plan Again') return;
+    }
     const conflicts = prepared.writes.filter((w) => w.action === 'conflict');
     let overwrite = false;
     if (conflicts.length) {
@@ -117,6 +155,68 @@ export class ScaffoldCommand {
     });
   }
 
+  /**
+   * The run to build from: the only one, or the user's pick with the default first (the
+   * registry's champion, else the best by the primary metric, the reason shown). Undefined: let
+   * the core say there is no run; null: the user cancelled.
+   */
+  private async pickRun(notebook: string, workspaceRoot: string): Promise<string | undefined | null> {
+    const notebookRel = path.relative(workspaceRoot, notebook).split(path.sep).join('/');
+    const store = this.store.get();
+    const { runs } = await store.list();
+    let registry = null;
+    try {
+      registry = (await new Registry(store, workspaceRoot).read()).state;
+    } catch (error) {
+      this.log.warn(`Generate Production Service: the registry could not be read (${error instanceof Error ? error.message : String(error)}); choosing by metric`);
+    }
+    let gate: { metric: string | null; direction: 'higher' | 'lower' } | null = null;
+    try {
+      gate = loadRegistryConfig(workspaceRoot).gates;
+    } catch {
+      gate = null;
+    }
+    const choices = scaffoldRunChoices(runs, notebookRel, registry, gate);
+    if (choices.runs.length <= 1) return choices.runs[0]?.run.id;
+    const distinctions = runDistinctions(choices.runs.map((c) => c.run));
+    const items = choices.runs.map(({ run, why }) => ({
+      label: `${why ? '$(star-full) ' : ''}${run.name}`,
+      description: [why, distinctions.get(run.id), choices.metric && run.metrics[choices.metric] !== undefined ? `${choices.metric} ${formatNumber(run.metrics[choices.metric]!)}` : ''].filter(Boolean).join(' · '),
+      detail: run.id,
+      id: run.id,
+    }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Generate the service of ${path.basename(notebook)} from which run?`,
+      placeHolder: `Enter takes the first: ${choices.runs[0]!.why}`,
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    });
+    return picked ? picked.id : null;
+  }
+
+  /** Opens what a plan would write beside what is on disk, as a preview that leaves the plan open. */
+  private async previewDiff(write: PlannedWrite, outDir: string): Promise<string> {
+    const name = path.posix.basename(write.file.path);
+    const content = write.file.content;
+    if (write.file.origin === 'model') return `${name} is the run's model file (binary): not shown`;
+    if (Buffer.isBuffer(content) && !isUtf8(content)) return `${name} is binary: not shown`;
+    const key = `/${path.basename(outDir)}/${write.file.path}`;
+    this.planned.set(key, Buffer.isBuffer(content) ? content.toString('utf8') : content);
+    const right = vscode.Uri.from({ scheme: PLAN_SCHEME, path: key });
+    const onDisk = vscode.Uri.file(path.join(outDir, write.file.path));
+    let left: vscode.Uri;
+    try {
+      await vscode.workspace.fs.stat(onDisk);
+      left = onDisk;
+    } catch {
+      this.planned.set(`/empty${key}`, '');
+      left = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/empty${key}` });
+    }
+    const what = left === onDisk ? `on disk ↔ planned` : 'new file';
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${write.file.path} (${what})`, { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.Beside });
+    return `${name} opened beside as a preview diff`;
+  }
+
   private async askOutDir(notebook: string, workspaceRoot: string): Promise<string | undefined> {
     const suggested = path.relative(workspaceRoot, path.join(path.dirname(notebook), `${path.basename(notebook, '.ipynb')}-service`));
     const answer = await vscode.window.showInputBox({
@@ -153,13 +253,17 @@ export class ScaffoldCommand {
       return da === db ? a.file.path.localeCompare(b.file.path) : da === '.' ? -1 : db === '.' ? 1 : da.localeCompare(db);
     });
     let folder: string | null = null;
-    for (const { file, action } of byFolder) {
+    const rows = new Map<vscode.QuickPickItem, PlannedWrite>();
+    for (const write of byFolder) {
+      const { file, action } = write;
       const dir = path.posix.dirname(file.path);
       if (dir !== folder) {
         items.push({ label: dir === '.' ? path.basename(outDir) : `${path.basename(outDir)}/${dir}`, kind: vscode.QuickPickItemKind.Separator });
         folder = dir;
       }
-      items.push({ label: `$(${action === 'conflict' ? 'warning' : 'file'}) ${path.posix.basename(file.path)}`, description: ACTION_TEXT[action] });
+      const row: vscode.QuickPickItem = { label: `$(${action === 'conflict' ? 'warning' : 'file'}) ${path.posix.basename(file.path)}`, description: ACTION_TEXT[action] };
+      rows.set(row, write);
+      items.push(row);
     }
     if (prepared.notes.length) items.push({ label: 'left out of the production code', kind: vscode.QuickPickItemKind.Separator });
     for (const note of prepared.notes) items.push({ label: `$(info) ${note.message}` });
@@ -179,10 +283,17 @@ export class ScaffoldCommand {
           pick.hide();
           return;
         }
-        // A file row: the list is for reading; point at the one row that acts.
+        // A file row: shown as a preview diff beside the list, which stays, pointing at the one row that acts.
+        const write = pick.selectedItems[0] ? rows.get(pick.selectedItems[0]) : undefined;
         pick.value = '';
         pick.placeholder = `Choose "Generate ${toWrite} file${toWrite === 1 ? '' : 's'}" (the first row) to write the files — ${placeholder}`;
         pick.activeItems = [accept];
+        if (write) {
+          void this.previewDiff(write, outDir).then(
+            (shown) => (pick.placeholder = `Choose "Generate ${toWrite} file${toWrite === 1 ? '' : 's'}" (the first row) to write the files — ${shown}`),
+            (error: unknown) => this.log.warn(`Could not preview ${write.file.path}: ${error instanceof Error ? error.message : String(error)}`),
+          );
+        }
       });
       pick.onDidHide(() => {
         pick.dispose();

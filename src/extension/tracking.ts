@@ -6,9 +6,12 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { HashCache } from '../core/capture/fileHash';
-import { type ReplayReport, replayRun } from '../core/capture/replay';
-import { progressText, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
-import type { RunEnvelope } from '../core/envelope';
+import { type ReplayReport, replayRun, secretsNeededForReplay } from '../core/capture/replay';
+import { type Redactor, runSecrets } from '../core/capture/secrets';
+import { overridesText, progressText, splitArguments, type TrackProgress, trackNotebook, trackScript } from '../core/capture/tracker';
+import type { JsonValue, RunEnvelope } from '../core/envelope';
+import { parseNotebook } from '../core/notebook/ipynb';
+import { changedOverrides, parametersOf, parametersText, parseOverrides } from '../core/notebook/parameters';
 import { isUserError, UserError } from '../core/errors';
 import { formatDuration, formatNumber, runErrorText } from '../core/render/format';
 import type { RunStore } from '../core/store/runStore';
@@ -91,13 +94,20 @@ function runEnvironment(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VSCODE_') && name !== 'ELECTRON_RUN_AS_NODE'));
 }
 
-/** Sends runner output to the log line by line (a chunk may end mid-line). */
+/**
+ * Sends runner output to the log line by line (a chunk may end mid-line). The log is kept on disk
+ * by VS Code, so the run's secrets (its environment's, see core/capture/secrets.ts) become `***`.
+ */
 class OutputLines {
   private readonly pending = { stdout: '', stderr: '' };
+  private readonly redactor: Redactor;
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly label: string,
-  ) {}
+    env: NodeJS.ProcessEnv,
+  ) {
+    this.redactor = runSecrets({ env }).redactor;
+  }
 
   write = (text: string, stream: 'stdout' | 'stderr'): void => {
     const lines = (this.pending[stream] + text).split(/\r?\n/);
@@ -113,7 +123,7 @@ class OutputLines {
   }
 
   private emit(line: string, stream: 'stdout' | 'stderr'): void {
-    this.log.info(`[${this.label}${stream === 'stderr' ? ' stderr' : ''}] ${line}`);
+    this.log.info(`[${this.label}${stream === 'stderr' ? ' stderr' : ''}] ${this.redactor.text(line)}`);
   }
 }
 
@@ -134,10 +144,55 @@ export class RunTracker {
     private readonly log: vscode.LogOutputChannel,
     /** Folder of the Python companion (sitecustomize.py, the nb2prod package, the runner). */
     private readonly pythonDir: string,
+    /** Remembers the arguments last given to each script. */
+    private readonly state?: vscode.Memento,
   ) {}
 
+  /**
+   * Track Run with Parameters…: asks for the overrides of a notebook (prefilled from its
+   * `parameters` cell; only values that differ from the cell are passed, as `-p`) or the
+   * arguments of a script (prefilled with the last ones used), then tracks the run.
+   */
+  async trackWithParameters(arg?: unknown): Promise<void> {
+    if (!ensureTrusted()) return;
+    const target = trackTarget(arg);
+    const label = path.basename(target.uri.fsPath);
+    if (target.kind === 'notebook') {
+      await saveIfDirty(target.uri);
+      const notebook = parseNotebook(Buffer.from(await vscode.workspace.fs.readFile(target.uri)).toString('utf8'), label);
+      const defaults = parametersOf(notebook.cells);
+      const text = await vscode.window.showInputBox({
+        title: `Track ${label} with parameters`,
+        prompt: defaults
+          ? 'Change the values to try, e.g. max_depth=12, seed=2. Values equal to the parameters cell are left to it; the others are injected after it, as papermill does.'
+          : 'No cell is tagged "parameters": the overrides are injected at the top of the notebook, e.g. max_depth=12, seed=2.',
+        value: defaults ? parametersText(defaults) : '',
+        ignoreFocusOut: true,
+        validateInput: (value) => {
+          const { problems } = parseOverrides(value);
+          return problems.length ? `Not understood: ${problems.join('; ')}. Write name=value pairs separated by commas.` : undefined;
+        },
+      });
+      if (text === undefined) return;
+      const params = changedOverrides(parseOverrides(text).params, defaults);
+      this.log.info(`Track ${label} with ${Object.keys(params).length ? overridesText(params) : 'the parameters cell as it is'}`);
+      await this.track(target.uri, { params });
+      return;
+    }
+    const key = `nb2prod.scriptArguments:${target.uri.fsPath}`;
+    const text = await vscode.window.showInputBox({
+      title: `Run ${label} with arguments`,
+      prompt: `The command-line arguments, e.g. --max-depth 12 --seed 2 (the run is python ${label} ARGUMENTS).`,
+      value: this.state?.get<string>(key) ?? '',
+      ignoreFocusOut: true,
+    });
+    if (text === undefined) return;
+    await this.state?.update(key, text);
+    await this.track(target.uri, { args: splitArguments(text) });
+  }
+
   /** Track Run: runs the target in a fresh process and records the run. */
-  async track(arg?: unknown): Promise<void> {
+  async track(arg?: unknown, overrides: { params?: Record<string, JsonValue>; args?: string[] } = {}): Promise<void> {
     if (!ensureTrusted()) return;
     const target = trackTarget(arg);
     const { store, workspaceRoot } = this.openStore();
@@ -152,21 +207,22 @@ export class RunTracker {
       await saveIfDirty(target.uri);
       const python = await resolveInterpreter(target.uri, this.log);
       this.log.info(`Tracking ${file} with ${python.path} (${python.source})`);
-      const output = new OutputLines(this.log, label);
+      const env = runEnvironment();
+      const output = new OutputLines(this.log, label, env);
       const run = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `nb2prod: Tracking ${label}`, cancellable: true },
         async (progress, token) => {
           const controller = new AbortController();
           const cancel = token.onCancellationRequested(() => controller.abort());
-          const common = { store, workspaceRoot, pythonDir: this.pythonDir, hashes: hashCacheOf(store), env: runEnvironment(), signal: controller.signal, onOutput: output.write };
+          const common = { store, workspaceRoot, pythonDir: this.pythonDir, hashes: hashCacheOf(store), env, signal: controller.signal, onOutput: output.write };
           try {
             if (target.kind === 'notebook') {
               progress.report({ message: 'starting the kernel…' });
-              return await trackNotebook({ ...common, notebook: file, python: python.path, onProgress: cellProgress(progress) });
+              return await trackNotebook({ ...common, notebook: file, python: python.path, onProgress: cellProgress(progress), ...(overrides.params ? { params: overrides.params } : {}) });
             }
             progress.report({ message: `running python ${label}…` });
             // Relative to its folder, as one would type it: the recorded command replays anywhere.
-            return await trackScript({ ...common, command: [python.path, label], cwd: path.dirname(file) });
+            return await trackScript({ ...common, command: [python.path, label, ...(overrides.args ?? [])], cwd: path.dirname(file) });
           } finally {
             cancel.dispose();
             output.flush();
@@ -191,9 +247,12 @@ export class RunTracker {
     const id = runIdOf(arg) ?? (await pickRuns(this.store, 1, 'Replay which run?'))?.[0];
     if (!id) return;
     const original = await store.getRun(id);
+    const secrets = await this.askForSecrets(original);
+    if (!secrets) return;
     const python = await resolveInterpreter(vscode.Uri.file(path.resolve(workspaceRoot, original.source.path)), this.log);
     this.log.info(`Replaying run ${id} (${original.source.path}) with ${python.path} (${python.source})`);
-    const output = new OutputLines(this.log, `replay ${path.basename(original.source.path)}`);
+    const env = runEnvironment();
+    const output = new OutputLines(this.log, `replay ${path.basename(original.source.path)}`, env);
     let cancelled = false;
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `nb2prod: Replaying ${original.name}`, cancellable: true },
@@ -211,6 +270,8 @@ export class RunTracker {
             pythonDir: this.pythonDir,
             python: python.path,
             hashes: hashCacheOf(store),
+            env,
+            secrets,
             signal: controller.signal,
             onProgress: cellProgress(progress),
             onOutput: output.write,
@@ -232,6 +293,25 @@ export class RunTracker {
     // The user stopped it: the cancelled replay is in the Runs view; a verdict would be noise.
     if (!cancelled) this.announceReplay(original, report);
     await this.reveal(report.replayId);
+  }
+
+  /**
+   * The secrets the run was given and nb2prod did not record (its `***` params and arguments),
+   * asked for again as the CLI's `replay -p name=value` takes them; undefined when the user cancels.
+   */
+  private async askForSecrets(run: RunEnvelope): Promise<Record<string, string> | undefined> {
+    const secrets: Record<string, string> = {};
+    for (const name of secretsNeededForReplay(run)) {
+      const value = await vscode.window.showInputBox({
+        title: `Replay ${run.name}`,
+        prompt: `The run was given ${name} as a secret, which nb2prod did not record. Its value for the replay:`,
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (value === undefined) return undefined;
+      secrets[name] = value;
+    }
+    return secrets;
   }
 
   /** The interpreter cannot run notebooks: the core's message says why; offer the setting that fixes it. */

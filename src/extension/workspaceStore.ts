@@ -1,7 +1,8 @@
 /**
  * The run store of the open workspace: where it is (the `nb2prod.storePath` setting, relative to
- * the first workspace folder), the RunStore over it (created lazily, so sql.js is only loaded
- * when runs are first listed), and a change event fed by a file watcher on `runs/`.
+ * the first workspace folder), the RunStore over it (created lazily, on first use), and a change
+ * event fed by a file watcher on `runs/`. The store is a watched one: it keeps its index in
+ * memory and the watcher tells it which run files changed (see RunStore.noteChanged).
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -17,10 +18,7 @@ export class WorkspaceStore implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
-  constructor(
-    private readonly sqlWasmPath: string,
-    private readonly log: vscode.LogOutputChannel,
-  ) {
+  constructor(private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('nb2prod.storePath')) this.reset();
@@ -47,15 +45,21 @@ export class WorkspaceStore implements vscode.Disposable {
     if (this.store) return this.store;
     const root = this.root();
     if (!root) throw new UserError('no-workspace', 'Open a folder to see its runs: nb2prod keeps them in the folder’s .nb2prod store.');
-    this.store = new RunStore(root, { sqlWasmPath: this.sqlWasmPath });
+    this.store = new RunStore(root, { watched: true });
     this.watch(root);
     this.log.info(`Run store: ${root}`);
     return this.store;
   }
 
+  /** The next list checks every run file (the watcher may have missed a change). */
+  checkEveryRun(): void {
+    this.store?.noteChanged();
+  }
+
   private watch(root: string): void {
     this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), 'runs/*.json'));
-    const fire = () => {
+    const fire = (uri: vscode.Uri) => {
+      this.store?.noteChanged([uri.fsPath]);
       clearTimeout(this.debounce);
       // Coalesce bursts (a CI job writing many runs) into one refresh.
       this.debounce = setTimeout(() => this.changed.fire(), 250);

@@ -14,59 +14,77 @@ export const compareStateSchema = z.object({
   baseline: z.optional(z.int().check(z.nonnegative())),
   differencesOnly: z.optional(z.boolean()),
   metric: z.optional(z.nullable(z.string().check(z.maxLength(500)))),
+  /** The two runs "What changed" diffs, when the user picked them. */
+  diff: z.optional(z.tuple([runId, runId])),
 });
 export type CompareState = z.infer<typeof compareStateSchema>;
 
 export const compareMessageSchema = z.discriminatedUnion('type', [
-  /** The page's script runs and can receive the comparison. */
-  z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('showRun'), runId }),
   z.object({ type: z.literal('setBaseline'), index: z.int().check(z.nonnegative(), z.maximum(999)) }),
+  /** "What changed": diff these two runs of the comparison instead. */
+  z.object({ type: z.literal('setDiff'), runIds: z.tuple([runId, runId]) }),
 ]);
 export type CompareMessage = z.infer<typeof compareMessageSchema>;
 
-export interface CompareGroupView {
-  label: string;
-  runIds: string[];
-  isBaseline: boolean;
-}
+const text = z.string().check(z.maxLength(100_000));
+const num = z.nullable(z.number());
 
-export interface CompareMetricRow {
-  group: string;
-  n: number;
-  mean: number | null;
-  low: number | null;
-  high: number | null;
+const compareMetricRowSchema = z.object({
+  group: text,
+  n: z.int().check(z.nonnegative()),
+  mean: num,
+  low: num,
+  high: num,
   /** Candidate − baseline; null on the baseline row. */
-  delta: number | null;
-  deltaLow: number | null;
-  deltaHigh: number | null;
+  delta: num,
+  deltaLow: num,
+  deltaHigh: num,
   /** Holm-adjusted when there are several candidates. */
-  p: number | null;
-  effect: string | null;
-  test: string;
-  insideNoise: boolean | null;
-  significant: boolean | null;
-}
+  p: num,
+  effect: z.nullable(text),
+  test: text,
+  insideNoise: z.nullable(z.boolean()),
+  significant: z.nullable(z.boolean()),
+  /** `baseline` on the baseline row; `no-test` when nothing was tested (never shown as "not significant"). */
+  verdict: z.enum(['baseline', 'no-test', 'inside-noise', 'significant', 'not-significant']),
+  /** Which test and why, in words (the baseline row has none). */
+  reason: z.nullable(text),
+});
+export type CompareMetricRow = z.infer<typeof compareMetricRowSchema>;
 
-export interface CompareView {
-  confidence: number;
-  baseline: string;
-  groups: CompareGroupView[];
-  params: Array<{ name: string; values: string[]; differs: boolean; seedLike: boolean }>;
-  metrics: Array<{ name: string; rows: CompareMetricRow[] }>;
-  flags: Array<{ severity: 'warning' | 'info'; message: string }>;
+export const compareViewSchema = z.object({
+  confidence: z.number(),
+  baseline: text,
+  groups: z.array(
+    z.object({
+      label: text,
+      runIds: z.array(runId),
+      isBaseline: z.boolean(),
+      /** Runs left out as exact duplicates of another run of the group. */
+      duplicates: z.int().check(z.nonnegative()),
+    }),
+  ),
+  params: z.array(z.object({ name: text, values: z.array(text), differs: z.boolean(), seedLike: z.boolean() })),
+  metrics: z.array(z.object({ name: text, rows: z.array(compareMetricRowSchema) })),
+  flags: z.array(z.object({ severity: z.enum(['warning', 'info']), message: text })),
   /** Each run's value of each metric: the points of the chart. */
-  points: Array<{ metric: string; group: string; run: string; runId: string; value: number }>;
+  points: z.array(z.object({ metric: text, group: text, run: text, runId, value: z.number() })),
   /** Logged step series: the curves. */
-  series: Array<{ metric: string; run: string; step: number; value: number }>;
-  runs: Array<{ id: string; name: string; group: string }>;
-  /** The envelope diff of the first run of the baseline and of the first candidate, rendered by the extension (escaped HTML). */
-  diffHtml: string | null;
-  diffTitle: string | null;
-}
+  series: z.array(z.object({ metric: text, run: text, group: text, step: z.number(), value: z.number() })),
+  /** `seeds`: what tells the run from the others of its group (`seed=2`, or the recorded seeds), for pickers and tooltips. */
+  runs: z.array(z.object({ id: runId, name: text, group: text, seeds: text, startedAt: text })),
+  /** The envelope diff of two runs (by default the first of the baseline and of the first candidate), rendered by the extension (escaped HTML). */
+  diffHtml: z.nullable(z.string()),
+  diffTitle: z.nullable(text),
+  /** The two runs diffed, baseline side first. */
+  diffRunIds: z.nullable(z.tuple([runId, runId])),
+});
+export type CompareView = z.infer<typeof compareViewSchema>;
 
-export type CompareToPage =
-  | { type: 'comparison'; view: CompareView; state: CompareState }
-  | { type: 'computing'; runs: number }
-  | { type: 'error'; message: string };
+export const compareToPageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('comparison'), view: compareViewSchema, state: compareStateSchema }),
+  z.object({ type: z.literal('computing'), runs: z.int().check(z.nonnegative()) }),
+  z.object({ type: z.literal('error'), message: text }),
+]);
+export type CompareToPage = z.infer<typeof compareToPageSchema>;

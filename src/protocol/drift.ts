@@ -23,43 +23,62 @@ export const driftStateSchema = z.object({
 export type DriftState = z.infer<typeof driftStateSchema>;
 
 export const driftMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('pickReference') }),
   z.object({ type: z.literal('pickCurrent') }),
   z.object({ type: z.literal('export'), format: z.enum(['html', 'md', 'json']) }),
 ]);
 export type DriftMessage = z.infer<typeof driftMessageSchema>;
 
-/** The parts of a drift report the page draws (core/drift's DriftReport has this shape). */
-export interface DriftPageReport {
-  reference: { source: string; type: 'dataset' | 'profile'; rows: number };
-  current: { source: string; rows: number };
-  thresholds: { monitor: number; retrain: number };
-  /** Schema changes (dropped, added, renamed, all missing, type changed, undecodable), most severe first. */
-  schema: Array<{ kind: string; column: string | null; to?: string; severity: 'monitor' | 'retrain'; message: string }>;
-  columns: Array<{
-    name: string;
-    kind: 'numeric' | 'categorical';
-    severity: 'stable' | 'monitor' | 'retrain' | 'unavailable';
-    drifted: boolean;
-    psi: number | null;
-    test: { name: 'ks' | 'chi-square'; statistic: number; pValue: number; df?: number; approximate?: boolean } | null;
-    effect: { name: 'wasserstein' | 'jensen-shannon'; value: number | null; approximate?: boolean } | null;
-    reference: { count: number; missing: number };
-    current: { count: number; missing: number };
-    unseenCategories: { count: number; examples: string[] } | null;
-    histogram:
-      | { type: 'bins'; binning: string; edges: number[]; reference: number[]; current: number[] }
-      | { type: 'categories'; labels: string[]; reference: number[]; current: number[] }
-      | null;
-    notes: string[];
-  }>;
-  datasetDrift: { drifted: number; total: number; share: number };
-  problems: string[];
-}
+const text = z.string().check(z.maxLength(1_000_000));
+const count = z.int().check(z.nonnegative());
+const numbers = z.array(z.number());
 
-export type DriftToPage =
-  | { type: 'choose'; state: DriftState; referenceLabel: string | null; currentLabel: string | null }
-  | { type: 'computing'; what: string }
-  | { type: 'report'; report: DriftPageReport; state: DriftState }
-  | { type: 'error'; message: string; state: DriftState };
+/** The parts of a drift report the page draws (core/drift's DriftReport has this shape; other fields are dropped). */
+export const driftPageReportSchema = z.object({
+  reference: z.object({ source: text, type: z.enum(['dataset', 'profile']), rows: count }),
+  current: z.object({ source: text, rows: count }),
+  thresholds: z.object({ monitor: z.number(), retrain: z.number() }),
+  /** Schema changes (dropped, added, renamed, all missing, type changed, undecodable), most severe first. */
+  schema: z.array(z.object({ kind: text, column: z.nullable(text), to: z.optional(text), severity: z.enum(['monitor', 'retrain']), message: text })),
+  columns: z.array(
+    z.object({
+      name: text,
+      kind: z.enum(['numeric', 'categorical']),
+      severity: z.enum(['stable', 'monitor', 'retrain', 'unavailable']),
+      drifted: z.boolean(),
+      psi: z.nullable(z.number()),
+      test: z.nullable(
+        z.object({
+          name: z.enum(['ks', 'chi-square']),
+          statistic: z.number(),
+          pValue: z.number(),
+          df: z.optional(z.number()),
+          approximate: z.optional(z.boolean()),
+        }),
+      ),
+      effect: z.nullable(z.object({ name: z.enum(['wasserstein', 'jensen-shannon']), value: z.nullable(z.number()), approximate: z.optional(z.boolean()) })),
+      reference: z.object({ count, missing: count }),
+      current: z.object({ count, missing: count }),
+      unseenCategories: z.nullable(z.object({ count, examples: z.array(text) })),
+      histogram: z.nullable(
+        z.discriminatedUnion('type', [
+          z.object({ type: z.literal('bins'), binning: text, edges: numbers, reference: numbers, current: numbers }),
+          z.object({ type: z.literal('categories'), labels: z.array(text), reference: numbers, current: numbers }),
+        ]),
+      ),
+      notes: z.array(text),
+    }),
+  ),
+  datasetDrift: z.object({ drifted: count, total: count, share: z.number() }),
+  problems: z.array(text),
+});
+export type DriftPageReport = z.infer<typeof driftPageReportSchema>;
+
+export const driftToPageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('choose'), state: driftStateSchema, referenceLabel: z.nullable(text), currentLabel: z.nullable(text) }),
+  z.object({ type: z.literal('computing'), what: text }),
+  /** `referenceLabel`: what the reference button shows (a file name, or the run and input a profile came from). */
+  z.object({ type: z.literal('report'), report: driftPageReportSchema, state: driftStateSchema, referenceLabel: text, currentLabel: text }),
+  z.object({ type: z.literal('error'), message: text, state: driftStateSchema }),
+]);
+export type DriftToPage = z.infer<typeof driftToPageSchema>;

@@ -33,5 +33,11 @@ export const runPageMessageSchema = z.discriminatedUnion('type', [
     /** Run to open in its own page (e.g. the parent run, or A/B of a diff). */
     runId: runId,
   }),
+  /** A button of the run page's action bar, on the run the page shows. */
+  z.object({ type: z.literal('action'), action: z.enum(['replay', 'register', 'compare', 'diff', 'scaffold']) }),
 ]);
 export type RunPageMessage = z.infer<typeof runPageMessageSchema>;
+
+/** The extension sends the run page nothing of its own (its HTML is rendered): only the host's theme broadcast. */
+export const runPageToPageSchema = z.never();
+export type RunPageToPage = z.infer<typeof runPageToPageSchema>;

@@ -11,7 +11,6 @@ import { runInProcess } from './inProcess';
 import type { Comparison } from '../../src/core/stats/compare';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let root: string;
 const BASE = [0.81, 0.83, 0.82, 0.8, 0.84];
@@ -23,7 +22,7 @@ function cli(args: string[]) {
 
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-compare-'));
-  const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+  const store = new RunStore(path.join(root, '.nb2prod'));
   const start = Date.now() - 60 * 60 * 1000;
   for (let seed = 0; seed < 5; seed++) {
     await store.writeRun(makeEnvelope({ name: `base ${seed}`, group: 'base', startedAt: new Date(start + seed * 1000), params: { max_depth: 8, seed }, seed, metrics: { accuracy: BASE[seed]! } }));

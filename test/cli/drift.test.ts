@@ -11,7 +11,6 @@ import { runInProcess } from './inProcess';
 import type { DriftReport } from '../../src/core/drift/drift';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let root: string;
 
@@ -72,7 +71,7 @@ describe('nb2prod drift', () => {
   });
 
   it('uses a run\u2019s captured input profile as the reference', async () => {
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const run = makeEnvelope({ name: 'trained', metrics: { accuracy: 0.9 } });
     run.inputs = [
       {

@@ -1,7 +1,7 @@
 /** Running the CLI in-process for tests: an io that captures stdout and stderr. */
 import path from 'node:path';
 import { type CliIo, runCli } from '../../src/cli/cli';
-import { PYTHON_DIR, SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
+import { PYTHON_DIR } from '../fixtures/fixtureWorkspace';
 
 /** The runtime of generated projects, from the source tree. */
 export const TEMPLATES_DIR = path.resolve(__dirname, '../../src/core/scaffold/templates');
@@ -10,7 +10,7 @@ export function capturingIo(cwd: string, env: Record<string, string> = {}, extra
   let stdout = '';
   let stderr = '';
   return {
-    io: { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env, sqlWasmPath: SQL_WASM_PATH, pythonDir: PYTHON_DIR, templatesDir: TEMPLATES_DIR, version: '0.0.0-test', ...extra },
+    io: { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env, pythonDir: PYTHON_DIR, templatesDir: TEMPLATES_DIR, version: '0.0.0-test', ...extra },
     output: () => ({ stdout, stderr }),
   };
 }

@@ -13,7 +13,6 @@ import { keepDriftFilesInside } from '../../src/core/drift/panelState';
 import { linkedRunFile } from '../../src/core/safePath';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { runInProcess } from './inProcess';
 
 let root: string;
@@ -79,7 +78,7 @@ describe('Drift panel state restored from a crafted webview state', () => {
 describe('nb2prod check with paths from a crafted configuration', () => {
   async function project(toml: string): Promise<void> {
     await fs.writeFile(path.join(workspace, 'nb2prod.toml'), toml);
-    const runs = new RunStore(store, { sqlWasmPath: SQL_WASM_PATH });
+    const runs = new RunStore(store);
     await runs.writeRun(makeEnvelope({ sourcePath: 'train.ipynb' }));
     runs.close();
   }
@@ -109,7 +108,7 @@ describe('nb2prod check with paths from a crafted configuration', () => {
 
 describe('nb2prod replay of a crafted run file', () => {
   it('refuses a source path outside the workspace before writing the snapshot beside it or running anything', async () => {
-    const runs = new RunStore(store, { sqlWasmPath: SQL_WASM_PATH });
+    const runs = new RunStore(store);
     const code = "open('/dev/null', 'w')\n";
     const run = makeEnvelope({ sourcePath: '../home/train.py' });
     run.kind = 'script';

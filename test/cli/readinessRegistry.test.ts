@@ -11,7 +11,6 @@ import { personOf, runInProcess } from './inProcess';
 import type { ReadinessReport } from '../../src/core/readiness/model';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let root: string;
 const runIds: string[] = [];
@@ -29,7 +28,7 @@ async function check(): Promise<Record<string, ReadinessReport['items'][number]>
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-readiness-registry-'));
   await fs.writeFile(path.join(root, 'nb2prod.toml'), '[registry.approvals]\nrequired_roles = ["developer", "validator"]\n');
-  const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+  const store = new RunStore(path.join(root, '.nb2prod'));
   for (let i = 0; i < 2; i++) {
     await fs.mkdir(path.join(root, 'models'), { recursive: true });
     await fs.writeFile(path.join(root, 'models', `model-${i}.joblib`), `model bytes ${i}`);

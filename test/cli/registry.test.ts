@@ -11,7 +11,6 @@ import { personOf, runInProcess } from './inProcess';
 import type { AliasMove } from '../../src/core/registry/fold';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let root: string;
 const ids: Record<string, string> = {};
@@ -29,7 +28,7 @@ const pause = () => new Promise((r) => setTimeout(r, 5));
 
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-registry-cli-'));
-  const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+  const store = new RunStore(path.join(root, '.nb2prod'));
   const start = Date.now() - 60 * 60 * 1000;
   for (let seed = 0; seed < 5; seed++) {
     const old = makeEnvelope({ name: `old ${seed}`, group: 'old', seed, params: { seed }, startedAt: new Date(start + seed * 1000), metrics: { roc_auc: OLD[seed]!, latency_ms: 10 + seed } });

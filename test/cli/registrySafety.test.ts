@@ -14,7 +14,6 @@ import { newRunId } from '../../src/core/ids';
 import { REGISTRY_SCHEMA, type RegistryEvent } from '../../src/core/registry/events';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { runInProcess } from './inProcess';
 
 let root: string;
@@ -34,7 +33,7 @@ beforeEach(async () => {
   await fs.mkdir(path.join(root, 'home'), { recursive: true });
   bashrc = path.join(root, 'home', '.bashrc');
   await fs.writeFile(bashrc, ORIGINAL);
-  const store = new RunStore(path.join(workspace, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+  const store = new RunStore(path.join(workspace, '.nb2prod'));
   const run = makeEnvelope({ metrics: { auc: 0.8 } });
   await store.writeRun(run);
   store.close();
@@ -174,7 +173,7 @@ describe('registry rollback --restore-file with a crafted registry', () => {
 
 describe('registry register from a crafted run file', () => {
   it('refuses a model artifact recorded outside the workspace: nothing is read into the store', async () => {
-    const store = new RunStore(path.join(workspace, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(workspace, '.nb2prod'));
     const run = makeEnvelope({ metrics: { auc: 0.9 } });
     run.artifacts = [{ path: '../home/.bashrc', sha256: sha256Hex(ORIGINAL), bytes: ORIGINAL.length, kind: 'model' }];
     await store.writeRun(run);

@@ -64,7 +64,7 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
       // the project root is importable through pytest.ini, not a conftest.py editing sys.path
       expect(await exists(path.join(workspace, 'service', 'conftest.py'))).toBe(false);
       const schemas = await fs.readFile(path.join(workspace, 'service', 'service', 'schemas.py'), 'utf8');
-      expect(schemas).toContain('tenure_months: int = Field(..., ge=1, le=72'); // an integer column of the data
+      expect(schemas).toContain('tenure_months: int = Field(..., description="integer; training range 1 to 72'); // an integer column of the data
       expect(schemas).toContain('class Prediction(ApiModel):');
       const config = JSON.parse(await fs.readFile(path.join(workspace, 'service', 'service', 'config.json'), 'utf8')) as { task: string; target: string; model: { sha256: string; registered: boolean } };
       expect(config).toMatchObject({ task: 'classification', target: 'churned', model: { registered: false } });
@@ -153,6 +153,27 @@ describe.each(PYTHONS.map((python) => [python.label, python] as const))('with %s
         await fs.rename(`${kept}.away`, kept).catch(() => undefined);
       }
     }, 120_000);
+
+    it("reads the run's model only inside the workspace: not through a link that leads out", async () => {
+      const run = JSON.parse((await cli(['show', 'latest', '--json'])).stdout) as { outputs: Array<{ path: string; sha256: string }> };
+      const record = run.outputs.find((o) => o.path === 'models/churn_model.joblib')!;
+      const object = path.join(workspace, '.nb2prod', 'objects', record.sha256);
+      const models = path.join(workspace, 'models');
+      const outside = path.join(root, 'outside-models');
+      await fs.rename(object, `${object}.aside`);
+      await fs.rename(models, outside);
+      await fs.symlink(outside, models);
+      try {
+        const result = await cli(['scaffold', 'churn.ipynb', '--out', 'linked', '--dry-run']);
+        expect(result.code).toBe(2);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).toMatch(/Refused to read the model of run \w+: "models\/churn_model\.joblib" \(from runs\/\w+\.json\) leads outside the workspace .* through a symbolic link/);
+      } finally {
+        await fs.rm(models);
+        await fs.rename(outside, models);
+        await fs.rename(`${object}.aside`, object);
+      }
+    });
 
     it('names the registered model version whose file is the run\'s model', async () => {
       const runs = JSON.parse((await cli(['runs', '--json'])).stdout) as { runs: Array<{ id: string }> };

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { personOf, runInProcess } from './inProcess';
 
 const EVIL = 'churn \u001b]0;owned\u0007\u001b[2J\nOK: all checks passed\r';
@@ -26,7 +25,7 @@ function expectSafe(text: string): void {
 
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-terminal-'));
-  const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+  const store = new RunStore(path.join(root, '.nb2prod'));
   const run = makeEnvelope({ name: EVIL, tags: [EVIL], group: EVIL, metrics: { auc: 0.9 } });
   run.error = { message: `ValueError: \u001b[31mred\u001b[0m` };
   await store.writeRun(run);

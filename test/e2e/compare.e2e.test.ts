@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { waitFor } from './harness';
 import { useVsCode } from './useVsCode';
 
@@ -24,7 +23,7 @@ describe('Compare panel', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-e2e-compare-'));
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const start = Date.now() - 60 * 60 * 1000;
     for (let seed = 0; seed < 3; seed++) {
       const base = makeEnvelope({ name: `base seed ${seed}`, group: 'base', startedAt: new Date(start + seed * 1000), params: { max_depth: 8, seed }, seed, metrics: { accuracy: BASE[seed]! } });
@@ -63,7 +62,7 @@ describe('Compare panel', () => {
     expect(text).toMatch(/\+0\.03/);
     expect(text).toMatch(/paired t-test/);
     const chart = frame.locator('#chart-runs');
-    await waitFor('the chart to be drawn', async () => (await chart.getAttribute('data-rendered')) === 'true', 20_000);
+    await waitFor('the chart to be drawn', async () => (await chart.getAttribute('data-rendered', { timeout: 1_000 })) === 'true', 20_000);
     const canvas = chart.locator('canvas');
     expect(await canvas.count()).toBe(1);
     const box = await canvas.boundingBox();
@@ -76,7 +75,7 @@ describe('Compare panel', () => {
     await vs.tab('Run: base seed 0').click();
     await vs.tab('Compare: base vs deep').click();
     const again = await vs.webviewFrame('Compare: base vs deep', 30_000);
-    await waitFor('the chart drawn again', async () => (await again.locator('#chart-runs').getAttribute('data-rendered').catch(() => null)) === 'true', 20_000);
+    await waitFor('the chart drawn again', async () => (await again.locator('#chart-runs').getAttribute('data-rendered', { timeout: 1_000 }).catch(() => null)) === 'true', 20_000);
     expect(await again.locator('body').innerText()).toMatch(/deep\s+3\s+0\.85/);
   });
 });

@@ -46,14 +46,10 @@ describe('Drift panel', () => {
     await vs.screenshot('01-choose');
     await chooser.locator('#pick-reference').click();
     // The quick pick: a data file or a run's profile.
-    const fileChoice = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'A data file' });
-    await fileChoice.waitFor({ state: 'visible', timeout: 10_000 });
-    await fileChoice.click();
-    // VS Code's own (simple) file dialog: type the path and accept.
-    const input = vs.page.locator('.quick-input-widget input.input');
-    await waitFor('the file dialog', async () => (await input.isVisible()) && (await input.inputValue()).startsWith('/'), 10_000);
-    await input.fill(path.join(root, 'reference.csv'));
-    await vs.page.keyboard.press('Enter');
+    const picker = await vs.quickInputTitled('Reference data: what the current data is compared with');
+    await picker.locator('.monaco-list-row', { hasText: 'A data file' }).click();
+    // VS Code's own (simple) file dialog, opened on the workspace folder: type the path and accept.
+    await vs.chooseInFileDialog('Reference data', path.join(root, 'reference.csv'));
 
     const frame = await vs.webviewFrame('columns drifted', 30_000);
     const text = await frame.locator('body').innerText();
@@ -64,14 +60,14 @@ describe('Drift panel', () => {
     expect(names.at(-1)).toBe('monthly_charges');
     expect(names.slice(0, 2).sort()).toEqual(['age', 'plan']);
     const histogram = frame.locator('#histogram');
-    await waitFor('the histogram to be drawn', async () => (await histogram.getAttribute('data-rendered')) === 'true', 20_000);
+    await waitFor('the histogram to be drawn', async () => (await histogram.getAttribute('data-rendered', { timeout: 1_000 })) === 'true', 20_000);
     expect((await histogram.locator('canvas').boundingBox())?.width).toBeGreaterThan(100);
     await vs.screenshot('02-drift-report');
 
     // Another column's histogram on click.
     await frame.locator('table.drift tr', { hasText: 'monthly_charges' }).click();
     await waitFor('the histogram of monthly_charges', async () => (await frame.locator('h2', { hasText: 'monthly_charges: reference vs current' }).count()) === 1, 10_000);
-    await waitFor('the new histogram drawn', async () => (await frame.locator('#histogram').getAttribute('data-rendered')) === 'true', 20_000);
+    await waitFor('the new histogram drawn', async () => (await frame.locator('#histogram').getAttribute('data-rendered', { timeout: 1_000 })) === 'true', 20_000);
     await vs.screenshot('03-another-column');
   });
 });

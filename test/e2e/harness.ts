@@ -6,6 +6,13 @@
  *
  * Prerequisites: `bash scripts/provision-e2e.sh` (Chromium, code-server) and
  * `npm run package` (the VSIX). Missing ones make the tests fail with the script to run.
+ *
+ * On a loaded machine (CI shares two cores) the workbench lags the test by seconds, so the tests
+ * wait for what a user would see, never for a time: a list's rows are read in one go
+ * (evaluateAll), not counted and then fetched one by one (a row gone in between makes playwright
+ * wait out its 30 s default); text goes into a quick input only once the one with the expected
+ * title shows and is ready (quickInputTitled, answerInputBox, chooseInFileDialog); and a change
+ * is awaited together with a sign that the view settled (a row that stays, the status bar).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
@@ -198,9 +205,10 @@ export class VsCodeSession {
     // Own XDG_* dirs: nothing from the machine's own code-server config or state leaks in.
     const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, XDG_CACHE_HOME: dirs.cache };
     // The extension host inherits this env: it must not see the test runner (NODE_ENV=test, VITEST*)
-    // or a VS Code the tests happen to be started from (VSCODE_*), or it would not run as for a user.
+    // or a VS Code the tests happen to be started from (VSCODE_*), or it would not run as for a user;
+    // code-server would prefer $PORT to --bind-addr.
     for (const key of Object.keys(env)) {
-      if (key === 'NODE_ENV' || key.startsWith('VITEST') || key.startsWith('VSCODE_') || key === 'TEST') delete env[key];
+      if (key === 'NODE_ENV' || key === 'PORT' || key.startsWith('VITEST') || key.startsWith('VSCODE_') || key === 'TEST') delete env[key];
     }
     try {
       installVsix(vsix, { userData: dirs.userData, extensions: dirs.extensions }, env);
@@ -450,13 +458,99 @@ export class VsCodeSession {
     const input = widget.locator('.quick-input-box input');
     await input.fill(`>${title}`);
     // Enter before the list has filtered would run whatever was first (often a recent command).
-    const first = widget.locator('.quick-input-list .monaco-list-row').first();
-    await waitFor(`"${title}" first in the command palette`, async () => {
-      const label = (await first.getAttribute('aria-label').catch(() => null)) ?? '';
-      return label.toLowerCase().startsWith(title.toLowerCase());
-    }, 10_000);
+    await this.waitForFocusedPick(title);
     await input.press('Enter');
     await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  }
+
+  /**
+   * Waits until the row of the quick pick that Enter would accept (the focused one) starts with
+   * `label`. The rows are read in one go: a locator action on a row that the list replaces
+   * while it filters would wait out playwright's 30 s default instead of looking again.
+   */
+  async waitForFocusedPick(label: string, timeoutMs = 10_000): Promise<void> {
+    const rows = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    let seen: string[] = [];
+    try {
+      await waitFor(`"${label}" focused in the quick pick`, async () => {
+        const now = await rows.evaluateAll((els) => els.map((el) => `${el.classList.contains('focused') ? '*' : ''}${el.getAttribute('aria-label') ?? ''}`));
+        seen = now;
+        return now.some((l) => l.startsWith('*') && l.slice(1).toLowerCase().startsWith(label.toLowerCase()));
+      }, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; rows seen (* = focused): ${JSON.stringify(seen.slice(0, 5))}`);
+    }
+  }
+
+  /**
+   * The quick input (pick or input box) whose title is `title`, once it shows. Every quick pick
+   * and input box shares one widget and one input element: "an input is visible" is also true of
+   * the step before, and text typed there is lost when the next step replaces it.
+   */
+  async quickInputTitled(title: string, timeoutMs = 20_000): Promise<Locator> {
+    const widget = this.page.locator('.quick-input-widget');
+    await waitFor(`the quick input titled "${title}"`, async () =>
+      (await widget.isVisible()) && (await widget.locator('.quick-input-title').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.trim()))).includes(title), timeoutMs);
+    return widget;
+  }
+
+  /**
+   * Answers the input box (vscode.window.showInputBox) titled `title`: types `text` once that
+   * box shows, checks the text is in it, presses Enter and waits for the box to go.
+   */
+  async answerInputBox(title: string, text: string): Promise<void> {
+    const widget = await this.quickInputTitled(title);
+    const input = widget.locator('.quick-input-box input');
+    await input.fill(text);
+    await waitFor(`"${text}" in the input box "${title}"`, async () => (await input.inputValue()) === text, 5_000);
+    await input.press('Enter');
+    await this.quickInputGone(title);
+  }
+
+  /**
+   * Picks `file` in VS Code's own file dialog (the "simple" one a browser workbench shows),
+   * titled `title`. The dialog opens showing the parent of its start folder, then lists the start
+   * folder and sets its path into the input box. Typed text that arrives before that listing is
+   * overwritten by the folder's path (VS Code's dialog does so on its first navigation), so the
+   * path is typed only once the dialog lists the file's folder, which must be the one it starts
+   * in (the caller's defaultUri).
+   */
+  async chooseInFileDialog(title: string, file: string): Promise<void> {
+    const widget = await this.quickInputTitled(title);
+    const input = widget.locator('.quick-input-box input');
+    const folder = `${path.dirname(file)}/`;
+    let state = { value: '', rows: [] as string[] };
+    try {
+      await waitFor(`the file dialog to list ${folder}`, async () => {
+        state = {
+          value: await input.inputValue(),
+          rows: await widget.locator('.quick-input-list .monaco-list-row .label-name').evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim())),
+        };
+        // The rows and the folder's path are set together when the listing is done (an empty
+        // list before; the folder has at least "..", and the list may show only its start).
+        return state.value === folder && state.rows.length > 0;
+      }, 20_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; the dialog shows ${JSON.stringify(state)}`);
+    }
+    await input.fill(file);
+    await waitFor(`"${file}" in the file dialog`, async () => (await input.inputValue()) === file, 5_000);
+    await input.press('Enter');
+    await this.quickInputGone(title);
+  }
+
+  /** Waits until the quick input titled `title` is no longer showing (accepted, or replaced by the next step). */
+  private async quickInputGone(title: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    const showing = async (): Promise<boolean> =>
+      (await widget.isVisible()) && (await widget.locator('.quick-input-title').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.trim()))).includes(title);
+    try {
+      await waitFor(`the quick input "${title}" to close`, async () => !(await showing()), 10_000);
+    } catch (err) {
+      const message = await widget.locator('.quick-input-message').innerText({ timeout: 1_000 }).catch(() => '');
+      const value = await widget.locator('.quick-input-box input').inputValue({ timeout: 1_000 }).catch(() => '');
+      throw new Error(`${(err as Error).message} (input "${value}", message "${message}")`);
+    }
   }
 
   async screenshot(name: string): Promise<string> {

@@ -15,6 +15,8 @@ import { type VsCodeSession, waitFor } from './harness';
 import { useVsCode } from './useVsCode';
 
 const NOTEBOOK = 'analysis.ipynb';
+/** The problem of the df.sample() call the second test types; it stays in the notebook to the end. */
+const isUnseededSample = (label: string): boolean => label.includes('sample') && label.includes('random_state');
 
 function notebookJson(cells: string[]): string {
   return JSON.stringify(
@@ -36,20 +38,41 @@ async function openNotebook(vs: VsCodeSession, name = NOTEBOOK): Promise<void> {
   await vs.page.locator('.notebook-editor .notebook-toolbar-container').waitFor({ state: 'visible', timeout: 30_000 });
 }
 
-/** The rows of the Problems panel (its aria-labels carry the message and source). */
+/**
+ * The rows of the Problems panel (their aria-labels carry the message and source), read in one
+ * go: the panel re-renders its rows whenever the diagnostics change, and reading them one by one
+ * (count, then the i-th) waits out playwright's 30 s default on a row that has just gone.
+ */
 async function problemRows(vs: VsCodeSession): Promise<string[]> {
-  const rows = vs.page.locator('.markers-panel .monaco-list-row');
-  const labels: string[] = [];
-  for (let i = 0; i < (await rows.count()); i++) labels.push((await rows.nth(i).getAttribute('aria-label')) ?? '');
-  return labels;
+  return vs.page.locator('.markers-panel .monaco-list-row').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
 }
 
-/** The text of the notebook's cell editors, top to bottom (Monaco renders spaces as U+00A0). */
+/**
+ * Waits until the Problems panel lists no problem matching `gone` while it still lists one
+ * matching `kept`: the remaining problem shows that the panel lists the notebook's findings
+ * after the fix, not an empty moment.
+ */
+async function waitForProblemGone(vs: VsCodeSession, what: string, gone: (label: string) => boolean, kept: (label: string) => boolean): Promise<void> {
+  let rows: string[] = [];
+  try {
+    await waitFor(what, async () => {
+      rows = await problemRows(vs);
+      return !rows.some(gone) && rows.some(kept);
+    }, 10_000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; rows seen: ${JSON.stringify(rows)}`);
+  }
+}
+
+/**
+ * The text of the notebook's cell editors, top to bottom (Monaco renders spaces as U+00A0), read
+ * in one go: an inserted cell re-renders the list, and its rows are ordered by where they show.
+ */
 async function cellTexts(vs: VsCodeSession): Promise<string[]> {
-  const editors = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-lines');
-  const texts: string[] = [];
-  for (let i = 0; i < (await editors.count()); i++) texts.push(((await editors.nth(i).innerText()) ?? '').replace(/\u00a0/g, ' '));
-  return texts;
+  return vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-lines').evaluateAll((els) => els
+    .map((el) => ({ top: el.getBoundingClientRect().top, text: (el as HTMLElement).innerText.replace(/\u00a0/g, ' ') }))
+    .sort((a, b) => a.top - b.top)
+    .map((e) => e.text));
 }
 
 /**
@@ -60,16 +83,18 @@ async function cellTexts(vs: VsCodeSession): Promise<string[]> {
 async function clickInLine(vs: VsCodeSession, lineText: string, word: string): Promise<void> {
   const line = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .view-line').filter({ hasText: lineText }).first();
   const { box, text } = await waitFor(`the code line "${lineText}"`, async () => {
-    const found = await line.boundingBox().catch(() => null);
-    return found ? { box: found, text: ((await line.innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ') } : undefined;
+    const found = await line.boundingBox({ timeout: 1_000 }).catch(() => null);
+    return found ? { box: found, text: ((await line.innerText({ timeout: 1_000 }).catch(() => '')) ?? '').replace(/\u00a0/g, ' ') } : undefined;
   }, 10_000);
   const column = text.indexOf(word) + word.length / 2;
   await vs.page.mouse.click(box.x + (box.width * column) / Math.max(text.length, 1), box.y + box.height / 2);
 }
 
+/** The linter's status bar entry: its aria-label (the counts in words), or its text. */
 async function statusText(vs: VsCodeSession): Promise<string> {
-  const item = vs.page.locator('#nb2prod\\.nb2prod\\.lintStatus, [id$="nb2prod.lintStatus"]').first();
-  return (await item.count()) ? ((await item.getAttribute('aria-label')) ?? (await item.innerText())) : '';
+  const items = vs.page.locator('#nb2prod\\.nb2prod\\.lintStatus, [id$="nb2prod.lintStatus"]');
+  const texts = await items.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? (el as HTMLElement).innerText));
+  return texts[0] ?? '';
 }
 
 describe('Lint notebooks', () => {
@@ -113,7 +138,8 @@ describe('Lint notebooks', () => {
     expect(problem).toMatch(/nb2prod/);
     const squiggle = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor .squiggly-warning');
     await squiggle.first().waitFor({ state: 'attached', timeout: 10_000 });
-    expect(await statusText(vs)).toMatch(/1/);
+    // The status bar is updated by its own message from the extension: wait for it, do not race it.
+    await waitFor('the problem count (1) in the status bar', async () => /1/.test(await statusText(vs)), 10_000);
     await vs.screenshot('01-diagnostic');
 
     // Put the cursor on the underlined call, as a user would, and open the quick fixes (Ctrl+.).
@@ -129,7 +155,9 @@ describe('Lint notebooks', () => {
 
     const fixed = await waitFor('the cell with random_state', async () => (await cellTexts(vs)).find((text) => text.includes('train_test_split(') && text.includes('random_state=')), 10_000);
     expect(fixed).toMatch(/train_test_split\(df\[\["x"\]\], df\["y"\], test_size=0\.3, random_state=\d+\)/);
-    await waitFor('the problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('train_test_split')), 10_000);
+    // Gone from the Problems panel, and the status bar (updated after the new diagnostics) agrees.
+    await waitFor('the problem to disappear and the status bar to say "nothing"', async () =>
+      !(await problemRows(vs)).some((label) => label.includes('train_test_split')) && /found nothing/.test(await statusText(vs)), 10_000);
     await vs.screenshot('03-fixed');
   });
 
@@ -140,11 +168,7 @@ describe('Lint notebooks', () => {
     await vs.page.keyboard.press('Control+End');
     await vs.page.keyboard.press('Enter');
     await vs.page.keyboard.type('sample = df.sample(frac=0.5)', { delay: 5 });
-    const problem = await waitFor(
-      'the new sample() problem in the Problems panel',
-      async () => (await problemRows(vs)).find((label) => label.includes('sample') && label.includes('random_state')),
-      15_000,
-    );
+    const problem = await waitFor('the new sample() problem in the Problems panel', async () => (await problemRows(vs)).find(isUnseededSample), 15_000);
     expect(problem).toBeTruthy();
     await vs.screenshot('04-relinted-while-typing');
   });
@@ -171,7 +195,7 @@ describe('Lint notebooks', () => {
       return texts.length === 4 && texts[0]!.includes('random.seed(0)') ? texts[0] : undefined;
     }, 10_000);
     expect(first).toContain('import random');
-    await waitFor('the random.random() problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('random.random')), 10_000);
+    await waitForProblemGone(vs, 'the random.random() problem to disappear', (label) => label.includes('random.random'), isUnseededSample);
     await vs.screenshot('06-seed-cell-inserted');
   });
 
@@ -198,7 +222,7 @@ describe('Lint notebooks', () => {
     await vs.screenshot('07-pin-fix');
     await fix.click({ force: true });
     await waitFor('the pinned install in the cell', async () => (await cellTexts(vs)).some((text) => text.includes(`%pip install pandas==${installed}`)), 10_000);
-    await waitFor('the unpinned install problem to disappear', async () => !(await problemRows(vs)).some((label) => label.includes('installed without an exact version')), 10_000);
+    await waitForProblemGone(vs, 'the unpinned install problem to disappear', (label) => label.includes('installed without an exact version'), isUnseededSample);
   });
 });
 
@@ -207,17 +231,16 @@ describe('Lint notebooks', () => {
  * Each cell editor is read with its own squiggles, so a cell is recognised by its text.
  */
 async function cellSquiggles(vs: VsCodeSession): Promise<Array<{ text: string; errors: number; warnings: number }>> {
-  const editors = vs.page.locator('.notebook-editor .cell-list-container .monaco-editor');
-  const out: Array<{ text: string; errors: number; warnings: number }> = [];
-  for (let i = 0; i < (await editors.count()); i++) {
-    const editor = editors.nth(i);
-    out.push({
-      text: ((await editor.locator('.view-lines').innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' '),
-      errors: await editor.locator('.squiggly-error').count(),
-      warnings: await editor.locator('.squiggly-warning').count(),
-    });
-  }
-  return out;
+  // In one go, for the reason given at problemRows.
+  return vs.page.locator('.notebook-editor .cell-list-container .monaco-editor').evaluateAll((els) => els
+    .map((el) => ({
+      top: el.getBoundingClientRect().top,
+      text: ((el.querySelector('.view-lines') as HTMLElement | null)?.innerText ?? '').replace(/\u00a0/g, ' '),
+      errors: el.querySelectorAll('.squiggly-error').length,
+      warnings: el.querySelectorAll('.squiggly-warning').length,
+    }))
+    .sort((a, b) => a.top - b.top)
+    .map(({ top: _top, ...cell }) => cell));
 }
 
 /** Problems-panel rows (their aria-labels: "Error: MESSAGE at line L and character C. generated by nb2prod"). */

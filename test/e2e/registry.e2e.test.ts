@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../src/core/registry/registry';
 import { RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 import { waitFor } from './harness';
 import { useVsCode } from './useVsCode';
 
@@ -24,7 +23,7 @@ describe('Model Registry view', () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'nb2prod-e2e-registry-'));
     await writeFile(path.join(root, 'nb2prod.toml'), '[registry.gates]\nmetric = "accuracy"\nminimum = 0.7\n');
     await mkdir(path.join(root, 'models'));
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const registry = new Registry(store, root);
     for (let i = 0; i < 2; i++) {
       await writeFile(path.join(root, 'models', `churn-${i}.joblib`), `model ${i}`);
@@ -51,9 +50,8 @@ describe('Model Registry view', () => {
     await item.waitFor({ state: 'visible', timeout: 10_000 });
     await item.click();
     if (!(await item.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await item.click();
-    const champion = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'champion' }).first();
-    await champion.waitFor({ state: 'visible', timeout: 10_000 });
-    await champion.click();
+    const aliases = await vs.quickInputTitled('Promote churn v2 to');
+    await aliases.locator('.monaco-list-row', { hasText: 'champion' }).first().click();
 
     // The gate's checks are shown before anything is recorded.
     const dialog = vs.page.locator('.monaco-dialog-box');
@@ -65,10 +63,7 @@ describe('Model Registry view', () => {
     await vs.screenshot('02-gate-before-confirming');
     expect(await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')).not.toMatch(/"type":"alias"/);
     await dialog.getByRole('button', { name: 'Promote' }).click();
-    const reason = vs.page.locator('.quick-input-widget input.input');
-    await reason.waitFor({ state: 'visible', timeout: 10_000 });
-    await reason.fill('better accuracy on the holdout');
-    await vs.page.keyboard.press('Enter');
+    await vs.answerInputBox('Reason (optional, recorded in the history)', 'better accuracy on the holdout');
 
     await waitFor('v2 shown as champion', async () => (await vs.treeRows(VIEW)).find((r) => r.label === 'v2' && /champion/.test(r.description ?? r.ariaLabel ?? '')), 15_000);
     const log = await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8');
@@ -79,7 +74,7 @@ describe('Model Registry view', () => {
   it('approves a version with a role, then rolls the champion back from the model', async () => {
     const vs = vscode();
     // v1 becomes champion through the CLI-equivalent core, so there is something to roll back to.
-    const store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    const store = new RunStore(path.join(root, '.nb2prod'));
     const registry = new Registry(store, root);
     await registry.promote({ model: 'churn', version: 1, alias: 'champion', by: 'alice', config: { gates: null, approvals: { requiredRoles: [], aliases: null } } });
     await registry.promote({ model: 'churn', version: 2, alias: 'champion', by: 'alice', config: { gates: null, approvals: { requiredRoles: [], aliases: null } } });
@@ -92,13 +87,9 @@ describe('Model Registry view', () => {
     await approve.waitFor({ state: 'visible', timeout: 10_000 });
     await approve.click();
     if (!(await approve.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await approve.click();
-    const validator = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'validator' }).first();
-    await validator.waitFor({ state: 'visible', timeout: 10_000 });
-    await validator.click();
-    const note = vs.page.locator('.quick-input-widget input.input');
-    await note.waitFor({ state: 'visible', timeout: 10_000 });
-    await note.fill('checked the holdout metrics');
-    await vs.page.keyboard.press('Enter');
+    const roles = await vs.quickInputTitled('Approve churn v2 as');
+    await roles.locator('.monaco-list-row', { hasText: 'validator' }).first().click();
+    await vs.answerInputBox('Note (optional): what you checked', 'checked the holdout metrics');
     await waitFor('the approval in the registry file', async () => /"type":"approve".*"role":"validator".*"note":"checked the holdout metrics"/.test(await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')), 15_000);
 
     // Roll back the champion from the model row.
@@ -107,14 +98,10 @@ describe('Model Registry view', () => {
     await rollback.waitFor({ state: 'visible', timeout: 10_000 });
     await rollback.click();
     if (!(await rollback.waitFor({ state: 'hidden', timeout: 1_500 }).then(() => true, () => false))) await rollback.click();
-    const alias = vs.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'churn champion' }).first();
-    await alias.waitFor({ state: 'visible', timeout: 10_000 });
+    const alias = (await vs.quickInputTitled('Roll back which alias?')).locator('.monaco-list-row', { hasText: 'churn champion' }).first();
     expect(await alias.innerText()).toMatch(/v2 → v1/);
     await alias.click();
-    const reason = vs.page.locator('.quick-input-widget input.input');
-    await reason.waitFor({ state: 'visible', timeout: 10_000 });
-    await reason.fill('drill');
-    await vs.page.keyboard.press('Enter');
+    await vs.answerInputBox('Why roll back? (recorded in the history)', 'drill');
     await waitFor('v1 shown as champion again', async () => (await vs.treeRows(VIEW)).find((r) => r.label === 'v1' && /champion/.test(`${r.description} ${r.ariaLabel}`)), 15_000);
     expect(await readFile(path.join(root, '.nb2prod', 'registry.jsonl'), 'utf8')).toMatch(/"kind":"rollback".*"reason":"drill"/);
     await vs.screenshot('04-rolled-back');

@@ -134,9 +134,7 @@ async function runFromPalette(vs: VsCodeSession, title: string): Promise<void> {
   const input = widget.locator('.quick-input-box input');
   await input.fill(`>${title}`);
   // Enter before the list has filtered would run whatever was first (often a recent command).
-  const first = widget.locator('.quick-input-list .monaco-list-row').first();
-  await waitFor(`"${title}" first in the command palette`, async () =>
-    ((await first.getAttribute('aria-label').catch(() => null)) ?? '').toLowerCase().startsWith(title.toLowerCase()), 10_000);
+  await vs.waitForFocusedPick(title);
   await input.press('Enter');
 }
 
@@ -306,7 +304,10 @@ describe('Generate Production Service', () => {
     await quickInput(vs).waitFor({ state: 'hidden', timeout: 10_000 });
     expect(existsSync(outDir)).toBe(false);
 
-    // Again, from the command palette this time; still nothing on disk while it asks.
+    // Again, from the command palette this time; still nothing on disk while it asks. Choosing
+    // app.py opened its preview, which is now the active editor: back to the notebook first, as
+    // a user would (the palette offers the command for a notebook).
+    await vs.tab(NOTEBOOK).click();
     await runFromPalette(vs, `nb2prod: ${ACTION}`);
     await acceptSuggestedFolder(vs);
     expect(existsSync(outDir)).toBe(false);

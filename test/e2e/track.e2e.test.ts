@@ -49,10 +49,14 @@ async function openNotebook(vs: VsCodeSession): Promise<void> {
 /** Lets a toast finish sliding in, so the screenshot shows it legibly. */
 const settle = (ms = 400): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The row of the Runs view that is selected, if exactly one is: its aria-label (name, status, description). */
+/**
+ * The row of the Runs view that is selected, if exactly one is: its aria-label (name, status,
+ * description). Read in one go: the view re-renders its rows when a run is added or changes, and
+ * a row looked up again after counting may be gone (playwright would then wait 30 s for it).
+ */
 async function selectedRun(vs: VsCodeSession): Promise<string | undefined> {
-  const selected = vs.view(VIEW).locator('.monaco-list-row.selected');
-  return (await selected.count()) === 1 ? ((await selected.getAttribute('aria-label')) ?? undefined) : undefined;
+  const selected = await vs.view(VIEW).locator('.monaco-list-row.selected').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+  return selected.length === 1 ? selected[0] || undefined : undefined;
 }
 
 
@@ -142,8 +146,11 @@ describe('Track Run', () => {
     await vs.openViewContainer(CONTAINER);
     const [original] = await runFiles(workspace);
     expect(original, 'the run tracked by the previous test').toBeTruthy();
-    const row = vs.view(VIEW).locator('.monaco-list-row').first();
-    await row.click({ button: 'right' });
+    // The row by its run's name, once the view's rows stopped changing (a right-click on a row
+    // being replaced can be lost).
+    const { name } = JSON.parse(await readFile(path.join(workspace, '.nb2prod', 'runs', original!), 'utf8')) as { name: string };
+    await vs.waitForTreeRows(VIEW, [name]);
+    await vs.treeRow(VIEW, name).click({ button: 'right' });
     const item = vs.page.locator('.context-view .monaco-menu .action-item a.action-menu-item', { hasText: 'Replay Run' });
     await item.waitFor({ state: 'visible', timeout: 10_000 });
     await vs.screenshot('05-context-menu');
@@ -201,7 +208,7 @@ describe('Track Run', () => {
     await trackRunButton(vs).click();
     const progress = vs.page.locator('.notifications-toasts .notification-list-item').filter({ hasText: `Tracking ${NOTEBOOK}` }).first();
     // Once a cell runs, the kernel is up: cancelling now stops a run in progress.
-    await waitFor('a cell to be running', async () => RUNNING_CELL.test(await progress.innerText().catch(() => '')), 30_000, 100);
+    await waitFor('a cell to be running', async () => RUNNING_CELL.test(await progress.innerText({ timeout: 1_000 }).catch(() => '')), 30_000, 100);
     await progress.getByRole('button', { name: 'Cancel' }).click();
     const warning = await vs.waitForNotification(['Run churn.ipynb', 'cancelled'], 30_000);
     expect(warning.severity).toBe('warning');

@@ -22,7 +22,8 @@ if CAPTURE_DIR not in sys.path:
     sys.path.insert(0, CAPTURE_DIR)
 
 # never let a developer's environment leak into the tests
-for _var in ("NB2PROD_EVENTS", "NB2PROD_CELLS", "NB2PROD_ROOT_PID"):
+for _var in ("NB2PROD_EVENTS", "NB2PROD_CELLS", "NB2PROD_ROOT_PID", "NB2PROD_WATCH_PID",
+             "NB2PROD_RUN_ID", "NB2PROD_REDACT"):
     os.environ.pop(_var, None)
 
 
@@ -49,7 +50,8 @@ def of_type(events, kind):
 
 def base_env(events_path=None, extra_pythonpath=(), **extra):
     env = dict(os.environ)
-    for var in ("NB2PROD_EVENTS", "NB2PROD_CELLS", "NB2PROD_ROOT_PID", "PYTHONPATH"):
+    for var in ("NB2PROD_EVENTS", "NB2PROD_CELLS", "NB2PROD_ROOT_PID", "NB2PROD_WATCH_PID",
+                "NB2PROD_RUN_ID", "NB2PROD_REDACT", "PYTHONPATH"):
         env.pop(var, None)
     env["PYTHONPATH"] = os.pathsep.join([CAPTURE_DIR] + list(extra_pythonpath))
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"

@@ -1,5 +1,6 @@
 """Capture in a tracked script (python train.py with sitecustomize on PYTHONPATH)."""
 import importlib.metadata
+import json
 import os
 
 from conftest import of_type
@@ -335,6 +336,46 @@ def test_secret_environment_values_never_appear(run_script, tmp_path):
     assert r.events
     raw = (tmp_path / "events.jsonl").read_text()
     assert secret not in raw
+
+
+def test_values_to_redact_never_reach_the_events_file(run_script, tmp_path):
+    # The tracker lists the run's secrets in NB2PROD_REDACT; a script that logs them
+    # (as params, in a profiled table, in a path) leaves only *** in the events.
+    secret, quoted = "tok-8c1f2e9a", 'q"uo\\te-77aa'
+    (tmp_path / "data.csv").write_text("name,key\nalpha,%s\nbeta,%s\n" % (secret, secret))
+    r = run_script(
+        "import json, os, nb2prod, pandas as pd\n"
+        "tok = os.environ['SERVICE_TOKEN']\n"
+        "nb2prod.log_param('token', tok)\n"
+        "nb2prod.log_param('quoted', %r)\n"
+        "nb2prod.log_params({'url': 'https://u:' + tok + '@host', tok: 1})\n"
+        "pd.read_csv('data.csv')\n"
+        "open('out-' + tok + '.txt', 'w').write('x')\n" % quoted,
+        env={"SERVICE_TOKEN": secret, "NB2PROD_REDACT": json.dumps([secret, quoted])})
+    raw = (tmp_path / "events.jsonl").read_text()
+    assert secret not in raw and json.dumps(quoted)[1:-1] not in raw and quoted not in raw
+    params = {e["name"]: e["value"] for e in r.of_type("param")}
+    assert params["token"] == "***" and params["quoted"] == "***"
+    assert params["url"] == "https://u:***@host" and params["***"] == 1
+    profile = r.of_type("profile")[0]["profile"]
+    assert {t["value"] for c in profile["columns"] if c["name"] == "key" for t in c["top"]} == {"***"}
+    assert any(e["path"].endswith("out-***.txt") for e in r.of_type("open"))
+
+
+def test_redactor_forms_and_nested_values():
+    import nb2prod_redact
+    r = nb2prod_redact.Redactor(['s3cr<e>t"\\x', "abc123xyz", "short"])
+    assert r.text("a abc123xyz b") == "a *** b"
+    assert r.text("<b>s3cr&lt;e&gt;t&quot;\\x</b>") == "<b>***</b>"
+    assert r.text(repr('s3cr<e>t"\\x')) == "'***'"
+    assert r.text("a short text") == "a short text"
+    assert r.json_line(json.dumps({"v": 's3cr<e>t"\\x'})) == '{"v": "***"}'
+    nb = {"cells": [{"source": "key = 'abc123xyz'", "outputs": [{"data": {"text/html": ["abc123xyz"]}}]}],
+          "metadata": {"abc123xyz": True}}
+    assert r.deep(nb) == {"cells": [{"source": "key = '***'", "outputs": [{"data": {"text/html": ["***"]}}]}],
+                          "metadata": {"***": True}}
+    assert not nb2prod_redact.from_environment({"NB2PROD_REDACT": "not json"})
+    assert nb2prod_redact.from_environment({"NB2PROD_REDACT": '["abc123xyz"]'}).text("abc123xyz") == "***"
 
 
 def test_fake_mlflow_is_captured(run_script, tmp_path):

@@ -96,6 +96,10 @@ def test_parameters_override_cells_and_locations(tmp_path):
     assert "0.9 10 hi" in text
     assert [c.execution_count for c in done.cells if c.cell_type == "code"] == list(range(1, 8))
     assert done.cells[7].outputs[0]["data"]["text/plain"] == "(3, 2)"
+    # each code cell says which user cell it is (replay compares outputs cell by cell)
+    assert [c.metadata.get("nb2prod") for c in done.cells] == [
+        None, {"index": 1}, {"injected": True}, {"index": 2}, {"index": 3}, {"index": 4},
+        {"index": 5}, {"index": 6}]
 
     un = of_type(ev, "unseeded")
     # the function defined in cell 3 and called from cell 4: the innermost frame is in cell 3
@@ -176,6 +180,28 @@ def test_sigterm_cancels_a_long_cell(tmp_path):
     done = nbformat.read(str(output), as_version=4)
     assert "first" in done.cells[0].outputs[0]["text"]
     assert "sleeping" in "".join(o.get("text", "") for o in done.cells[1].outputs)
+
+
+def test_values_to_redact_are_not_in_the_executed_notebook(tmp_path):
+    secret = "tok-5e6f7a8b9c"
+    nb = _notebook(tmp_path / "nb.ipynb", [
+        ("code", "api_key = ''", ["parameters"]),
+        "print('key', api_key)\nfrom IPython.display import HTML\nHTML('<i>%s</i>' % api_key)",
+        "raise ValueError('bad key ' + api_key)",
+    ])
+    events = tmp_path / "events.jsonl"
+    output = tmp_path / "out.ipynb"
+    env = base_env(events, NB2PROD_REDACT=json.dumps([secret]))
+    proc = subprocess.run([sys.executable, RUNNER, "--notebook", str(nb), "--output", str(output),
+                           "--params-json", json.dumps({"api_key": secret})],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    text = output.read_text()
+    assert secret not in text
+    done = nbformat.read(str(output), as_version=4)
+    assert done.cells[1].source == "# Parameters\napi_key = '***'\n"
+    assert "key ***" in "".join(o.get("text", "") for o in done.cells[2].outputs)
+    assert done.cells[3].outputs[0]["evalue"] == "bad key ***"
 
 
 def test_dead_kernel_is_interrupted(tmp_path):

@@ -30,9 +30,15 @@ describe('envelope schema v1', () => {
     expect(result).toMatchObject({ ok: false, issues: [{ field: 'schema' }] });
   });
 
-  it('reports JSON syntax errors as a (json) problem', () => {
+  it('reports JSON syntax errors as a (json) problem, on one line', () => {
     const result = parseEnvelopeText('{"schema": ');
     expect(result).toMatchObject({ ok: false, issues: [{ field: '(json)' }] });
+    const quoted = parseEnvelopeText('{\n  "schema":\n  oops\n}');
+    expect(quoted.ok ? '' : quoted.issues[0]!.message).not.toMatch(/\n/);
+  });
+
+  it('reads a run file an editor saved with a byte-order mark', () => {
+    expect(parseEnvelopeText(`\ufeff${JSON.stringify(makeEnvelope())}`).ok).toBe(true);
   });
 });
 

@@ -1,13 +1,13 @@
-import { promises as fs } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import fsSync, { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunStore } from '../../src/core/store/runStore';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RACY_MS, RunStore } from '../../src/core/store/runStore';
 import { makeEnvelope } from '../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../fixtures/fixtureWorkspace';
 
 let dir: string;
-const openStore = () => new RunStore(path.join(dir, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+const openStore = () => new RunStore(path.join(dir, '.nb2prod'));
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-store-'));
@@ -161,5 +161,223 @@ describe('RunStore', () => {
     expect(await store.putObject('print("hello")\n')).toBe(hash);
     expect((await store.getObject(hash)).toString()).toBe('print("hello")\n');
     expect(await fs.readdir(store.objectsDir)).toEqual([hash]);
+  });
+});
+
+describe('RunStore index freshness', () => {
+  /** A run file rewritten in place (same name, same inode), as an editor or `truncate` does. */
+  async function rewriteInPlace(file: string, text: string): Promise<void> {
+    const handle = await fs.open(file, 'r+');
+    await handle.truncate(0);
+    await handle.write(text, 0);
+    await handle.close();
+  }
+  const accuracy = async (store: RunStore, query: Parameters<RunStore['list']>[0] = {}) =>
+    Object.fromEntries((await store.list(query)).runs.map((r) => [r.name, r.metrics.accuracy]));
+
+  it('re-reads a run file edited in place after it was indexed (finding 6)', async () => {
+    const store = openStore();
+    const envelope = makeEnvelope({ name: 'edited', metrics: { accuracy: 0.5 } });
+    const file = await store.writeRun(envelope);
+    await store.writeRun(makeEnvelope({ name: 'other', metrics: { accuracy: 0.6 } }));
+    expect(await accuracy(store)).toEqual({ edited: 0.5, other: 0.6 });
+    await rewriteInPlace(file, JSON.stringify({ ...envelope, metrics: { accuracy: { value: 0.9 } } }, null, 2));
+    expect(await accuracy(store)).toEqual({ edited: 0.9, other: 0.6 });
+    expect((await store.getRun(envelope.id)).metrics.accuracy?.value).toBe(0.9);
+  });
+
+  it('re-reads an edited run file that a limited query shows', async () => {
+    const store = openStore();
+    const t0 = Date.UTC(2026, 0, 1);
+    const newest = makeEnvelope({ name: 'newest', startedAt: new Date(t0 + 5000), metrics: { accuracy: 0.5 } });
+    for (let i = 0; i < 5; i++) await store.writeRun(makeEnvelope({ name: `old ${i}`, startedAt: new Date(t0 + i) }));
+    const file = await store.writeRun(newest);
+    expect(await accuracy(store, { limit: 1 })).toEqual({ newest: 0.5 });
+    await rewriteInPlace(file, JSON.stringify({ ...newest, metrics: { accuracy: { value: 0.75 } } }));
+    expect(await accuracy(store, { limit: 1 })).toEqual({ newest: 0.75 });
+  });
+
+  it('sees an edit that keeps the size and the mtime (the ctime changes)', async () => {
+    const store = openStore();
+    const envelope = makeEnvelope({ name: 'same size', metrics: { accuracy: 0.51 } });
+    const file = await store.writeRun(envelope);
+    const reference = `${file}.times`;
+    execFileSync('touch', ['-r', file, reference]);
+    const before = await fs.stat(file);
+    expect(await accuracy(store)).toEqual({ 'same size': 0.51 });
+    const text = await fs.readFile(file, 'utf8');
+    await rewriteInPlace(file, text.replace('0.51', '0.97'));
+    execFileSync('touch', ['-m', '-r', reference, file]);
+    const after = await fs.stat(file);
+    expect(after.size).toBe(before.size);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(await accuracy(store)).toEqual({ 'same size': 0.97 });
+  });
+
+  it('reports a run file truncated after it was indexed, and stops listing it', async () => {
+    const store = openStore();
+    const kept = makeEnvelope({ name: 'kept' });
+    const cut = makeEnvelope({ name: 'cut' });
+    await store.writeRun(kept);
+    const file = await store.writeRun(cut);
+    expect((await store.list()).runs).toHaveLength(2);
+    await fs.truncate(file, 100);
+    const { runs, problems } = await store.list();
+    expect(runs.map((r) => r.name)).toEqual(['kept']);
+    expect(problems).toEqual([{ file: `runs/${cut.id}.json`, field: '(json)', message: expect.any(String) }]);
+  });
+
+  it('catches an in-place edit of a run it does not show once the folder changes', async () => {
+    const store = openStore();
+    const t0 = Date.UTC(2026, 0, 1);
+    const hidden = makeEnvelope({ name: 'hidden', startedAt: new Date(t0), metrics: { accuracy: 0.1 } });
+    const file = await store.writeRun(hidden);
+    await store.writeRun(makeEnvelope({ name: 'shown', startedAt: new Date(t0 + 1000) }));
+    await store.list({ limit: 1 });
+    await rewriteInPlace(file, JSON.stringify({ ...hidden, metrics: { accuracy: { value: 0.99 } } }));
+    await store.writeRun(makeEnvelope({ name: 'new', startedAt: new Date(t0 + 2000) }));
+    expect((await store.list({ sortBy: { metric: 'accuracy' }, limit: 1 })).runs.map((r) => r.name)).toEqual(['hidden']);
+  });
+
+  it('trusts an index whose folder stamp is unchanged and not racy, without reading run files', async () => {
+    const store = openStore();
+    for (let i = 0; i < 3; i++) await store.writeRun(makeEnvelope({ name: `run ${i}` }));
+    // Stamps taken right after a change are racy (a second change could hide in the same clock
+    // tick), so the index is checked again until they are old enough: let time pass.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + RACY_MS + 1000);
+      expect((await store.list()).runs).toHaveLength(3);
+      const indexBefore = await fs.readFile(store.indexFile, 'utf8');
+      expect(indexBefore).toContain('"dir":{');
+      // Later lists change nothing on disk: the index is trusted as it is.
+      expect((await store.list({ limit: 2 })).runs).toHaveLength(2);
+      expect((await store.list()).runs).toHaveLength(3);
+      expect(await fs.readFile(store.indexFile, 'utf8')).toBe(indexBefore);
+      expect(store.lastIndexRebuild).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reads a racy run again: a change in the same clock tick as its stamp is not missed', async () => {
+    const store = openStore();
+    const envelope = makeEnvelope({ name: 'racy', metrics: { accuracy: 0.11 } });
+    const file = await store.writeRun(envelope);
+    const stamp = await fs.stat(file);
+    expect(await accuracy(store)).toEqual({ racy: 0.11 });
+    // A rewrite of the same size in the same clock tick leaves size, mtime and ctime as they
+    // were: the file system's stat is made to say so.
+    const text = await fs.readFile(file, 'utf8');
+    await rewriteInPlace(file, text.replace('0.11', '0.88'));
+    const frozen = <T extends fsSync.Stats>(s: T, p: unknown): T => (String(p) === file || p === undefined ? Object.assign(s, { mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs }) : s);
+    const stat = fsSync.statSync;
+    const fstat = fsSync.fstatSync;
+    const statSpy = vi.spyOn(fsSync, 'statSync').mockImplementation(((p: fsSync.PathLike, o?: fsSync.StatSyncOptions) => frozen(stat(p, o) as fsSync.Stats, p)) as typeof fsSync.statSync);
+    const fstatSpy = vi.spyOn(fsSync, 'fstatSync').mockImplementation(((fd: number) => {
+      const s = fstat(fd);
+      return s.size === stamp.size ? frozen(s, undefined) : s;
+    }) as typeof fsSync.fstatSync);
+    try {
+      // The first read was racy (the file had just been written), so it is read again.
+      expect(await accuracy(store)).toEqual({ racy: 0.88 });
+      // A stamp taken long enough after the change is trusted: the same trick is not seen.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + RACY_MS + 1000);
+      expect(await accuracy(store)).toEqual({ racy: 0.88 });
+      await rewriteInPlace(file, text.replace('0.11', '0.33'));
+      expect(await accuracy(store)).toEqual({ racy: 0.88 });
+    } finally {
+      vi.useRealTimers();
+      statSpy.mockRestore();
+      fstatSpy.mockRestore();
+    }
+    expect(await accuracy(store)).toEqual({ racy: 0.33 });
+  });
+
+  it('lists from run files when the index path is a folder, and says why', async () => {
+    const store = openStore();
+    await store.writeRun(makeEnvelope({ name: 'a' }));
+    await fs.mkdir(store.indexFile);
+    expect((await store.list()).runs.map((r) => r.name)).toEqual(['a']);
+    expect(store.lastIndexRebuild).toMatch(/EISDIR/);
+  });
+
+  it('refuses a store whose runs folder is a file with a one-line user error', async () => {
+    const store = openStore();
+    await fs.mkdir(store.root, { recursive: true });
+    await fs.writeFile(store.runsDir, 'not a folder');
+    await expect(store.list()).rejects.toMatchObject({ code: 'store-unreadable', message: expect.stringContaining('is not a folder') });
+    await expect(store.resolveRunId('latest')).rejects.toMatchObject({ code: 'store-unreadable' });
+  });
+
+  it('reports folders, FIFOs and symlink loops in runs/ as problems without hanging', async () => {
+    const store = openStore();
+    await store.writeRun(makeEnvelope({ name: 'fine' }));
+    await fs.mkdir(path.join(store.runsDir, '01ARZ3NDEKTSV4RRFFQ69G5FAA.json'));
+    execFileSync('mkfifo', [path.join(store.runsDir, '01ARZ3NDEKTSV4RRFFQ69G5FAB.json')]);
+    await fs.symlink('01ARZ3NDEKTSV4RRFFQ69G5FAD.json', path.join(store.runsDir, '01ARZ3NDEKTSV4RRFFQ69G5FAC.json'));
+    await fs.symlink('01ARZ3NDEKTSV4RRFFQ69G5FAC.json', path.join(store.runsDir, '01ARZ3NDEKTSV4RRFFQ69G5FAD.json'));
+    const { runs, problems } = await store.list();
+    expect(runs.map((r) => r.name)).toEqual(['fine']);
+    expect(problems.map((p) => [p.file, p.message.split(':')[0]])).toEqual([
+      ['runs/01ARZ3NDEKTSV4RRFFQ69G5FAA.json', 'a folder, not a run file'],
+      ['runs/01ARZ3NDEKTSV4RRFFQ69G5FAB.json', 'not a regular file'],
+      ['runs/01ARZ3NDEKTSV4RRFFQ69G5FAC.json', 'ELOOP'],
+      ['runs/01ARZ3NDEKTSV4RRFFQ69G5FAD.json', 'ELOOP'],
+    ]);
+  });
+
+  it('removes temporary files left by killed processes, and the old sql.js index', async () => {
+    const store = openStore();
+    await store.writeRun(makeEnvelope());
+    const old = new Date(Date.now() - 3600_000);
+    const stale = [
+      path.join(store.root, '.index.sqlite.4242.deadbeef.tmp'),
+      path.join(store.root, '.index.jsonl.4242.deadbeef.tmp'),
+      path.join(store.runsDir, '.01ARZ3NDEKTSV4RRFFQ69G5FAV.json.4242.deadbeef.tmp'),
+      path.join(store.root, 'running', '.01ARZ3NDEKTSV4RRFFQ69G5FAV.json.4242.deadbeef.tmp'),
+    ];
+    const fresh = path.join(store.runsDir, '.01ARZ3NDEKTSV4RRFFQ69G5FAW.json.4243.cafebabe.tmp');
+    await fs.mkdir(path.join(store.root, 'running'));
+    for (const f of [...stale, fresh]) await fs.writeFile(f, 'partial');
+    for (const f of stale) await fs.utimes(f, old, old);
+    await fs.writeFile(path.join(store.root, 'index.sqlite'), 'SQLite format 3');
+    await store.list();
+    for (const f of stale) await expect(fs.access(f)).rejects.toThrow();
+    await expect(fs.access(path.join(store.root, 'index.sqlite'))).rejects.toThrow();
+    await fs.access(fresh); // may belong to a writer at work
+  });
+});
+
+describe('RunStore, watched (the editor)', () => {
+  const openWatched = () => new RunStore(path.join(dir, '.nb2prod'), { watched: true });
+
+  it('re-reads a file the watcher reports, and every file on an explicit refresh', async () => {
+    const store = openWatched();
+    const a = makeEnvelope({ name: 'a', metrics: { accuracy: 0.1 } });
+    const b = makeEnvelope({ name: 'b', metrics: { accuracy: 0.2 } });
+    const fileA = await store.writeRun(a);
+    const fileB = await store.writeRun(b);
+    expect((await store.list()).runs).toHaveLength(2);
+    await fs.writeFile(fileA, JSON.stringify({ ...a, metrics: { accuracy: { value: 0.8 } } }));
+    await fs.writeFile(fileB, JSON.stringify({ ...b, metrics: { accuracy: { value: 0.9 } } }));
+    store.noteChanged([fileA]);
+    const metrics = async () => Object.fromEntries((await store.list()).runs.map((r) => [r.name, r.metrics.accuracy]));
+    // Only the reported file is re-read (b's edit is not reported yet).
+    expect(await metrics()).toEqual({ a: 0.8, b: 0.2 });
+    store.noteChanged();
+    expect(await metrics()).toEqual({ a: 0.8, b: 0.9 });
+  });
+
+  it('picks up new and deleted run files from the folder stamp alone', async () => {
+    const store = openWatched();
+    await store.writeRun(makeEnvelope({ name: 'first' }));
+    expect((await store.list()).runs).toHaveLength(1);
+    const second = makeEnvelope({ name: 'second' });
+    const file = await store.writeRun(second);
+    expect((await store.list()).runs.map((r) => r.name).sort()).toEqual(['first', 'second']);
+    await fs.rm(file);
+    expect((await store.list()).runs.map((r) => r.name)).toEqual(['first']);
   });
 });

@@ -5,51 +5,57 @@
  */
 import type { View } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import type { DriftPageReport, DriftState, DriftToPage } from '../../src/protocol/drift';
+import { type DriftMessage, type DriftPageReport, type DriftState, type DriftToPage, driftStateSchema, driftToPageSchema } from '../../src/protocol/drift';
 import { drawChart } from '../shared/chart';
-import { el, vscodeApi } from '../shared/dom';
+import { el } from '../shared/dom';
+import { connectPage } from '../shared/host';
 
 type Column = DriftPageReport['columns'][number];
 
-const vscode = vscodeApi();
 const app = document.getElementById('app')!;
-let state: DriftState = (vscode.getState() as DriftState | undefined) ?? {};
 let report: DriftPageReport | undefined;
+let labels = { reference: '', current: '' };
 let chart: View | undefined;
 
-window.addEventListener('message', (event: MessageEvent<DriftToPage>) => {
-  const message = event.data;
-  switch (message.type) {
-    case 'choose':
-      save(message.state);
-      app.replaceChildren(chooser(message.referenceLabel, message.currentLabel));
-      break;
-    case 'computing':
-      app.replaceChildren(chooser(null, null, true), el('p', { className: 'muted', role: 'status' }, message.what));
-      break;
-    case 'error':
-      save(message.state);
-      app.replaceChildren(chooser(null, null), el('div', { className: 'error', role: 'alert' }, message.message));
-      break;
-    case 'report':
-      save({ ...message.state, column: state.column ?? null });
-      report = message.report;
-      render();
-      break;
-  }
+const vscode = connectPage<DriftMessage, DriftToPage, DriftState>({
+  toPage: driftToPageSchema,
+  state: driftStateSchema,
+  onMessage(message) {
+    switch (message.type) {
+      case 'choose':
+        save(message.state);
+        app.replaceChildren(chooser(message.referenceLabel, message.currentLabel));
+        break;
+      case 'computing':
+        app.replaceChildren(chooser(null, null, true), el('p', { className: 'muted', role: 'status' }, message.what));
+        break;
+      case 'error':
+        save(message.state);
+        app.replaceChildren(chooser(null, null), el('div', { className: 'error', role: 'alert' }, message.message));
+        break;
+      case 'report':
+        save({ ...message.state, column: state.column ?? null });
+        report = message.report;
+        labels = { reference: message.referenceLabel, current: message.currentLabel };
+        render();
+        break;
+    }
+  },
+  // The histogram was drawn in the old theme's colours.
+  onTheme: () => render(),
 });
-vscode.postMessage({ type: 'ready' });
+let state: DriftState = vscode.savedState ?? {};
 
 function save(next: DriftState): void {
   state = { ...next, column: next.column ?? state.column ?? null };
-  vscode.setState(state);
+  vscode.saveState(state);
 }
 
 function chooser(referenceLabel: string | null, currentLabel: string | null, busy = false): HTMLElement {
   const reference = el('button', { id: 'pick-reference', disabled: busy }, referenceLabel ? `Reference: ${referenceLabel}` : 'Choose the reference data…');
-  reference.addEventListener('click', () => vscode.postMessage({ type: 'pickReference' }));
+  reference.addEventListener('click', () => vscode.post({ type: 'pickReference' }));
   const current = el('button', { id: 'pick-current', disabled: busy }, currentLabel ? `Current: ${currentLabel}` : 'Choose the current data…');
-  current.addEventListener('click', () => vscode.postMessage({ type: 'pickCurrent' }));
+  current.addEventListener('click', () => vscode.post({ type: 'pickCurrent' }));
   return el(
     'section',
     { className: 'chooser' },
@@ -69,12 +75,12 @@ function render(): void {
   const selected = r.columns.find((c) => c.name === state.column) ?? r.columns.find((c) => c.histogram) ?? r.columns[0];
   const exportButtons = (['html', 'md', 'json'] as const).map((format) => {
     const button = el('button', { className: 'export' }, `Export ${format === 'md' ? 'Markdown' : format.toUpperCase()}`);
-    button.addEventListener('click', () => vscode.postMessage({ type: 'export', format }));
+    button.addEventListener('click', () => vscode.post({ type: 'export', format }));
     return button;
   });
   const chartBox = el('div', { className: 'chart', id: 'histogram', role: 'img', ariaLabel: selected ? `Distribution of ${selected.name}, reference and current` : '' });
   app.replaceChildren(
-    chooser(r.reference.source.split(/[\\/]/).pop() ?? r.reference.source, r.current.source.split(/[\\/]/).pop() ?? r.current.source),
+    chooser(labels.reference, labels.current),
     el('p', { className: `summary ${r.datasetDrift.drifted || r.schema.length ? 'drifted' : 'stable'}`, id: 'summary' }, summary(r)),
     el('p', { className: 'muted' }, `PSI < ${r.thresholds.monitor} stable · ${r.thresholds.monitor}–${r.thresholds.retrain} monitor · > ${r.thresholds.retrain} retrain. With many rows any difference gets a tiny p-value: read the PSI and the effect size.`),
     el('div', {}, ...exportButtons),
@@ -149,26 +155,88 @@ function problems(r: DriftPageReport): HTMLElement {
   return el('section', { className: 'flags' }, el('h2', {}, 'Notes'), list);
 }
 
+/**
+ * Reference and current side by side, never overlaid (an overlap would blend into a third colour
+ * no legend explains). Numeric bins keep their real widths — a run profile's bins are the
+ * reference deciles, uneven — so each side's bar is half its bin and the height is the share of
+ * rows per unit of the column (area = share); equal-width bins show the share itself.
+ */
 function histogramSpec(column: Column): TopLevelSpec {
   const h = column.histogram!;
-  const values: Array<{ bin: string; order: number; side: string; fraction: number }> = [];
-  const labels = h.type === 'bins' ? h.reference.map((_, i) => `${fmt(h.edges[i]!)}–${fmt(h.edges[i + 1]!)}`) : h.labels;
-  labels.forEach((label, i) => {
-    values.push({ bin: label, order: i, side: 'reference', fraction: h.reference[i] ?? 0 });
-    values.push({ bin: label, order: i, side: 'current', fraction: h.current[i] ?? 0 });
+  const color = { field: 'side', type: 'nominal', title: null, scale: { domain: ['reference', 'current'] }, legend: { orient: 'top', direction: 'horizontal' } };
+  if (h.type === 'categories') {
+    const values = h.labels.flatMap((label, i) => [
+      { bin: label, order: i, side: 'reference', fraction: h.reference[i] ?? 0 },
+      { bin: label, order: i, side: 'current', fraction: h.current[i] ?? 0 },
+    ]);
+    return {
+      width: 'container',
+      height: 240,
+      data: { values },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'bin', type: 'ordinal', sort: { field: 'order' }, title: column.name, axis: { labelAngle: -40 } },
+        xOffset: { field: 'side', scale: { domain: ['reference', 'current'] } },
+        y: { field: 'fraction', type: 'quantitative', title: 'share of rows', axis: { format: '%', tickCount: 5 } },
+        color,
+        tooltip: [{ field: 'side' }, { field: 'bin', title: column.name }, { field: 'fraction', format: '.1%', title: 'share' }],
+      },
+    } as TopLevelSpec;
+  }
+  const bins = mergeEmptyWidths(h.edges, h.reference, h.current);
+  const widths = bins.map((b) => b.hi - b.lo);
+  const uneven = Math.max(...widths) - Math.min(...widths) > 1e-9 * Math.max(...widths.map(Math.abs), 1);
+  const values = bins.flatMap((b) => {
+    const mid = (b.lo + b.hi) / 2;
+    const width = b.hi - b.lo;
+    const range = `${fmt(b.lo)}–${fmt(b.hi)}`;
+    return [
+      { side: 'reference', x0: b.lo, x1: mid, y: uneven ? b.reference / width : b.reference, fraction: b.reference, range },
+      { side: 'current', x0: mid, x1: b.hi, y: uneven ? b.current / width : b.current, fraction: b.current, range },
+    ];
   });
   return {
     width: 'container',
     height: 240,
     data: { values },
-    mark: { type: 'bar', opacity: 0.6 },
+    mark: { type: 'rect' },
     encoding: {
-      x: { field: 'bin', type: 'ordinal', sort: { field: 'order' }, title: column.name, axis: { labelAngle: -40 } },
-      y: { field: 'fraction', type: 'quantitative', stack: null, title: 'share of rows', axis: { format: '%' } },
-      color: { field: 'side', type: 'nominal', title: null, scale: { domain: ['reference', 'current'] } },
-      tooltip: [{ field: 'side' }, { field: 'bin' }, { field: 'fraction', format: '.1%' }],
+      x: { field: 'x0', type: 'quantitative', title: column.name, scale: { zero: false, nice: false }, axis: { tickCount: 6 } },
+      x2: { field: 'x1' },
+      y: { field: 'y', type: 'quantitative', title: uneven ? 'share of rows per unit (bins of unequal width)' : 'share of rows', axis: uneven ? { tickCount: 5 } : { format: '%', tickCount: 5 } },
+      y2: { datum: 0 },
+      color,
+      tooltip: [{ field: 'side' }, { field: 'range', title: column.name }, { field: 'fraction', format: '.1%', title: 'share' }],
     },
   } as TopLevelSpec;
+}
+
+/** Bins of zero width (repeated decile edges: many equal values) are folded into their neighbour. */
+function mergeEmptyWidths(edges: number[], reference: number[], current: number[]): Array<{ lo: number; hi: number; reference: number; current: number }> {
+  const bins: Array<{ lo: number; hi: number; reference: number; current: number }> = [];
+  let carry = { reference: 0, current: 0 };
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const lo = edges[i]!;
+    const hi = edges[i + 1]!;
+    const ref = (reference[i] ?? 0) + carry.reference;
+    const cur = (current[i] ?? 0) + carry.current;
+    if (!(hi > lo)) {
+      carry = { reference: ref, current: cur };
+      continue;
+    }
+    carry = { reference: 0, current: 0 };
+    bins.push({ lo, hi, reference: ref, current: cur });
+  }
+  const last = bins.at(-1);
+  if (last) {
+    last.reference += carry.reference;
+    last.current += carry.current;
+  } else if (edges.length) {
+    // Every value equal: one bar a unit wide around it.
+    const v = edges[0]!;
+    bins.push({ lo: v - 0.5, hi: v + 0.5, reference: carry.reference, current: carry.current });
+  }
+  return bins;
 }
 
 async function draw(container: HTMLElement, spec: TopLevelSpec): Promise<void> {

@@ -5,9 +5,10 @@
  * While a run is in flight, `.nb2prod/running/<id>.json` holds a provisional envelope with
  * status `interrupted`, updated as cells finish. If the tracking process dies (SIGKILL, power
  * loss), the next reader of the store publishes it (see RunStore.recoverInterrupted), so a
- * killed run is never silently lost.
+ * killed run is never silently lost — and what the run started dies with the tracker (guard.ts).
+ * Nothing secret is stored: every envelope written goes through the run's redactor (secrets.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,11 +18,15 @@ import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
 import { newRunId } from '../ids';
 import { cellLabel } from '../notebook/cellLabel';
-import { codeHash, parseNotebook, stripOutputs } from '../notebook/ipynb';
+import { codeHash, type NotebookJson, parseNotebook, stripOutputs } from '../notebook/ipynb';
+import { printable } from '../printable';
+import { processStartTime } from '../processes';
 import { writeFileAtomic } from '../store/atomicFile';
 import type { RunStore } from '../store/runStore';
 import { type CapturedRun, foldEvents, parseEventLines } from './events';
 import type { HashCache } from './fileHash';
+import { redactParams, type RunSecrets, runSecrets } from './secrets';
+import { type GuardedProcess, signalRun, spawnGuarded } from './guard';
 import { readGitState } from './git';
 import { environmentVariableNames, readHardware, readOs } from './host';
 import { findLockFile, toPortable } from './lockFile';
@@ -81,6 +86,8 @@ export interface ScriptTrackOptions extends CommonOptions {
 /** The in-flight record of a run; see the file comment. */
 export interface RunningMarker {
   pid: number;
+  /** Which process had `pid` (Linux: its start time), so a reused pid or a zombie is not taken for the tracker. */
+  pidStartTime: string | null;
   host: string;
   envelope: RunEnvelope;
 }
@@ -88,6 +95,33 @@ export interface RunningMarker {
 function relativeToWorkspace(workspaceRoot: string, file: string): string {
   const relative = path.relative(workspaceRoot, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? toPortable(file) : toPortable(relative);
+}
+
+/**
+ * A run's default name: what set the run apart — the `-p` overrides (`max_depth=12, seed=2`) or
+ * the script's arguments (`--max-depth 12`) — then the file and the time (UTC, as recorded).
+ * Runs of one notebook were otherwise all called `churn.ipynb 2026-12-03 09:08`.
+ */
+export function defaultRunName(sourcePath: string, what: string, startedAt: Date): string {
+  const time = startedAt.toISOString().slice(0, 16).replace('T', ' ');
+  const base = path.basename(sourcePath);
+  const shown = what.length > 80 ? `${what.slice(0, 79)}…` : what;
+  // What differs first: it is what survives a narrow Runs view.
+  return shown ? `${shown} · ${base} ${time}` : `${base} ${time}`;
+}
+
+/** `max_depth=12, seed=2`: overrides as a person reads them. */
+export function overridesText(params: Record<string, JsonValue> | undefined): string {
+  return Object.entries(params ?? {})
+    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/** `--max-depth 12 --name "a b"` → ['--max-depth', '12', '--name', 'a b']: words, quotes grouping. */
+export function splitArguments(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] ?? match[3]!));
+  return out;
 }
 
 /** Values given as `-p name=value`: JSON when it parses (numbers, booleans, lists), else text. */
@@ -98,6 +132,10 @@ export function parseParamValue(text: string): JsonValue {
     return text;
   }
 }
+
+const OWN_START_TIME = processStartTime(process.pid);
+/** Envelope fields holding hashes and run ids: never redacted (a hex secret could match a part of one). */
+const HASH_FIELDS: ReadonlySet<string> = new Set(['id', 'parent', 'sha256', 'snapshot', 'installedSetSha256']);
 
 class RunRecorder {
   readonly id = newRunId();
@@ -112,6 +150,8 @@ class RunRecorder {
   constructor(
     private readonly options: CommonOptions,
     private readonly kind: RunEnvelope['kind'],
+    /** What must not be stored (secrets.ts): every envelope written goes through it. */
+    readonly secrets: RunSecrets,
   ) {
     // Read before anything runs: a configuration error must not cost the run.
     this.keepModelBytes = keepModelFilesLimit(options.workspaceRoot);
@@ -120,17 +160,22 @@ class RunRecorder {
     this.markerFile = path.join(options.store.root, 'running', `${this.id}.json`);
   }
 
-  /** Gathers what is known before the run starts and writes the in-flight marker. */
-  async begin(source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command?: string[] }, sourceDir: string): Promise<void> {
+  /**
+   * Gathers what is known before the run starts and writes the in-flight marker. `what`: the
+   * overrides or arguments that set this run apart, for its default name.
+   */
+  async begin(source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command?: string[] }, sourceDir: string, what = ''): Promise<void> {
     const { workspaceRoot, hashes } = this.options;
     const env = this.options.env ?? process.env;
     const [git, hardware, lockFile] = await Promise.all([readGitState(workspaceRoot), readHardware(), findLockFile(sourceDir, workspaceRoot, hashes)]);
     await fs.mkdir(this.workDir, { recursive: true });
     await fs.mkdir(path.dirname(this.markerFile), { recursive: true });
+    // runs/ makes the folder a store: a run killed now is then listed at once, even in a new store.
+    await fs.mkdir(this.options.store.runsDir, { recursive: true });
     this.envelope = {
       schema: ENVELOPE_SCHEMA,
       id: this.id,
-      name: this.options.name ?? `${path.basename(source.path)} ${this.startedAt.toISOString().slice(0, 16).replace('T', ' ')}`,
+      name: this.options.name ?? defaultRunName(source.path, what, this.startedAt),
       kind: this.kind,
       status: 'interrupted',
       startedAt: this.startedAt.toISOString(),
@@ -160,9 +205,15 @@ class RunRecorder {
     const now = new Date();
     this.envelope.endedAt = now.toISOString();
     this.envelope.durationMs = now.getTime() - this.startedAt.getTime();
-    const marker: RunningMarker = { pid: process.pid, host: os.hostname(), envelope: this.envelope };
+    const marker: RunningMarker = { pid: process.pid, pidStartTime: OWN_START_TIME, host: os.hostname(), envelope: this.redacted(this.envelope) };
     // Rewritten after every cell: not flushed to disk each time (it is only a recovery aid).
     await writeFileAtomic(this.markerFile, JSON.stringify(marker), { durable: false });
+  }
+
+  /** The envelope as it may be stored: secret params by name, secret values wherever they are (hashes and ids kept). */
+  redacted(envelope: RunEnvelope): RunEnvelope {
+    const { redactor } = this.secrets;
+    return { ...redactor.deep(envelope, (key) => HASH_FIELDS.has(key)), params: redactParams(envelope.params, redactor) };
   }
 
   /** Hashes what the run read and wrote, assembles the envelope and stores it. */
@@ -229,7 +280,7 @@ class RunRecorder {
       if (models.models.has(output.path) && !artifacts.has(output.path)) artifacts.set(output.path, { ...output, kind: 'model' });
     }
 
-    const envelope: RunEnvelope = {
+    const envelope: RunEnvelope = this.redacted({
       ...this.envelope,
       status,
       endedAt: endedAt.toISOString(),
@@ -253,7 +304,7 @@ class RunRecorder {
       // Only a run that succeeded keeps what it fitted (a script that exited non-zero may still have written some).
       ...(status === 'succeeded' && captured.fitted.length ? { fitted: captured.fitted } : {}),
       ...(status === 'succeeded' && captured.fittedSkipped.length ? { fittedSkipped: captured.fittedSkipped } : {}),
-    };
+    });
     await store.writeRun(envelope);
     await hashes.save().catch(() => undefined);
     await fs.rm(this.markerFile, { force: true });
@@ -282,17 +333,23 @@ function captureEnv(options: CommonOptions, recorder: RunRecorder, sourceDir: st
   env.NB2PROD_RUN_ID = recorder.id;
   env.PYDEVD_DISABLE_FILE_VALIDATION = '1';
   env.PYTHONUNBUFFERED = '1';
+  // The secrets the Python side must keep out of what it writes (events, the executed notebook).
+  if (recorder.secrets.redactor.values.length) env.NB2PROD_REDACT = JSON.stringify(recorder.secrets.redactor.values);
+  else delete env.NB2PROD_REDACT;
   return { ...env, ...extra };
 }
 
-/** Stops a child on abort: SIGTERM first (the runner shuts its kernel down), SIGKILL if it lingers. */
-function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, onAbort: () => void): () => void {
+/**
+ * Stops a run on abort: `first` to the run's process group (the runner shuts its kernel down; a
+ * script gets the Ctrl-C it would get in a terminal), SIGKILL to the group if it lingers.
+ */
+function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, first: NodeJS.Signals, onAbort: () => void): () => void {
   if (!signal) return () => undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const abort = () => {
     onAbort();
-    child.kill('SIGTERM');
-    killTimer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    signalRun(child, first);
+    killTimer = setTimeout(() => signalRun(child, 'SIGKILL'), 15_000);
   };
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
@@ -300,6 +357,17 @@ function stopOnAbort(child: ChildProcess, signal: AbortSignal | undefined, onAbo
     clearTimeout(killTimer);
     signal.removeEventListener('abort', abort);
   };
+}
+
+/** How a guarded child ended; `spawnError` when the program (or the guard) could not start. */
+async function exitOf(guarded: GuardedProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }> {
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
+    guarded.child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    guarded.child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  if (exit.spawnError) return exit;
+  const startError = await guarded.startError;
+  return startError ? { ...exit, spawnError: new Error(startError) } : exit;
 }
 
 /** Keeps the last `limit` characters of a stream, for error messages. */
@@ -327,6 +395,26 @@ function parseRunnerLine(line: string): RunnerMessage | null {
   }
 }
 
+/** Kernel names of other languages, for notebooks whose kernelspec does not state its language. */
+const OTHER_LANGUAGE_KERNELS = /^(?:i?julia|ir|bash|zsh|javascript|typescript|deno|tslab|scala|spylon|sas|matlab|octave|xcpp|xeus-cling|cling|rust|evcxr|go|gophernotes|java|ijava|kotlin|ruby|perl|powershell|pwsh|wolfram|sql|xsqlite|c|csharp|fsharp|\.net-)/i;
+
+/**
+ * nb2prod runs notebooks in a Python kernel (the interpreter's `python3`): a Julia or R notebook
+ * would run its cells as Python and fail on the first line, so it is refused with a reason.
+ * The language comes from the kernelspec (or language_info); a notebook that states none is Python.
+ */
+function refuseOtherLanguages(notebook: NotebookJson, file: string): void {
+  const metadata = (notebook.metadata ?? {}) as { kernelspec?: { name?: unknown; language?: unknown; display_name?: unknown }; language_info?: { name?: unknown } };
+  const spec = metadata.kernelspec ?? {};
+  const stated = typeof spec.language === 'string' ? spec.language : typeof metadata.language_info?.name === 'string' ? metadata.language_info.name : null;
+  const name = typeof spec.name === 'string' ? spec.name : '';
+  const language = stated ?? (OTHER_LANGUAGE_KERNELS.test(name) ? name.replace(/[-_]?\d[\w.]*$/, '') : null);
+  if (!language || /^(?:i?python\d*)$/i.test(language.trim())) return;
+  const kernel = typeof spec.display_name === 'string' ? spec.display_name : name || language;
+  const article = /^[aeiou]/i.test(language) || /^[FHLMNRSX]$/.test(language) ? 'an' : 'a';
+  throw new UserError('unsupported-kernel', `${file} is ${article} ${printable(language, 40)} notebook (kernel "${printable(kernel, 60)}"): nb2prod runs notebooks in a Python kernel, where its cells would fail. Track Python notebooks (or scripts with nb2prod run).`);
+}
+
 /** Runs a notebook in a fresh kernel and records the run. */
 export async function trackNotebook(options: NotebookTrackOptions): Promise<RunEnvelope> {
   const notebookFile = path.resolve(options.notebook);
@@ -339,9 +427,10 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   const notebook = parseNotebook(text, options.notebook);
   // An invalid [track] configuration is reported before anything runs.
   trackConfigFor(path.dirname(options.recordAs ? path.resolve(options.workspaceRoot, options.recordAs) : notebookFile), options.workspaceRoot);
+  refuseOtherLanguages(notebook.json, relativeToWorkspace(options.workspaceRoot, notebookFile));
   const codeCells = notebook.cells.filter((c) => c.kind === 'code');
   const snapshot = await options.store.putObject(JSON.stringify(stripOutputs(notebook.json), null, 1));
-  const recorder = new RunRecorder(options, 'notebook');
+  const recorder = new RunRecorder(options, 'notebook', runSecrets({ env: options.env ?? process.env, ...(options.params ? { params: options.params } : {}) }));
   const cells: CellRecord[] = codeCells.map((c) => ({ index: c.index, id: c.id, sha256: sha256Hex(c.source), durationMs: null, status: 'not-run' }));
   const recordedFile = options.recordAs ? path.resolve(options.workspaceRoot, options.recordAs) : notebookFile;
   const runDir = path.dirname(recordedFile);
@@ -349,7 +438,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   // Git state, hardware and the lock file are read while the kernel starts (it takes a second):
   // tracking must cost next to nothing over running the notebook. Everything that touches the
   // envelope waits for `ready`.
-  const ready = recorder.begin({ path: relativeToWorkspace(options.workspaceRoot, recordedFile), sha256: codeHash(notebook.cells), snapshot, cells }, runDir);
+  const ready = recorder.begin({ path: relativeToWorkspace(options.workspaceRoot, recordedFile), sha256: codeHash(notebook.cells), snapshot, cells }, runDir, overridesText(options.params));
 
   const executed = path.join(recorder.workDir, 'executed.ipynb');
   const args = [path.join(options.pythonDir, 'nb2prod_runner.py'), '--notebook', notebookFile, '--output', executed, '--cwd', runDir];
@@ -357,16 +446,17 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
   if (options.cellTimeout) args.push('--cell-timeout', String(options.cellTimeout));
   const env = captureEnv(options, recorder, runDir, { NB2PROD_CELLS: path.join(recorder.workDir, 'cells.json') });
 
-  let child: ChildProcess;
+  let guarded: GuardedProcess;
   try {
-    child = spawn(options.python, args, { env, cwd: runDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    guarded = spawnGuarded(options.python, args, { env, cwd: runDir, pythonDir: options.pythonDir, stdin: 'ignore' });
   } catch (error) {
     await ready.catch(() => undefined);
     await recorder.abandon();
     throw new UserError('python-not-usable', `Cannot start Python (${options.python}): ${(error as Error).message}`);
   }
+  const child = guarded.child;
   let cancelled = false;
-  const release = stopOnAbort(child, options.signal, () => (cancelled = true));
+  const release = stopOnAbort(child, options.signal, 'SIGTERM', () => (cancelled = true));
   const stderr = new Tail();
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(chunk);
@@ -440,10 +530,7 @@ export async function trackNotebook(options: NotebookTrackOptions): Promise<RunE
     }
   });
 
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
-    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
+  const exit = await exitOf(guarded);
   release();
   await ready; // a failure to gather the run's context surfaces here, once the child is gone
   await markerWrite;
@@ -503,6 +590,9 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
   if (!program) throw new UserError('usage', 'Give the command to run after --, e.g. nb2prod run -- python train.py');
   const scriptIndex = args.findIndex((a) => a.endsWith('.py'));
   const script = scriptIndex >= 0 ? path.resolve(options.cwd, args[scriptIndex]!) : null;
+  // The command as recorded: secret arguments (`--api-key X`, `--password=Y`) are `***`.
+  const secrets = runSecrets({ env: options.env ?? process.env, command: options.command });
+  const recordedCommand = secrets.command ?? options.command;
   let source: { path: string; sha256: string; snapshot: string | null; cells: CellRecord[]; command: string[] };
   if (script) {
     let code: Buffer;
@@ -511,14 +601,14 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
     } catch {
       throw new UserError('source-not-found', `Cannot read the script ${args[scriptIndex]}: no such file.`);
     }
-    source = { path: relativeToWorkspace(options.workspaceRoot, script), sha256: sha256Hex(code), snapshot: await options.store.putObject(code), cells: [], command: options.command };
+    source = { path: relativeToWorkspace(options.workspaceRoot, script), sha256: sha256Hex(code), snapshot: await options.store.putObject(code), cells: [], command: recordedCommand };
   } else {
-    const text = options.command.join(' ');
-    source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: options.command };
+    const text = recordedCommand.join(' ');
+    source = { path: text, sha256: sha256Hex(text), snapshot: null, cells: [], command: recordedCommand };
   }
   trackConfigFor(script ? path.dirname(script) : options.cwd, options.workspaceRoot); // an invalid [track] fails before the run
-  const recorder = new RunRecorder(options, 'script');
-  await recorder.begin(source, script ? path.dirname(script) : options.cwd);
+  const recorder = new RunRecorder(options, 'script', secrets);
+  await recorder.begin(source, script ? path.dirname(script) : options.cwd, scriptIndex >= 0 ? recordedCommand.slice(scriptIndex + 2).join(' ') : '');
   if (scriptIndex >= 0) {
     const argvParams = paramsFromArgv(args.slice(scriptIndex + 1));
     recorder.envelope.params = argvParams;
@@ -526,25 +616,23 @@ export async function trackScript(options: ScriptTrackOptions): Promise<RunEnvel
   }
   await recorder.saveMarker();
 
-  let child: ChildProcess;
+  let guarded: GuardedProcess;
   try {
-    child = spawn(program, args, { env: captureEnv(options, recorder, script ? path.dirname(script) : options.cwd), cwd: options.cwd, stdio: ['inherit', 'pipe', 'pipe'] });
+    guarded = spawnGuarded(program, args, { env: captureEnv(options, recorder, script ? path.dirname(script) : options.cwd), cwd: options.cwd, pythonDir: options.pythonDir, stdin: 'inherit' });
   } catch (error) {
     await recorder.abandon();
     throw new UserError('source-not-found', `Cannot start ${program}: ${(error as Error).message}`);
   }
+  const child = guarded.child;
   let cancelled = false;
-  const release = stopOnAbort(child, options.signal, () => (cancelled = true));
+  const release = stopOnAbort(child, options.signal, 'SIGINT', () => (cancelled = true));
   const stderr = new Tail();
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => options.onOutput?.(chunk, 'stdout'));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr.push(chunk);
     options.onOutput?.(chunk, 'stderr');
   });
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
-    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
+  const exit = await exitOf(guarded);
   release();
   if (exit.spawnError) {
     await recorder.abandon();

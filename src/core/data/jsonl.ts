@@ -8,6 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { UserError } from '../errors';
+import { MAX_JSON_DEPTH, jsonSyntaxMessage, nestsDeeperThan } from '../jsonText';
 import { type ColumnData, ValueColumn } from './columns';
 import { type DataProblem, ProblemList } from './problems';
 
@@ -83,7 +84,12 @@ export class JsonLinesParser {
     try {
       row = JSON.parse(text);
     } catch (error) {
-      this.problems.add(this.line, `not valid JSON (${(error as Error).message}); the line is skipped.`);
+      this.problems.add(this.line, `not valid JSON (${jsonSyntaxMessage(error)}); the line is skipped.`);
+      return;
+    }
+    // Its nested values become their JSON text, which a value thousands deep cannot be.
+    if (nestsDeeperThan(row)) {
+      this.problems.add(this.line, `values nested more than ${MAX_JSON_DEPTH} levels deep; the line is skipped.`);
       return;
     }
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {

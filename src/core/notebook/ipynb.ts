@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { UserError } from '../errors';
+import { MAX_JSON_DEPTH, jsonSyntaxMessage, nestsDeeperThan, withoutBom } from '../jsonText';
 import { sha256Hex } from '../hash';
 
 /** nbformat stores multi-line text either as one string or as a list of lines. */
@@ -51,9 +52,12 @@ export function joinSource(source: string | string[]): string {
 export function parseNotebook(text: string, file: string): ParsedNotebook {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(withoutBom(text));
   } catch (error) {
-    throw new UserError('invalid-notebook', `${file} is not a valid notebook: it is not JSON (${(error as Error).message}).`);
+    throw new UserError('invalid-notebook', `${file} is not a valid notebook: it is not JSON (${jsonSyntaxMessage(error)}).`);
+  }
+  if (nestsDeeperThan(value)) {
+    throw new UserError('invalid-notebook', `${file} is not a valid notebook: its JSON nests more than ${MAX_JSON_DEPTH} levels deep (Jupyter cannot read it either).`);
   }
   // Older formats have another shape (nbformat 3 keeps cells in worksheets): say so first.
   const version = (value as { nbformat?: unknown } | null)?.nbformat;

@@ -3,6 +3,7 @@
  * three questions — automated monitoring for drift and degradation, rollback within minutes, an
  * audit trail of every prediction. Any answer other than yes means not production-ready.
  */
+import { fixActions } from './actions';
 import { type GatherOptions, gatherFacts, type ReadinessFacts } from './facts';
 import { ITEMS } from './items';
 import { type Answer, type ItemId, type ItemStatus, READINESS_SCHEMA, type ReadinessItem, type ReadinessQuestion, type ReadinessReport, type QuestionId } from './model';
@@ -16,7 +17,10 @@ export async function checkReadiness(options: CheckOptions): Promise<ReadinessRe
 /** Runs the items over facts already gathered (tests build facts by hand through gatherFacts). */
 export async function evaluate(facts: ReadinessFacts): Promise<ReadinessReport> {
   const items: ReadinessItem[] = [];
-  for (const item of ITEMS) items.push({ id: item.id, title: item.title, ...(await item.check(facts)) });
+  for (const item of ITEMS) {
+    const result: ReadinessItem = { id: item.id, title: item.title, ...(await item.check(facts)) };
+    items.push({ ...result, actions: fixActions(result, facts) });
+  }
   const questions = QUESTIONS.map((q) => answer(q, items));
   const counts: Record<ItemStatus, number> = { pass: 0, fail: 0, unknown: 0 };
   for (const item of items) counts[item.status]++;

@@ -15,6 +15,7 @@ import { findProjectRoot, ProjectScanner } from '../lint/project/scan';
 import { unseededRandom } from '../lint/rules/unseededRandom';
 import { sectionName } from '../project/config';
 import { describeSample } from '../stats/describe';
+import { configurationKey, distinctRuns, isSeedParam, repetitionKey } from '../stats/repeats';
 import { isModelRun, RECENT_RUNS, type ReadinessFacts, toPortable } from './facts';
 import type { EvidenceRef, ItemId, ItemStatus, ReadinessItem, RegistryFacts } from './model';
 
@@ -86,15 +87,13 @@ function noRuns(facts: ReadinessFacts, what: string): ItemResult {
   return fail(`No tracked run of this project${facts.storeExists ? '' : ` (no run store at ${toPortable(path.relative(facts.root, facts.store.root)) || '.'})`}, so ${what} cannot be shown.`, `Track a run: ${trackHint(facts)} (or nb2prod run -- python SCRIPT.py).`);
 }
 
-const SEED_PARAM = /(^|_)(seed|random_state|rng_seed)$/i;
-
+/**
+ * The seed param a user can set for the next run (`-p seed=…`): one of the notebook's or script's
+ * own, not an estimator's autologged `RandomForestClassifier.random_state`.
+ */
 function seedParam(run: RunEnvelope): string | null {
-  return Object.keys(run.params).find((name) => SEED_PARAM.test(name)) ?? null;
-}
-
-function seedKey(run: RunEnvelope): string {
-  const params = Object.entries(run.params).filter(([name]) => SEED_PARAM.test(name));
-  return JSON.stringify([run.seeds.map((s) => [s.library, s.value]), params]);
+  const settable = (name: string) => !['autolog', 'logged'].includes(run.paramSources?.[name] ?? '') && !name.includes('.');
+  return Object.keys(run.params).find((name) => isSeedParam(name) && settable(name)) ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,13 +316,18 @@ const repeatedRuns: ItemDefinition = {
     const failures: string[] = [];
     let fixFor: RunEnvelope | null = null;
     for (const run of latest) {
+      // Repeats of one configuration: an explicit group, or runs of the same code and params with
+      // only their seeds changed (seed params, an estimator's random_state, recorded seeds).
+      // Exact duplicates (same seeds and data too) count once.
       const groups = new Map<string, RunEnvelope[]>();
-      for (const r of modelRuns(facts, run.source.path)) if (r.group) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
-      let best: { group: string; runs: RunEnvelope[]; metric: string | null; seeds: number } | null = null;
-      for (const [group, runs] of groups) {
+      for (const r of modelRuns(facts, run.source.path)) groups.set(configurationKey(r), [...(groups.get(configurationKey(r)) ?? []), r]);
+      let best: { group: string; runs: RunEnvelope[]; metric: string | null; seeds: number; duplicates: number } | null = null;
+      for (const all of groups.values()) {
+        const { distinct: runs, duplicates } = distinctRuns(all);
+        const group = all[0]!.group !== null ? `group ${all[0]!.group}` : `the group of ${run.source.path} runs with the same code and params${configurationText(all[0]!)}`;
         const metric = sharedMetric(runs, Object.keys(facts.monitoring?.metrics ?? {}));
-        const seedsSeen = new Set(runs.map(seedKey)).size;
-        const candidate = { group, runs, metric, seeds: seedsSeen };
+        const seedsSeen = new Set(runs.map(repetitionKey)).size;
+        const candidate = { group, runs, metric, seeds: seedsSeen, duplicates: duplicates.length };
         const score = (c: typeof candidate) => (c.runs.length >= 3 && c.metric && c.seeds >= 3 ? 1e6 : 0) + c.runs.length;
         if (!best || score(candidate) > score(best)) best = candidate;
       }
@@ -331,15 +335,18 @@ const repeatedRuns: ItemDefinition = {
         const values = best.runs.map((r) => r.metrics[best.metric!]!.value);
         const summary = describeSample(values);
         const interval = summary.interval ? ` ${best.metric} ${fmt(summary.mean!)} [${fmt(summary.interval[0])}, ${fmt(summary.interval[1])}] (95% interval)` : '';
-        evidence.push({ kind: 'run', id: best.runs.at(-1)!.id, label: `group ${best.group}: ${best.runs.length} runs,${interval}` });
+        evidence.push({ kind: 'run', id: best.runs.at(-1)!.id, label: `${best.group}: ${best.runs.length} runs,${interval}` });
         continue;
       }
       fixFor ??= run;
+      const duplicates = best?.duplicates
+        ? `; ${best.duplicates} more ${best.duplicates > 1 ? 'repeat' : 'repeats'} an earlier run exactly (same code, params, seeds and data) and ${best.duplicates > 1 ? 'count' : 'counts'} once: change the seed between repeats`
+        : '';
       if (!best) failures.push(`${run.source.path} has no group of repeated runs`);
-      else if (best.runs.length < 3) failures.push(`group ${best.group} of ${run.source.path} has ${best.runs.length} succeeded run${best.runs.length > 1 ? 's' : ''} (3 needed)`);
-      else if (!best.metric) failures.push(`the runs of group ${best.group} share no metric`);
-      else failures.push(`the runs of group ${best.group} use ${best.seeds} distinct seed${best.seeds > 1 ? 's' : ''}: repeats with one seed show no run-to-run variation`);
-      if (best) evidence.push({ kind: 'run', id: best.runs.at(-1)!.id, label: `group ${best.group}: ${best.runs.length} runs` });
+      else if (best.runs.length < 3) failures.push(`${best.runs[0]!.group !== null ? `${best.group} of ${run.source.path}` : best.group} has ${best.runs.length}${duplicates ? ' distinct' : ''} succeeded run${best.runs.length > 1 ? 's' : ''} (3 needed)${duplicates}`);
+      else if (!best.metric) failures.push(`the runs of ${best.group} share no metric`);
+      else failures.push(`the runs of ${best.group} use ${best.seeds} distinct seed${best.seeds > 1 ? 's' : ''}${duplicates}: repeats with one seed show no run-to-run variation`);
+      if (best) evidence.push({ kind: 'run', id: best.runs.at(-1)!.id, label: `${best.group}: ${best.runs.length} runs` });
     }
     for (const source of untracked) failures.push(`${source} has no successful run`);
     if (failures.length) {
@@ -356,6 +363,14 @@ const repeatedRuns: ItemDefinition = {
     return pass('Repeated runs with different seeds give the metrics an interval (see the evidence).', evidence);
   },
 };
+
+/** ` (max_depth=8, n_estimators=200)`: a configuration's own params, short, for the readiness texts. */
+function configurationText(run: RunEnvelope): string {
+  const own = Object.entries(run.params).filter(([name]) => !isSeedParam(name) && !name.includes('.'));
+  if (!own.length) return '';
+  const shown = own.slice(0, 4).map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return ` (${shown.join(', ')}${own.length > 4 ? ', …' : ''})`;
+}
 
 /**
  * The metric an interval is shown for: one every run logged, preferring those monitoring watches,
@@ -563,7 +578,7 @@ async function ciRunningDrift(facts: ReadinessFacts): Promise<{ file: string; mo
 
 function registryProblem(facts: ReadinessFacts, what: string): ItemResult | RegistryFacts {
   if (facts.registry.state === 'unreadable') return unknown(`The registry could not be read: ${facts.registry.reason}.`, 'Use an nb2prod version that reads this registry, or repair the file.');
-  if (facts.registry.state === 'none') return fail(`There is no model registry, so ${what}.`, `Register the model versions you train in the nb2prod registry (coming) and promote one to champion.`);
+  if (facts.registry.state === 'none') return fail(`There is no model registry, so ${what}.`, `Register the model versions you train (Register Model Version on a run, or nb2prod registry register MODEL RUN) and promote one to champion (nb2prod registry promote MODEL VERSION champion).`);
   return facts.registry.facts;
 }
 
@@ -598,7 +613,7 @@ const rollbackTested: ItemDefinition = {
     const registry = registryProblem(facts, 'no rollback has been rehearsed');
     if (!('champion' in registry)) return registry;
     if (!registry.rollbackDone) {
-      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: nb2prod registry rollback champion --restore-file --reason "rehearsal", restart the service and check it answers with that version (the audit log and nb2prod monitor show the version per window), then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
+      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version (Roll Back Alias in the Model Registry view, or nb2prod registry rollback champion --restore-file --reason "rehearsal"), restart the service and check it answers with that version (the audit log and nb2prod monitor show the version per window), then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
     }
     const evidence: EvidenceRef[] = registry.champion ? [registryRef(registry.champion, `champion; last rollback ${registry.lastRollbackAt ?? 'recorded'}`)] : [];
     return pass(`A rollback of the champion alias is recorded${registry.lastRollbackAt ? ` (last on ${registry.lastRollbackAt})` : ''}.`, evidence);
@@ -609,7 +624,7 @@ const rollbackTested: ItemDefinition = {
 // The service
 
 function serviceFix(facts: ReadinessFacts, what: string): string {
-  return `Scaffold the service (nb2prod scaffold, coming), or in your own service ${what} and declare it in ${facts.service.path}, e.g. {"auditLog": true, "killSwitch": true, "fallback": "..."}.`;
+  return `Generate the service (Generate Production Service, or nb2prod scaffold NOTEBOOK): it has both. Or, in your own service, ${what} and declare it in ${facts.service.path}, e.g. {"auditLog": true, "killSwitch": true, "fallback": "..."}.`;
 }
 
 const predictionAudit: ItemDefinition = {
@@ -731,7 +746,7 @@ const approvals: ItemDefinition = {
     const selfValidated = registry.approvals.find((a) => a.role !== 'developer' && a.role !== 'author' && a.by === champion.registeredBy && roles.includes(a.role));
     if (selfValidated) problems.push(`${selfValidated.by} registered the version and approved it as ${selfValidated.role}`);
     if (problems.length) {
-      return fail(`${versionLabel(champion)} (champion): ${problems.join('; ')}.`, `Have ${roles.join(', ')} each approve ${versionLabel(champion)} (registry approve, coming), each a different person, and not the one who registered it except as developer.`, evidence);
+      return fail(`${versionLabel(champion)} (champion): ${problems.join('; ')}.`, `Have ${roles.join(', ')} each approve ${versionLabel(champion)} (Approve Model Version in the Model Registry view, or nb2prod registry approve MODEL VERSION --role ROLE), each a different person, and not the one who registered it except as developer.`, evidence);
     }
     return pass(`${versionLabel(champion)} is approved by ${roles.map((r) => `${r} (${registry.approvals.find((a) => a.role === r)!.by})`).join(', ')}.`, evidence);
   },

@@ -4,6 +4,8 @@
  * Each item's rule is documented in docs/readiness.md.
  */
 
+import type { FixAction } from './actions';
+
 export const READINESS_SCHEMA = 'nb2prod.readiness/1';
 
 export type ItemStatus = 'pass' | 'fail' | 'unknown';
@@ -48,6 +50,8 @@ export interface ReadinessItem {
   evidence: EvidenceRef[];
   /** What to do to make the item pass; null when it passes. */
   fix: string | null;
+  /** Buttons that run the fix or open the place to make it (readiness/actions.ts); none when it passes. */
+  actions?: FixAction[];
 }
 
 export type QuestionId = 'monitoring' | 'rollback' | 'audit-trail';

@@ -15,10 +15,10 @@ import type { RegistryFacts, RegistryFactsProvider, RegistryVersionRef } from '.
 
 const CHAMPION = 'champion';
 
-/** Reads the registry of `storeRoot`; `sqlWasmPath` is not needed (no index queries). */
+/** Reads the registry of `storeRoot`. */
 export const registryFactsProvider: RegistryFactsProvider = async ({ root, storeRoot }) => {
   if (!existsSync(registryFilePath(storeRoot))) return null;
-  const registry = new Registry(new RunStore(storeRoot, { sqlWasmPath: '' }), root);
+  const registry = new Registry(new RunStore(storeRoot), root);
   const { state } = await registry.read();
   // The model whose champion moved last (projects usually have one model).
   const withChampion = Object.values(state.models).filter((m) => m.aliases[CHAMPION]);

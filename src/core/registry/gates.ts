@@ -26,6 +26,7 @@ import { UserError } from '../errors';
 import { isTable, loadProjectConfig, sectionName } from '../project/config';
 import { describeSample } from '../stats/describe';
 import { compareRuns } from '../stats/compare';
+import { distinctRuns } from '../stats/repeats';
 import { sameActor, sharedIdentity } from './actor';
 import { APPROVAL_ROLES, type ApprovalRole, type Check } from './events';
 import type { ModelVersion } from './fold';
@@ -206,8 +207,9 @@ function signed(n: number): string {
   return `${n >= 0 ? '+' : ''}${fmt(n)}`;
 }
 
+/** The metric over the side's successful runs, an exact duplicate (same code, params, seeds, data) counted once. */
 function values(side: GateSide, metric: string): number[] {
-  return side.runs.filter((r) => r.status === 'succeeded' && r.metrics[metric]).map((r) => r.metrics[metric]!.value);
+  return distinctRuns(side.runs.filter((r) => r.status === 'succeeded')).distinct.filter((r) => r.metrics[metric]).map((r) => r.metrics[metric]!.value);
 }
 
 function describeSide(side: GateSide, metric: string): { n: number; mean: number | null; text: string } {

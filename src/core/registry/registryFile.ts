@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors';
+import { UserError, withPath } from '../errors';
 import { parseRegistryEvent, REGISTRY_FILE, type RegistryEvent, type RegistryProblem } from './events';
 
 export interface RegistryRead {
@@ -68,13 +68,16 @@ export function parseRegistryText(text: string): RegistryRead {
 export async function readRegistryFile(file: string): Promise<RegistryRead> {
   let text: string;
   try {
+    // A pipe there would block the read (and every read after it) until someone writes to it.
+    const stat = await fs.stat(file).catch(() => null);
+    if (stat && !stat.isFile() && !stat.isDirectory()) throw new UserError('store-unwritable', `${file} is not a regular file (a pipe or a device), not the registry file: move it away.`);
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { events: [], problems: [] };
     if (code === 'EISDIR') throw new UserError('store-unwritable', `${file} is a folder, not the registry file: move it away.`);
     if (code === 'EACCES' || code === 'EPERM') throw new UserError('store-unwritable', `Cannot read ${file}: ${code}.`);
-    throw error;
+    throw withPath(error, file);
   }
   return parseRegistryText(text);
 }

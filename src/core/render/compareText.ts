@@ -3,17 +3,19 @@
  * each candidate's difference from the baseline with its interval, Holm-adjusted p-value,
  * effect size and the test used; then the params that differ and the flags, in words.
  */
-import type { Comparison, MetricDifference } from '../stats/compare';
+import { type Comparison, type MetricDifference, VERDICT_TEXT } from '../stats/compare';
 import { formatNumber, formatSigned } from './format';
 
 export function renderComparison(comparison: Comparison): string {
   const lines: string[] = [];
   const level = `${Math.round(comparison.confidence * 100)}%`;
-  const groups = comparison.groups.map((g, i) => `${g.label}${i === comparison.baselineIndex ? ' (baseline)' : ''}: ${plural(g.runIds.length, 'run')}`);
+  const groups = comparison.groups.map(
+    (g, i) => `${g.label}${i === comparison.baselineIndex ? ' (baseline)' : ''}: ${plural(g.runIds.length, 'run')}${g.duplicates.length ? ` (+${g.duplicates.length} duplicate${g.duplicates.length === 1 ? '' : 's'} counted once)` : ''}`,
+  );
   lines.push(`Comparing ${plural(comparison.groups.length, 'group')} — ${groups.join('; ')}.`);
   for (const metric of comparison.metrics) {
     lines.push('', metric.metric);
-    const rows: string[][] = [['group', 'n', 'mean', `${level} interval`, `Δ vs ${comparison.baseline}`, `${level} interval`, 'p (Holm)', 'effect', 'test']];
+    const rows: string[][] = [['group', 'n', 'mean', `${level} interval`, `Δ vs ${comparison.baseline}`, `${level} interval`, 'p (Holm)', 'effect', 'test', 'verdict']];
     metric.summaries.forEach((summary, index) => {
       const difference = metric.differences.find((d) => d.group === summary.group);
       rows.push([
@@ -26,6 +28,7 @@ export function renderComparison(comparison: Comparison): string {
         difference ? pValue(difference) : '',
         difference?.effectSize ? `${difference.effectSize.name === 'cohen-dz' ? 'd_z' : 'g'} ${formatNumber(difference.effectSize.value)}` : '',
         difference ? testName(difference) : '',
+        difference ? VERDICT_TEXT[difference.verdict] : index === comparison.baselineIndex ? 'baseline' : '',
       ]);
     });
     lines.push(...table(rows).map((line) => `  ${line}`));

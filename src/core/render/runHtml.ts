@@ -69,6 +69,13 @@ export function renderRunHtml(run: RunEnvelope, now: number = Date.now()): strin
   const header = html`
     <header>
       <h1>${run.name}</h1>
+      <nav class="actions" aria-label="Actions on this run">
+        <button data-action="replay" title="Run the code snapshot again with the same params and check that it reproduces">Replay</button>
+        <button data-action="register" title="Register a model version from this run's model file">Register</button>
+        <button data-action="compare" title="Compare this run (and its repeats) with other runs">Compare…</button>
+        <button data-action="diff" title="What changed between this run and another">Diff…</button>
+        ${run.kind === 'notebook' ? html`<button data-action="scaffold" title="Generate the production service from this run">Scaffold…</button>` : ''}
+      </nav>
       <div class="meta">
         ${statusBadge(run.status)}
         <span>${run.kind} ${fileLink(run.source.path)}</span>

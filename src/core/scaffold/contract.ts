@@ -41,7 +41,7 @@ export function contractColumns(columns: readonly ColumnProfile[]): ContractColu
         const max = finite(column.max);
         const kind = column.integer ? 'integer' : 'number';
         const what = column.integer ? 'integer' : 'numeric';
-        return { ...base, kind, minimum: min, maximum: max, description: min !== null && max !== null ? `${what}; training range ${min} to ${max}` : what };
+        return { ...base, kind, minimum: min, maximum: max, description: min !== null && max !== null ? `${what}; training range ${min} to ${max} (a value outside is answered, with a warning)` : what };
       }
       case 'boolean':
         return { ...base, kind: 'boolean', description: 'boolean' };
@@ -77,11 +77,17 @@ function finite(value: number | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function propertySchema(column: ContractColumn): Record<string, unknown> {
+/**
+ * One column as JSON Schema. `ranges`: the training range as minimum/maximum (a training row);
+ * a request field leaves them out, because a real record outside the range training saw (a
+ * younger passenger, a larger house) is still one the model answers: the service answers it with
+ * a warning naming the field (service/predictor.py) and its drift monitor sees it.
+ */
+function propertySchema(column: ContractColumn, ranges = true): Record<string, unknown> {
   const type = column.kind === 'datetime' ? 'string' : column.kind;
   const schema: Record<string, unknown> = { type: column.nullable ? [type, 'null'] : type };
-  if (column.minimum !== null) schema.minimum = column.minimum;
-  if (column.maximum !== null) schema.maximum = column.maximum;
+  if (ranges && column.minimum !== null) schema.minimum = column.minimum;
+  if (ranges && column.maximum !== null) schema.maximum = column.maximum;
   if (column.categories) schema.enum = column.nullable ? [...column.categories, null] : column.categories;
   if (column.kind === 'datetime') schema.format = 'date-time';
   schema.description = column.description;
@@ -99,7 +105,7 @@ export function inputSchema(name: string, columns: readonly ContractColumn[]): o
     type: 'object',
     additionalProperties: false,
     required: columns.filter((c) => !c.optional).map((c) => c.name),
-    properties: Object.fromEntries(columns.map((c) => [c.name, propertySchema(c)])),
+    properties: Object.fromEntries(columns.map((c) => [c.name, propertySchema(c, false)])),
   };
 }
 
@@ -162,7 +168,7 @@ export function outputSchema(name: string, task: 'classification' | 'regression'
 
 /** The output's copy of the request's identifier: its type, or null when the request had none. */
 function idProperty(id: ContractColumn): Record<string, unknown> {
-  return { ...propertySchema({ ...id, nullable: true }), description: 'the identifier the request carried, passed through (null when it had none)' };
+  return { ...propertySchema({ ...id, nullable: true }, false), description: 'the identifier the request carried, passed through (null when it had none)' };
 }
 
 /** service/schemas.py: the pydantic models of one record and of one prediction (pydantic 1.10 and 2.x). */
@@ -204,9 +210,6 @@ export function pydanticModule(
     else type = 'str';
     if (column.nullable) type = `Optional[${type}]`;
     const args = [column.optional ? 'None' : '...'];
-    const bound = column.kind === 'integer' ? (value: number) => String(value) : pythonNumber;
-    if (column.minimum !== null) args.push(`ge=${bound(column.minimum)}`);
-    if (column.maximum !== null) args.push(`le=${bound(column.maximum)}`);
     if (column.kind === 'number') args.push('allow_inf_nan=False');
     if (column.field !== column.name) args.push(`alias=${pythonString(column.name)}`);
     args.push(`description=${pythonString(column.description)}`);

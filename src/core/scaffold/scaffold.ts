@@ -16,6 +16,7 @@ import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
 import { sha256Hex } from '../hash';
 import { parseNotebook } from '../notebook/ipynb';
+import { containedPath } from '../safePath';
 import { loadProjectConfig } from '../project/config';
 import { parseMonitoringConfig } from '../readiness/config';
 import { queryInstalledDistributions } from '../project/installedPackages';
@@ -254,7 +255,8 @@ async function findRun(store: RunStore, notebookRel: string, reference: string |
 async function modelFilePath(workspaceRoot: string, store: RunStore, modelRel: string, sha256: string, runId: string): Promise<string> {
   const stored = path.join(store.objectsDir, sha256);
   if (existsSync(stored) && sha256Hex(await readFile(stored)) === sha256) return stored;
-  const file = path.join(workspaceRoot, modelRel);
+  // The path is the run's record of what it wrote: kept inside the workspace (links resolved), out of the store.
+  const file = await containedPath(modelRel, { base: workspaceRoot, roots: [workspaceRoot], exclude: [store.root], what: `to read the model of run ${runId}`, from: `runs/${runId}.json` });
   let bytes: Buffer;
   try {
     bytes = await readFile(file);

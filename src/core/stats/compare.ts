@@ -17,14 +17,10 @@ import type { JsonValue, RunEnvelope } from '../envelope';
 import { diffRuns } from '../diff';
 import { UserError } from '../errors';
 import { describeSample, mean, sampleVariance, tCritical, type SampleSummary } from './describe';
+import { canonical, configurationKey, distinctRuns, type DuplicateRun, isSeedParam, shortParamNames } from './repeats';
 import { logGamma, studentTTwoSided } from './special';
 
-/** Params that name a repetition rather than a configuration: they may differ within a group. */
-export const SEED_PARAM_NAMES: readonly string[] = ['seed', 'random_seed', 'random_state', 'rng_seed', 'fold', 'fold_index', 'cv_fold'];
-
-export function isSeedParam(name: string): boolean {
-  return SEED_PARAM_NAMES.includes(name.toLowerCase());
-}
+export { isSeedParam, SEED_PARAM_NAMES } from './repeats';
 
 export interface RunGroup {
   label: string;
@@ -88,7 +84,21 @@ export interface MetricDifference extends TestResult {
   insideNoise: boolean | null;
   /** pAdjusted below 1 − confidence. */
   significant: boolean | null;
+  /**
+   * What a reader may conclude, in this order: no test was possible (never "not significant":
+   * nothing was tested), the difference is inside the noise, it is significant, or it is not.
+   */
+  verdict: Verdict;
 }
+
+export type Verdict = 'no-test' | 'inside-noise' | 'significant' | 'not-significant';
+
+export const VERDICT_TEXT: Readonly<Record<Verdict, string>> = {
+  'no-test': 'no test',
+  'inside-noise': 'inside the noise',
+  significant: 'real difference',
+  'not-significant': 'not significant',
+};
 
 export interface MetricComparison {
   metric: string;
@@ -119,7 +129,8 @@ export type FlagCode =
   | 'packages-differ'
   | 'params-differ-within-group'
   | 'metric-missing'
-  | 'runs-excluded';
+  | 'runs-excluded'
+  | 'duplicate-runs';
 
 export interface ComparisonFlag {
   code: FlagCode;
@@ -137,6 +148,8 @@ export interface ComparedGroup {
   runIds: string[];
   /** Runs left out because they did not succeed. */
   excludedRunIds: string[];
+  /** Succeeded runs left out because they repeat an earlier run of the group exactly (same code, params, seeds, data). */
+  duplicates: DuplicateRun[];
 }
 
 export interface Comparison {
@@ -258,17 +271,6 @@ export function holmAdjust(pValues: ReadonlyArray<number | null>): Array<number 
 // ---------------------------------------------------------------------------------------------
 // Pairing and grouping
 
-/** JSON with sorted object keys, so equal values give equal strings. */
-function canonical(value: JsonValue | undefined): string {
-  if (value === undefined) return '\u0000absent';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  return `{${Object.keys(value)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
-    .join(',')}}`;
-}
-
 function seedParamNames(run: RunEnvelope): string[] {
   return Object.keys(run.params).filter(isSeedParam).sort();
 }
@@ -344,16 +346,16 @@ export function pairRuns(baseline: RunGroup, candidate: RunGroup): Pairing {
 
 /**
  * Groups a flat list of runs: by the envelope's `group` when set, else by code hash plus params
- * without the seed-like ones. Groups are ordered by their oldest run, runs oldest first. Labels
- * are the group name, or the params (and code) that tell the automatic groups apart.
+ * without the seed-like ones (`seed`, an estimator's autologged `random_state`, …: see
+ * repeats.ts). Groups are ordered by their oldest run, runs oldest first. Labels are the group
+ * name, or the params (and code) that tell the automatic groups apart, short: only the params
+ * that differ, without the estimator prefix unless two params would look alike, a param that the
+ * estimator's autolog repeats shown once.
  */
 export function groupRuns(runs: readonly RunEnvelope[]): RunGroup[] {
   const byKey = new Map<string, RunEnvelope[]>();
   for (const run of runs) {
-    const key =
-      run.group !== null
-        ? `group:${run.group}`
-        : `auto:${run.source.sha256}:${canonical(Object.fromEntries(Object.entries(run.params).filter(([k]) => !isSeedParam(k))))}`;
+    const key = configurationKey(run);
     const list = byKey.get(key);
     if (list) list.push(run);
     else byKey.set(key, [run]);
@@ -364,7 +366,8 @@ export function groupRuns(runs: readonly RunEnvelope[]): RunGroup[] {
   // Params and code that vary between the automatic groups make their labels.
   const auto = groups.filter((g) => g[0]!.group === null);
   const paramNames = [...new Set(auto.flatMap((g) => Object.keys(g[0]!.params)))].filter((k) => !isSeedParam(k)).sort();
-  const varying = paramNames.filter((k) => new Set(auto.map((g) => canonical(g[0]!.params[k]))).size > 1);
+  const valuesOf = (k: string) => auto.map((g) => canonical(g[0]!.params[k]));
+  const varying = shortParamNames(paramNames.filter((k) => new Set(valuesOf(k)).size > 1), valuesOf);
   const codeVaries = new Set(auto.map((g) => g[0]!.source.sha256)).size > 1;
   const used = new Set<string>();
   return groups.map((list) => {
@@ -372,7 +375,7 @@ export function groupRuns(runs: readonly RunEnvelope[]): RunGroup[] {
     let label: string;
     if (first.group !== null) label = first.group;
     else {
-      const parts = varying.filter((k) => k in first.params).map((k) => `${k}=${formatJson(first.params[k]!)}`);
+      const parts = varying.filter(({ name }) => name in first.params).map(({ name, label }) => `${label}=${formatJson(first.params[name]!)}`);
       if (codeVaries) parts.push(`code ${first.source.sha256.slice(0, 7)}`);
       label = parts.length ? parts.join(', ') : first.name;
     }
@@ -623,6 +626,34 @@ function compareMetric(
     direction: estimate === null ? null : estimate > 0 ? 'higher' : estimate < 0 ? 'lower' : 'equal',
     insideNoise,
     significant: null,
+    verdict: 'no-test',
+  };
+}
+
+/** Duplicates in one group: which runs, and whether their metrics disagree (then something random went unseeded). */
+function duplicateFlag(group: RunGroup, duplicates: readonly DuplicateRun[]): ComparisonFlag {
+  const byId = new Map(group.runs.map((r) => [r.id, r]));
+  const pairs = duplicates.map((d) => `${d.runId} = ${d.sameAs}`);
+  const shown = pairs.length > 3 ? `${pairs.slice(0, 3).join(', ')} and ${pairs.length - 3} more` : pairs.join(', ');
+  const disagree: string[] = [];
+  for (const d of duplicates) {
+    const run = byId.get(d.runId)!;
+    const original = byId.get(d.sameAs)!;
+    for (const [metric, value] of Object.entries(run.metrics)) {
+      const other = original.metrics[metric]?.value;
+      if (other !== undefined && other !== value.value && disagree.length < 2) disagree.push(`${metric} ${formatNumber(other)} vs ${formatNumber(value.value)}`);
+    }
+  }
+  const n = duplicates.length;
+  const note = disagree.length
+    ? ` Yet their metrics differ (${disagree.join('; ')}): something random in the run is not seeded (threads, a GPU, a source nb2prod did not see).`
+    : '';
+  return {
+    code: 'duplicate-runs',
+    severity: 'warning',
+    message: `${n} run${n > 1 ? 's' : ''} of "${group.label}" repeat${n > 1 ? '' : 's'} an earlier run exactly (same code, params, seeds and data), so ${n > 1 ? 'they count' : 'it counts'} once: ${shown}. Repeats measure run-to-run noise only when the seed changes.${note}`,
+    groups: [group.label],
+    metric: null,
   };
 }
 
@@ -673,11 +704,15 @@ export function compareRuns(groups: readonly RunGroup[], options: CompareOptions
   }
 
   const flags: ComparisonFlag[] = [];
-  const used: RunGroup[] = groups.map((g) => ({ label: g.label, runs: g.runs.filter((r) => r.status === 'succeeded') }));
+  // Succeeded runs, each counted once: an exact repeat (same code, params, seeds and data) adds
+  // no measurement of the noise, only a narrower interval.
+  const distinct = groups.map((g) => distinctRuns(g.runs.filter((r) => r.status === 'succeeded')));
+  const used: RunGroup[] = groups.map((g, i) => ({ label: g.label, runs: distinct[i]!.distinct }));
   const compared: ComparedGroup[] = groups.map((g, i) => ({
     label: g.label,
     runIds: used[i]!.runs.map((r) => r.id),
     excludedRunIds: g.runs.filter((r) => r.status !== 'succeeded').map((r) => r.id),
+    duplicates: distinct[i]!.duplicates,
   }));
 
   const allMetrics = new Set<string>();
@@ -699,6 +734,8 @@ export function compareRuns(groups: readonly RunGroup[], options: CompareOptions
       const left = g.runs.length ? `${g.runs.length} successful run${g.runs.length > 1 ? 's' : ''} remain` : 'none succeeded, so it cannot be compared';
       flags.push({ code: 'runs-excluded', severity: g.runs.length ? 'info' : 'warning', message: `${excluded} run${excluded > 1 ? 's' : ''} of "${g.label}" did not succeed and ${excluded > 1 ? 'are' : 'is'} left out; ${left}.`, groups: [g.label], metric: null });
     }
+    const duplicates = compared[i]!.duplicates;
+    if (duplicates.length) flags.push(duplicateFlag(groups[i]!, duplicates));
     if (g.runs.length === 1) {
       flags.push({ code: 'single-run', severity: 'warning', message: `"${g.label}" has a single run: there is no estimate of run-to-run noise, so no difference with it can be called real. Repeat it with a few seeds (5 or more).`, groups: [g.label], metric: null });
     }
@@ -725,6 +762,7 @@ export function compareRuns(groups: readonly RunGroup[], options: CompareOptions
     differences.forEach((d, k) => {
       d.pAdjusted = adjusted[k]!;
       d.significant = d.pAdjusted === null ? null : d.pAdjusted < alpha;
+      d.verdict = d.test === 'none' || d.pAdjusted === null ? 'no-test' : d.insideNoise ? 'inside-noise' : d.significant ? 'significant' : 'not-significant';
       const groupsConcerned = [d.baseline, d.group];
       if (d.se === 0) {
         flags.push({ code: 'no-spread', severity: 'warning', message: `${metric}: every ${d.test === 'paired-t' ? 'paired difference' : 'run'} of "${d.group}" vs "${d.baseline}" gives the same value, so the seeds do not move it and there is no noise to test against; the difference ${formatSigned(d.estimate!)} is exact for these seeds only.`, groups: groupsConcerned, metric });

@@ -152,8 +152,10 @@ export class NotebookLinter implements vscode.Disposable {
   private async lintNotebook(notebook: vscode.NotebookDocument): Promise<void> {
     if (notebook.isClosed) return;
     const cellsNow = notebook.getCells();
-    for (const cell of cellsNow) this.clear(cell.document.uri);
-    if (!this.enabled(notebook.uri)) return this.changed.fire();
+    if (!this.enabled(notebook.uri)) {
+      for (const cell of cellsNow) this.clear(cell.document.uri);
+      return this.changed.fire();
+    }
     const cells: SourceCell[] = cellsNow.map((cell) => ({
       index: cell.index,
       kind: cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' : cell.document.languageId === 'python' ? 'code' : 'raw',
@@ -174,7 +176,14 @@ export class NotebookLinter implements vscode.Disposable {
       const shown = this.toShown(finding, cell.document, notebook);
       byCell.set(finding.cell, [...(byCell.get(finding.cell) ?? []), shown]);
     }
-    for (const [index, list] of byCell) this.show(cellsNow[index]!.document.uri, list);
+    // Each cell's diagnostics are replaced once the new ones are known, not cleared before the
+    // lint: it awaits the project scan and the interpreter, and a notebook shown without any
+    // problem meanwhile (squiggles and Problems rows gone, then back) is wrong for that long.
+    cellsNow.forEach((cell, index) => {
+      const list = byCell.get(index);
+      if (list) this.show(cell.document.uri, list);
+      else this.clear(cell.document.uri);
+    });
     this.changed.fire();
   }
 

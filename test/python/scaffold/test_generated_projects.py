@@ -190,9 +190,8 @@ def broken_records(schema, record):
     cases = []
     if number:
         cases += [(number, dict(record, **{number: "not a number"}), "a string for a number"),
-                  (number, dict(record, **{number: str(properties[number]["minimum"])}), "a number as text"),
-                  (number, dict(record, **{number: True}), "a boolean for a number"),
-                  (number, dict(record, **{number: properties[number]["minimum"] - 1}), "below the training range")]
+                  (number, dict(record, **{number: str(record[number])}), "a number as text"),
+                  (number, dict(record, **{number: True}), "a boolean for a number")]
     if category:
         cases.append((category, dict(record, **{category: "no-such-%s" % category}), "an unknown category"))
     if text:

@@ -81,6 +81,13 @@ describe('JSON Lines', () => {
     expect(data.columns[0]!.numbers).toBeNull();
   });
 
+  it('skips a row nested thousands deep as a problem (its text would overflow the stack)', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const data = await readDataset(await file('deep.jsonl', `{"a": {"b": 1}}\n${deep}\n{"a": 2}\n`));
+    expect(data.rows).toBe(2);
+    expect(data.problems).toEqual([expect.objectContaining({ line: 2, message: expect.stringMatching(/nested more than 500 levels deep; the line is skipped/) })]);
+  });
+
   it('rejects a file of blank lines', async () => {
     await expect(readDataset(await file('blank.jsonl', '\n \n'))).rejects.toThrow(/is empty/);
   });

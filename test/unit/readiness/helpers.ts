@@ -14,7 +14,6 @@ import { checkReadiness } from '../../../src/core/readiness/check';
 import type { ItemId, ReadinessItem, ReadinessReport, RegistryFacts } from '../../../src/core/readiness/model';
 import { RunStore } from '../../../src/core/store/runStore';
 import { type EnvelopeOptions, makeEnvelope } from '../../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../../fixtures/fixtureWorkspace';
 
 const exec = promisify(execFile);
 
@@ -23,7 +22,7 @@ export class TempProject {
   private clock = Date.parse('2025-03-01T10:00:00Z');
 
   constructor(readonly root: string) {
-    this.store = new RunStore(path.join(root, '.nb2prod'), { sqlWasmPath: SQL_WASM_PATH });
+    this.store = new RunStore(path.join(root, '.nb2prod'));
   }
 
   static async create(prefix = 'readiness'): Promise<TempProject> {

@@ -3,6 +3,7 @@
  * store with makeEnvelope runs), and the three questions derived from the items.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeEnvelope } from '../../fixtures/envelopes';
 import { parsePins } from '../../../src/core/readiness/items';
 import { formatReadiness } from '../../../src/core/readiness/format';
 import { ITEM_IDS } from '../../../src/core/readiness/model';
@@ -212,7 +213,27 @@ describe('repeated-runs', () => {
     for (let i = 0; i < 3; i++) await same.addRun({ group: 'rf', seed: 42 });
     item = await same.item('repeated-runs');
     expect(item.status).toBe('fail');
-    expect(item.summary).toContain('1 distinct seed');
+    // Three runs with one seed, same code, params and data: exact duplicates, counted once.
+    expect(item.summary).toContain('has 1 distinct succeeded run (3 needed); 2 more repeat an earlier run exactly (same code, params, seeds and data) and count once');
+  });
+  it('sees repeats without a --group: same code and params, the seed from -p and the estimator\'s autologged random_state', async () => {
+    const p = await project(BASE_FILES);
+    for (const [seed, auc] of [[1, 0.9], [2, 0.91], [3, 0.92]] as const) {
+      const params = { max_depth: 8, seed, 'RandomForestClassifier.max_depth': 8, 'RandomForestClassifier.random_state': seed };
+      await p.addRun({ seed, params, metrics: { roc_auc: auc } }, { paramSources: { max_depth: 'notebook', seed: 'override', 'RandomForestClassifier.max_depth': 'autolog', 'RandomForestClassifier.random_state': 'autolog' } });
+    }
+    // Another configuration with a single run does not hide the repeated one.
+    await p.addRun({ params: { max_depth: 12, seed: 1, 'RandomForestClassifier.max_depth': 12, 'RandomForestClassifier.random_state': 1 }, metrics: { roc_auc: 0.8 } });
+    const item = await p.item('repeated-runs');
+    expect(item.status).toBe('pass');
+    expect(item.evidence[0]!.label).toMatch(/^the group of train\.ipynb runs with the same code and params \(max_depth=8\): 3 runs, roc_auc 0\.91 \[/);
+  });
+  it('suggests the seed param the user can set, not the estimator\'s autologged one', async () => {
+    const p = await project(BASE_FILES);
+    await p.addRun({ params: { 'RandomForestClassifier.random_state': 1, seed: 1 } }, { paramSources: { 'RandomForestClassifier.random_state': 'autolog', seed: 'notebook' } });
+    const item = await p.item('repeated-runs');
+    expect(item.status).toBe('fail');
+    expect(item.fix).toContain('-p seed=$s');
   });
   it('ignores failed runs and replays', async () => {
     const p = await project(BASE_FILES);
@@ -386,7 +407,7 @@ describe('service items', () => {
     const p = await project();
     let audit = await p.item('prediction-audit');
     expect(audit.status).toBe('fail');
-    expect(audit.fix).toMatch(/Scaffold the service/);
+    expect(audit.fix).toMatch(/Generate the service \(Generate Production Service, or nb2prod scaffold NOTEBOOK\)/);
     await p.write('service/nb2prod-service.json', '{"auditLog": true, "killSwitch": true}');
     audit = await p.item('prediction-audit');
     expect(audit.status).toBe('pass');
@@ -446,5 +467,30 @@ describe('people and documents', () => {
     const item = await p.item('model-card', goodRegistry({ champion: null, previous: null }, { modelCardPath: 'docs/card.md' }));
     expect(item.status).toBe('pass');
     expect(item.evidence[0]).toMatchObject({ kind: 'file', path: 'docs/card.md' });
+  });
+});
+
+describe('fix buttons', () => {
+  it('offer to run the fix or open the place, for failing items only', async () => {
+    const p = await project(BASE_FILES);
+    const run = await p.addRun({ params: { seed: 1 }, metrics: { roc_auc: 0.9 } }, { paramSources: { seed: 'notebook' } });
+    const report = await p.check();
+    const actionsOf = (id: string) => report.items.find((i) => i.id === id)!.actions ?? [];
+    expect(actionsOf('repeated-runs')).toEqual([{ kind: 'trackWithParameters', label: 'Track train.ipynb with another seed…', source: 'train.ipynb' }]);
+    expect(actionsOf('replay')).toEqual([{ kind: 'replay', label: `Replay ${run.name}`, runId: run.id }]);
+    expect(actionsOf('input-contract')[0]).toMatchObject({ kind: 'generateService', notebook: 'train.ipynb' });
+    expect(actionsOf('owner')[0]).toMatchObject({ kind: 'openFile', find: 'owner' });
+    for (const item of report.items.filter((i) => i.status === 'pass')) expect(item.actions).toEqual([]);
+    for (const item of report.items) expect(`${item.fix ?? ''} ${item.summary}`).not.toMatch(/coming/);
+  });
+  it('write a requirements file from the versions the run used when there is none', async () => {
+    const p = await project({ 'train.ipynb': BASE_FILES['train.ipynb']! });
+    const environment = { ...makeEnvelope().environment, lockFile: null, packages: { pandas: '1.5.3', 'scikit-learn': '1.2.1' } };
+    const run = await p.addRun({}, { environment });
+    const report = await p.check();
+    const env = report.items.find((i) => i.id === 'environment-locked')!;
+    expect(env.status).toBe('fail');
+    expect(env.actions).toEqual([{ kind: 'openFile', label: 'Write requirements.txt from the versions the run used', path: 'requirements.txt', create: expect.stringContaining('pandas==1.5.3\nscikit-learn==1.2.1\n') }]);
+    expect(env.actions![0]).toMatchObject({ create: expect.stringContaining(`run ${run.id}`) });
   });
 });

@@ -15,7 +15,6 @@ import { readRegistryFile } from '../../../src/core/registry/registryFile';
 import { Registry } from '../../../src/core/registry/registry';
 import { RunStore } from '../../../src/core/store/runStore';
 import { makeEnvelope } from '../../fixtures/envelopes';
-import { SQL_WASM_PATH } from '../../fixtures/fixtureWorkspace';
 import { auditRaceLog, RACE_CONFIG } from '../../fixtures/registryRace';
 
 const exec = promisify(execFile);
@@ -30,7 +29,7 @@ const runs = new Map<string, RunEnvelope>();
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-registry-race-'));
   storeRoot = path.join(root, '.nb2prod');
-  const store = new RunStore(storeRoot, { sqlWasmPath: SQL_WASM_PATH });
+  const store = new RunStore(storeRoot);
   const registry = new Registry(store, root);
   await fs.mkdir(path.join(root, 'models'));
   for (const [i, auc] of [0.8, 0.82, 0.84, 0.86].entries()) {

@@ -48,13 +48,17 @@ describe('contract from a profile', () => {
     expect(input.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(input.additionalProperties).toBe(false);
     expect(input.required).toEqual(PROFILE.map((p) => p.name));
-    expect(input.properties.income).toMatchObject({ type: ['number', 'null'], minimum: 0, maximum: 250000 });
+    // a request field has no range: a record outside what training saw is answered, with a warning
+    expect(input.properties.income).toEqual({ type: ['number', 'null'], description: 'numeric; training range 0 to 250000 (a value outside is answered, with a warning)' });
     expect(input.properties.plan).toMatchObject({ type: 'string', enum: ['basic', 'pro'] });
     expect(input.properties.signup).toMatchObject({ type: 'string', format: 'date-time' });
-    expect(input.properties.seats).toMatchObject({ type: 'integer', minimum: 1, maximum: 40 });
+    expect(input.properties.seats).toMatchObject({ type: 'integer' });
+    expect(input.properties.seats).not.toHaveProperty('minimum');
     expect(input.properties.visits).toMatchObject({ type: ['integer', 'null'] });
     const target = contractColumns([{ name: 'churned', type: 'numeric', count: 10, nulls: 0, min: 0, max: 1 }])[0]!;
-    const training = trainingSchema('m', columns, target) as { required: string[]; additionalProperties: boolean };
+    const training = trainingSchema('m', columns, target) as { required: string[]; additionalProperties: boolean; properties: Record<string, object> };
+    // a training row keeps the range (the pipeline's validation reports rows beyond it)
+    expect(training.properties.seats).toMatchObject({ type: 'integer', minimum: 1, maximum: 40 });
     expect(training.required.at(-1)).toBe('churned');
     expect(training.additionalProperties).toBe(true);
     const output = outputSchema('m', 'classification', target) as { required: string[]; properties: Record<string, { type: unknown }> };
@@ -71,17 +75,17 @@ describe('contract from a profile', () => {
   it('a pydantic model with the same constraints, aliases for names that are not identifiers', () => {
     const target = contractColumns([{ name: 'plan', type: 'categorical', count: 10, nulls: 0, top: [{ value: 'a', count: 10 }] }])[0]!;
     const module = pydanticModule(columns, 'run R, data.csv', 'classification', target);
-    expect(module).toContain('    age: float = Field(..., ge=18.0, le=90.5, allow_inf_nan=False, description="numeric; training range 18 to 90.5")');
-    expect(module).toContain('    income: Optional[float] = Field(..., ge=0.0, le=250000.0, allow_inf_nan=False');
+    expect(module).toContain('    age: float = Field(..., allow_inf_nan=False, description="numeric; training range 18 to 90.5 (a value outside is answered, with a warning)")');
+    expect(module).toContain('    income: Optional[float] = Field(..., allow_inf_nan=False');
     expect(module).toContain('    plan: Literal["basic", "pro"] = Field(...');
     expect(module).toContain('    city: str = Field(...');
-    expect(module).toContain('    monthly_fee: float = Field(..., ge=1.0, le=2.0, allow_inf_nan=False, alias="monthly fee"');
+    expect(module).toContain('    monthly_fee: float = Field(..., allow_inf_nan=False, alias="monthly fee"');
     expect(module).toContain('    member: bool = Field(...');
     // Dates stay text, as training read them from the file.
     expect(module).toContain('    signup: str = Field(..., description="date and time (ISO 8601)", **field_schema(format="date-time"))');
     // integers: int bounds, no allow_inf_nan (an int has no NaN)
-    expect(module).toContain('    seats: int = Field(..., ge=1, le=40, description="integer; training range 1 to 40")');
-    expect(module).toContain('    visits: Optional[int] = Field(..., ge=0, le=12, description=');
+    expect(module).toContain('    seats: int = Field(..., description="integer; training range 1 to 40 (a value outside is answered, with a warning)")');
+    expect(module).toContain('    visits: Optional[int] = Field(..., description=');
     expect(module).toContain('    class_: Literal["a"] = Field(..., alias="class"');
     expect(module).toContain('    id: str = Field(..., alias="_id"');
     expect(module).toContain('FIELD_ALIASES = {"monthly_fee": "monthly fee", "class_": "class", "id": "_id", "col_model_type": "model_type"}');

@@ -209,7 +209,9 @@ describe('pairing key', () => {
   });
 
   it('falls back to Welch when a seed repeats on one side', () => {
+    // The second seed-1 run also drew unseeded randomness: a repeat, not a duplicate of the first.
     const base = { label: 'a', runs: repeats([1, 1, 2], { acc: [0.8, 0.81, 0.79] }) };
+    base.runs[1] = { ...base.runs[1]!, unseeded: [{ library: 'numpy', call: 'numpy.random.rand', location: 'cell 3, line 1' }] };
     const cand = { label: 'b', runs: repeats([1, 2, 3], { acc: [0.82, 0.83, 0.8] }) };
     const d = compareRuns([base, cand]).metrics[0]!.differences[0]!;
     expect(d.test).toBe('welch-t');

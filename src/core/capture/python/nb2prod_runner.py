@@ -31,6 +31,11 @@ cell_failed has "index": null and "injected": true.  Cells after a failure
 are not run and get no events.  "skipped" is a cell tagged "skip-execution".
 The kernel locations "cell I, line L" and $NB2PROD_CELLS use the same I.
 
+Each code cell of the executed notebook gets metadata.nb2prod: {"index": I}
+(its index in the user's notebook), or {"injected": true}.
+Values listed in $NB2PROD_REDACT (secrets of the run) are replaced by ***
+in the executed notebook before it is written.
+
 Exit codes: 0 success, 1 failed cell / dead kernel, 2 usage or unreadable
 notebook, 130 cancelled (SIGTERM or SIGINT).
 """
@@ -262,6 +267,9 @@ def main(argv=None):
         parts = [HERE] + [p for p in parts if os.path.abspath(p) != HERE]
     env["PYTHONPATH"] = os.pathsep.join(parts)
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    # The kernel starts in a session of its own (jupyter_client): it watches this
+    # process and kills its session when the runner is gone (nb2prod_lifeline).
+    env["NB2PROD_WATCH_PID"] = str(os.getpid())
     temp_cells = None
     if env.get("NB2PROD_EVENTS"):
         env["NB2PROD_EVENTS"] = os.path.abspath(env["NB2PROD_EVENTS"])
@@ -299,6 +307,12 @@ def main(argv=None):
         d = os.path.dirname(out_path)
         if d:
             os.makedirs(d, exist_ok=True)
+        # The executed notebook is kept in the store: no secret of the run in it (its
+        # outputs, a traceback, the injected parameters), see nb2prod_redact.py.
+        redactor = _redactor()
+        if redactor:
+            redactor.deep(nb)
+        mark_cells(nb, injected_at)
         nbformat.write(nb, out_path)
     except Exception as e:
         out({"type": "error", "message": "cannot write %s: %s" % (out_path, e)})
@@ -307,6 +321,29 @@ def main(argv=None):
     if status is not None:
         out({"type": "finished", "status": status, "executed": out_path})
     return code
+
+
+def _redactor():
+    """The run's redactor (nb2prod_redact.py beside this file)."""
+    if not os.environ.get("NB2PROD_REDACT"):
+        return None
+    sys.path.insert(0, HERE)
+    try:
+        import nb2prod_redact
+    finally:
+        sys.path.remove(HERE)
+    return nb2prod_redact.from_environment()
+
+
+def mark_cells(nb, injected_at):
+    """Tell in the executed notebook which user cell each code cell is
+    (replay compares outputs cell by cell): metadata.nb2prod = {"index": I},
+    or {"injected": true} for the injected-parameters cell."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        index = source_index(i, injected_at)
+        cell.metadata["nb2prod"] = {"injected": True} if index is None else {"index": index}
 
 
 def source_index(i, injected_at):

@@ -2,7 +2,9 @@
 """nb2prod run capture, loaded by Python at start-up from PYTHONPATH.
 
 Does nothing unless the environment variable NB2PROD_EVENTS is set; then it
-installs the capture (nb2prod._capture).  In every case it then runs the next
+installs the capture (nb2prod._capture).  A process of a tracked run that
+leads its own process group (the Jupyter kernel) is put on a lifeline to the
+process named by NB2PROD_WATCH_PID (nb2prod_lifeline).  In every case it then runs the next
 ``sitecustomize`` module found on sys.path (Debian ships one), so putting this
 directory first on PYTHONPATH does not shadow it.
 """
@@ -18,6 +20,18 @@ def _nb2prod_install():
         return  # the notebook runner is not part of the run (its kernel is)
     try:
         import nb2prod._capture  # noqa: F401  (installs itself when the variable is set)
+    except Exception:
+        pass
+
+
+def _nb2prod_lifeline():
+    if not _os.environ.get("NB2PROD_WATCH_PID"):
+        return
+    try:
+        if _os.getpgrp() != _os.getpid():
+            return  # not a group leader: the group's leader (or the guard) covers it
+        import nb2prod_lifeline
+        nb2prod_lifeline.watch()
     except Exception:
         pass
 
@@ -48,5 +62,6 @@ def _nb2prod_chain():
     spec.loader.exec_module(mod)
 
 
+_nb2prod_lifeline()
 _nb2prod_install()
 _nb2prod_chain()

@@ -16,7 +16,9 @@ Rules followed everywhere:
   nothing heavy is imported at start-up (numpy, pandas, scikit-learn, mlflow,
   torch, tensorflow/keras are patched when the user imports them, through a
   ``sys.meta_path`` finder that wraps the loader's ``exec_module``);
-* never record the value of an environment variable.
+* never record the value of an environment variable, and never write a
+  secret: every event line goes through the run's redactor (the values in
+  $NB2PROD_REDACT become ``***``, see nb2prod_redact.py).
 
 Events
 ------
@@ -151,6 +153,7 @@ _cwd0 = None
 _pid = None
 _is_root = False
 _root_env_set_by_us = False
+_redactor = None  # nb2prod_redact.Redactor of $NB2PROD_REDACT, or None when there is nothing to hide
 
 _skip_exact = set()
 _skip_prefixes = ()
@@ -338,6 +341,8 @@ def _emit(obj):
         line = json.dumps(obj, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         line = json.dumps(_jsonable(obj), allow_nan=False, separators=(",", ":"))
+    if _redactor is not None:
+        line = _redactor.json_line(line)
     _write_line((line + "\n").encode("utf-8"))
 
 
@@ -1227,10 +1232,25 @@ def _after_fork_child():
 # --------------------------------------------------------------------------
 # install / disable
 # --------------------------------------------------------------------------
+def _load_redactor():
+    """The run's redactor (nb2prod_redact.py beside this package, loaded by
+    path: it must work whatever sys.path is).  Secrets to hide that cannot be
+    hidden mean no events at all."""
+    if not os.environ.get("NB2PROD_REDACT"):
+        return None
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "nb2prod_redact", os.path.join(_ROOT_DIR, "nb2prod_redact.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    redactor = module.from_environment()
+    return redactor if redactor else None
+
+
 def install():
     """Install the capture if NB2PROD_EVENTS is set (idempotent)."""
     global _installed, _enabled, _events_path, _cells_path, _cwd0, _pid, _is_root
-    global _root_env_set_by_us, _baseline_tops, _prev_excepthook
+    global _root_env_set_by_us, _baseline_tops, _prev_excepthook, _redactor
     if _installed or _disabled_forever:
         return _enabled
     path = os.environ.get("NB2PROD_EVENTS")
@@ -1238,6 +1258,7 @@ def install():
         return False
     _installed = True
     try:
+        _redactor = _load_redactor()
         _events_path = os.path.abspath(path)
         cells = os.environ.get("NB2PROD_CELLS")
         _cells_path = os.path.abspath(cells) if cells else None

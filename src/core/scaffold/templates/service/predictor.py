@@ -1,9 +1,16 @@
 """The model's raw predictions for validated records, computed the way training computed features.
 
 records (dicts by column name) -> records_to_frame -> build_features -> align_columns -> model.
+
+A number outside the range training saw (contracts/profile.json) is answered, with a warning
+naming the field: the model extrapolates there, and the drift gauges count it.
 """
+import json
+import logging
+import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -29,6 +36,7 @@ class Predictor:
         self.frame_columns = settings.frame_columns
         self.build_features = build_features
         self.classifier = settings.task == "classification"
+        self.ranges = training_ranges(settings.profile_path, settings.input_columns)
 
     def predict(self, records: Sequence[Dict[str, Any]]) -> List[RawPrediction]:
         if not records:
@@ -62,11 +70,20 @@ class Predictor:
                 RawPrediction(
                     prediction=to_jsonable(prediction),
                     probability=probabilities[row],
-                    warnings=_ignored_feature_warnings(features, unknown, row),
+                    warnings=self.range_warnings(records[row]) + _ignored_feature_warnings(features, unknown, row),
                     scores=scores[row] if scores is not None else None,
                 )
             )
         return results
+
+    def range_warnings(self, record: Dict[str, Any]) -> List[str]:
+        """One warning per number of `record` outside the range training saw."""
+        warnings = []
+        for column, (low, high) in self.ranges.items():
+            value = record.get(column)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not low <= value <= high:
+                warnings.append(f"{column} {value:g} is outside the training range {low:g} to {high:g}: the model extrapolates")
+        return warnings
 
     def _probabilities(self, X: Any, predictions: List[Any]) -> "tuple[List[Optional[float]], Optional[List[Any]]]":
         """The probability of each predicted class, and every class's, for classifiers that have predict_proba."""
@@ -113,6 +130,23 @@ def _predict_is_argmax_of_proba(estimator: Any) -> bool:
     if isinstance(steps, list) and steps:
         final = steps[-1][1]
     return type(final).__name__ in _ARGMAX_ESTIMATORS and hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba")
+
+
+def training_ranges(profile_path: Path, input_columns: Sequence[str]) -> Dict[str, Tuple[float, float]]:
+    """{column: (min, max)} of the numeric input columns in the training profile ({} without one)."""
+    try:
+        with open(profile_path, encoding="utf-8") as handle:
+            profile = json.load(handle)
+    except (OSError, ValueError) as error:
+        logging.getLogger("nb2prod.service").warning("%s unreadable (%s): no training-range warnings", profile_path, error)
+        return {}
+    wanted = set(input_columns)
+    ranges = {}
+    for column in profile.get("columns") or []:
+        low, high = column.get("min"), column.get("max")
+        if column.get("name") in wanted and column.get("type") == "numeric" and all(isinstance(v, (int, float)) and math.isfinite(v) for v in (low, high)):
+            ranges[column["name"]] = (float(low), float(high))
+    return ranges
 
 
 def _ignored_feature_warnings(features: Any, unknown: List[str], row: int) -> List[str]:

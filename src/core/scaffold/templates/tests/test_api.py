@@ -42,6 +42,25 @@ def test_version_names_the_model_run_and_libraries(client, service_config):
     assert body["libraries"]["pydantic"]
 
 
+def test_a_number_outside_the_training_range_is_answered_with_a_warning(client, valid_record, service_config, project_json):
+    profile = project_json("contracts/profile.json")
+    numeric = [
+        c for c in profile["columns"]
+        if c["name"] in service_config["input_columns"] and c["type"] == "numeric" and c.get("min") is not None and c.get("max") is not None
+    ]
+    within = client.post("/predict", json=valid_record)
+    assert within.status_code == 200, within.text
+    assert not [w for w in within.json()["warnings"] if "outside the training range" in w], within.json()
+    for column in numeric[:3]:
+        beyond = column["max"] + max(1, abs(column["max"]))
+        if column.get("integer"):
+            beyond = int(beyond)
+        response = client.post("/predict", json=dict(valid_record, **{column["name"]: beyond}))
+        assert response.status_code == 200, response.text
+        warnings = response.json()["warnings"]
+        assert any(w.startswith(f"{column['name']} ") and "outside the training range" in w for w in warnings), warnings
+
+
 def test_predict_one_record(client, valid_record, service_config):
     response = client.post("/predict", json=valid_record)
     assert response.status_code == 200, response.text
