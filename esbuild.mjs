@@ -44,18 +44,21 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode'],
+    external: ['vscode', 'pg-native', 'cloudflare:sockets'],
     plugins: [problemMatcherPlugin],
   },
   {
     ...common,
-    // The executable: answers runs/show/diff itself and loads cli-full.js for everything else.
-    entryPoints: { cli: 'src/cli/main.ts' },
+    // The executable: answers runs/show/diff itself and loads cli-full.js for everything else;
+    // the worker threads `nb2prod monitor` reads large audit logs with.
+    entryPoints: { cli: 'src/cli/main.ts', monitorWorker: 'src/core/monitor/worker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    // pg's optional native binding and its Cloudflare socket are never used (the pure JS client is)
+    external: ['pg-native', 'cloudflare:sockets'],
     plugins: [problemMatcherPlugin],
   },
   {

@@ -3,7 +3,7 @@
  * printed as a ratio, so the numbers mean something across machines. Results also go to
  * bench-results/latest.json.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -465,6 +465,14 @@ function serviceLatency(): void {
         target: `overhead +${ms(s.cpuMs.overhead)} CPU`,
       });
     }
+    const sink = s.auditSink;
+    rows.push({
+      figure: `  audit sink on vs off (submit a no-op), median / p95 of ${sink.on.n} interleaved requests`,
+      ours: `${ms(sink.on.median)} / ${ms(sink.on.p95)}`,
+      baseline: `${ms(sink.off.median)} / ${ms(sink.off.p95)} (sink off)`,
+      ratio: (sink.on.median / sink.off.median).toFixed(2),
+      target: `p50 +${ms(sink.addedMs.median)} (target ≤ +1 ms)${sink.addedMs.median <= 1 ? ' ✓' : ''}; ${sink.written} lines written`,
+    });
     const { sequential, concurrent, directPerSecond } = s.throughput;
     const ratio = sequential.perSecond / directPerSecond;
     rows.push({
@@ -476,6 +484,44 @@ function serviceLatency(): void {
     });
   }
   results.serviceLatency = all;
+}
+
+/**
+ * `nb2prod monitor` over a generated service's audit log (bench/makeAuditLog.ts: lines as the
+ * service writes them, 30 daily files, 10% labelled, a drift in the last week), as a fresh process
+ * with its peak memory, beside pandas reading the same JSON Lines in chunks and computing the same
+ * per-day figures (bench/monitor_baseline.py). 1,000,000 lines by default (a few minutes, pandas
+ * being the slow side); NB2PROD_BENCH_MONITOR_LINES=10000000 for the 10-million-line case
+ * (NB2PROD_BENCH_MONITOR_BASELINE=0 leaves pandas out: it takes about 100 s per million lines).
+ */
+async function monitorScale(): Promise<void> {
+  const lines = Number(process.env.NB2PROD_BENCH_MONITOR_LINES ?? 1_000_000);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nb2prod-bench-monitor-'));
+  try {
+    const made = JSON.parse(execFileSync(node, ['--import', 'tsx', 'bench/makeAuditLog.ts', dir, String(lines)], { cwd: repo, encoding: 'utf8' })) as { bytes: number; labels: number };
+    const measured = (command: string, args: string[]): { ms: number; rssMb: number } => {
+      // GNU time prints the peak resident set (KiB) as the last line of stderr
+      const started = performance.now();
+      const child = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+      const ms = performance.now() - started;
+      if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${child.status ?? child.error?.message}): ${child.stderr}`);
+      return { ms, rssMb: Number(child.stderr.trim().split('\n').at(-1)) / 1024 };
+    };
+    const ours = measured(node, ['dist/cli.js', 'monitor', dir, '--format', 'json', '--output', path.join(dir, 'report.json')]);
+    const baseline = process.env.NB2PROD_BENCH_MONITOR_BASELINE === '0' ? null : measured(PYTHON, ['bench/monitor_baseline.py', dir]);
+    results.monitor = { lines, bytes: made.bytes, labels: made.labels, oursMs: ours.ms, oursRssMb: ours.rssMb, baselineMs: baseline?.ms ?? null, baselineRssMb: baseline?.rssMb ?? null };
+    const gb = (made.bytes / 1e9).toFixed(2);
+    const scaled = (ours.ms / 1000) * (10_000_000 / lines);
+    rows.push({
+      figure: `nb2prod monitor, ${lines.toLocaleString('en')} audit lines (${gb} GB JSONL, ${made.labels.toLocaleString('en')} labels), peak RSS ${ours.rssMb.toFixed(0)} MB`,
+      ours: `${(ours.ms / 1000).toFixed(1)} s`,
+      baseline: baseline ? `${(baseline.ms / 1000).toFixed(1)} s (pandas, chunked; peak RSS ${baseline.rssMb.toFixed(0)} MB)` : '(pandas not run)',
+      ratio: baseline ? (ours.ms / baseline.ms).toFixed(2) : '',
+      target: `${lines === 10_000_000 ? `10M lines ≤ 60 s${ours.ms <= 60_000 ? ' ✓' : ': FAIL'}` : `×${10_000_000 / lines} ≈ ${scaled.toFixed(0)} s for 10M (target ≤ 60 s)`}; ≤ 500 MB${ours.rssMb <= 500 ? ' ✓' : ': FAIL'}${baseline ? `; ratio ≤ 0.5${ours.ms / baseline.ms <= 0.5 ? ' ✓' : ': FAIL'}` : ''}`,
+    });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 function pushDriftRow(figure: string, ours: number, baseline: number): void {
@@ -510,6 +556,7 @@ const FIGURES: Record<string, () => unknown> = {
   experiments: experimentsTable,
   service: serviceLatency,
   drift: driftReport,
+  monitor: monitorScale,
 };
 
 async function main(): Promise<void> {

@@ -73,7 +73,15 @@ export interface ServiceLatency {
   versions: Record<string, string | null>;
 }
 
-export function measureServiceLatency(python: BenchPython): ServiceLatency & { generateMs: number; python: BenchPython } {
+/** bench/audit_sink_latency.py: POST /predict with the audit sink on and with its submit() a no-op. */
+export interface AuditSinkLatency {
+  on: LatencyStats;
+  off: LatencyStats;
+  addedMs: { median: number; p95: number };
+  written: number;
+}
+
+export function measureServiceLatency(python: BenchPython): ServiceLatency & { generateMs: number; python: BenchPython; auditSink: AuditSinkLatency } {
   const PYTHON = python.path;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nb2prod-bench-service-'));
   try {
@@ -97,7 +105,12 @@ export function measureServiceLatency(python: BenchPython): ServiceLatency & { g
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    return { ...(JSON.parse(out) as ServiceLatency), generateMs, python };
+    const sink = execFileSync(PYTHON, [path.join(repo, 'bench', 'audit_sink_latency.py'), path.join(notebookDir, 'production')], {
+      cwd: repo,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return { ...(JSON.parse(out) as ServiceLatency), generateMs, python, auditSink: JSON.parse(sink) as AuditSinkLatency };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

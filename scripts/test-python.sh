@@ -6,6 +6,7 @@
 #            -> test-artifacts/pytest-debian.xml
 #   current  the venv of current PyPI releases (scripts/provision-python.sh builds it if needed)
 #            -> test-artifacts/pytest-current.xml
+# and a throwaway PostgreSQL on 127.0.0.1 (scripts/provision-postgres.sh) for the audit sink.
 # The tests use the interpreter running them (sys.executable) for everything they start.
 # Arguments go to both pytest runs (e.g. `npm run test:python -- -k golden`);
 # NB2PROD_TEST_PYTHONS=debian (or current) runs one of them. Fails if either run fails.
@@ -27,6 +28,9 @@ if [[ ",$which," == *",current,"* ]]; then
   bash scripts/provision-python.sh || exit 1
   interpreters+=("current=$(bash scripts/provision-python.sh --print)")
 fi
+# the generated service's PostgreSQL audit sink is tested against a real server (started if needed)
+bash scripts/provision-postgres.sh || exit 1
+export NB2PROD_TEST_POSTGRES="$(bash scripts/provision-postgres.sh --print)"
 [ ${#interpreters[@]} -gt 0 ] || { echo "test-python: NB2PROD_TEST_PYTHONS=$which names neither debian nor current" >&2; exit 2; }
 
 mkdir -p test-artifacts

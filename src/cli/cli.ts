@@ -9,6 +9,7 @@ import { registryFactsProvider } from '../core/readiness/registryFacts';
 import { compareCommands } from './compareCommand';
 import { driftCommands } from './driftCommand';
 import { lintCommands } from './lintCommand';
+import { monitorCommands } from './monitorCommand';
 import { scaffoldCommands } from './scaffoldCommand';
 import { registryCommands } from './registryCommand';
 import { runCommand, terminalIo } from './runCommand';
@@ -18,7 +19,7 @@ import { trackCommands } from './trackCommands';
 export type { CliIo } from './command';
 export { locateStore } from './command';
 
-const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands, ...scaffoldCommands, ...makeCheckCommands({ registry: registryFactsProvider }) };
+const commands: Record<string, Command> = { ...runsCommands, ...trackCommands, ...compareCommands, ...driftCommands, ...lintCommands, ...registryCommands, ...scaffoldCommands, ...monitorCommands, ...makeCheckCommands({ registry: registryFactsProvider }) };
 
 function mainHelp(version: string): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

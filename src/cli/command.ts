@@ -13,6 +13,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Folder of the Python companion (sitecustomize.py, nb2prod/, nb2prod_runner.py). */
   pythonDir: string;
+  /** dist/monitorWorker.js: `nb2prod monitor` reads large audit logs with worker threads running it. */
+  monitorWorker?: string;
   /** Folder of the generated projects' runtime (default: scaffold-templates beside pythonDir). */
   templatesDir?: string;
   version: string;

@@ -20,6 +20,7 @@ const io: CliIo = {
   cwd: process.cwd(),
   env: process.env,
   pythonDir: path.join(__dirname, 'python'),
+  monitorWorker: path.join(__dirname, 'monitorWorker.js'),
   version,
   isTTY: process.stderr.isTTY === true,
   onInterrupt: (handler) => {

@@ -10,7 +10,7 @@ import { loadRegistryConfig } from '../core/registry/gates';
 import { type FileStatus, Registry } from '../core/registry/registry';
 import { type CliIo, type Command, type ParsedArgs, requireStore, STORE_HELP, STORE_OPTION } from './command';
 
-const SUBCOMMANDS = ['register', 'promote', 'approve', 'rollback', 'list', 'show', 'history', 'card'] as const;
+const SUBCOMMANDS = ['register', 'promote', 'approve', 'rollback', 'list', 'show', 'history', 'card', 'deploy'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
 
 const USAGE = `nb2prod registry register MODEL RUN [--file PATH] [--note TEXT] [--no-copy] [--by WHO]
@@ -21,6 +21,7 @@ const USAGE = `nb2prod registry register MODEL RUN [--file PATH] [--note TEXT] [
        nb2prod registry show MODEL [VERSION]
        nb2prod registry history [ALIAS] [--model M] [--at ISO-TIME]
        nb2prod registry card MODEL [VERSION] [--output FILE | --stdout]
+       nb2prod registry deploy SERVICE_DIR [--alias challenger] [--model M] [--mode shadow|canary] [--percent N] [--key K] [--clear]
        (every subcommand takes --json)`;
 
 type Values = ParsedArgs['values'];
@@ -191,6 +192,30 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       out({ moves, problems }, moves.length ? `${moves.map(describeMove).join('\n')}\n` : 'No alias moves recorded.\n');
       return 0;
     }
+    case 'deploy': {
+      const serviceDir = path.resolve(io.cwd, positional(positionals, 0, 'SERVICE_DIR (the generated project)', sub));
+      const mode = str(values, 'mode') ?? 'shadow';
+      if (mode !== 'shadow' && mode !== 'canary') throw new UserError('usage', '--mode must be shadow or canary');
+      const percent = Number(str(values, 'percent') ?? (mode === 'canary' ? '10' : '0'));
+      if (!(percent >= 0 && percent <= 100)) throw new UserError('usage', '--percent must be a number from 0 to 100');
+      const model = str(values, 'model');
+      const result = await registry.deployChallenger({
+        serviceDir,
+        alias: str(values, 'alias') ?? 'challenger',
+        ...(model !== undefined ? { model } : {}),
+        mode,
+        percent,
+        key: str(values, 'key') ?? 'client_request_id',
+        by: await by(),
+        clear: values.clear === true,
+      });
+      const where = path.relative(io.cwd, path.join(serviceDir, 'service', 'deployment.json'));
+      const text = result.version === null
+        ? `Removed the challenger from ${where}: the service serves its champion alone from its next start.\n`
+        : `${result.version.model} v${result.version.version} deployed beside the champion in ${mode}${mode === 'canary' ? ` (${percent}% of requests, by ${str(values, 'key') ?? 'client_request_id'})` : ' (scored and logged, never returned)'}: ${path.relative(io.cwd, result.file!)} and ${where}. Restart the service to load it; nb2prod monitor ${path.relative(io.cwd, serviceDir) || '.'} compares the two.\n`;
+      out(result, text);
+      return 0;
+    }
     case 'card': {
       const { state, problems } = await registry.read();
       reportProblems(io, problems, state, json);
@@ -238,6 +263,10 @@ Subcommands:
   history [ALIAS]       alias moves; with --at TIME, which version held ALIAS at that time
   card MODEL [VERSION]  write the Markdown model card (default model-cards/MODEL-vN.md);
                         your "Intended use" and "Known limitations" sections are kept
+  deploy SERVICE_DIR    put the version holding --alias (default challenger) beside a generated
+                        service's champion (service/deployment.json): --mode shadow (scored and
+                        logged, never returned) or canary (--percent of requests, by a stable
+                        hash of --key: client_request_id, request_id or an input field); --clear
 
 Options:
   --by WHO             who acts (default: git config user.email, else the login name)
@@ -273,6 +302,11 @@ Exit codes: 0 done, 1 a promotion refused by its checks, 2 a usage error or a pr
       at: { type: 'string' },
       output: { type: 'string' },
       stdout: { type: 'boolean' },
+      alias: { type: 'string' },
+      mode: { type: 'string' },
+      percent: { type: 'string' },
+      key: { type: 'string' },
+      clear: { type: 'boolean' },
     },
     async run({ values, positionals }, store, io) {
       const [sub, ...rest] = positionals.map(String);

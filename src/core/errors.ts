@@ -39,7 +39,14 @@ export type UserErrorCode =
   /** A replay needs a secret the run was given but nb2prod did not record (it must be given again). */
   | 'secret-needed'
   /** A notebook whose kernel is not Python (nb2prod runs notebooks in a Python kernel). */
-  | 'unsupported-kernel';
+  | 'unsupported-kernel'
+  /** A folder given as a generated service is not one, or its configuration cannot be read. */
+  | 'not-a-service'
+  | 'invalid-service'
+  /** A file of labels for `nb2prod monitor labels` cannot be used. */
+  | 'invalid-labels'
+  /** An alert id of `nb2prod monitor ack|resolve` names no alert. */
+  | 'alert-not-found';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

@@ -31,6 +31,8 @@ export interface ServiceFacts {
   /** Why the manifest could not be used (missing file, bad JSON, wrong fields). */
   problem: string | null;
   exists: boolean;
+  /** The generated service's daily audit files beside it (var/audit/predictions-YYYY-MM-DD.jsonl), oldest first. */
+  auditFiles?: string[];
 }
 
 export type RegistryState = { state: 'none' } | { state: 'unreadable'; reason: string } | { state: 'ok'; facts: RegistryFacts };
@@ -201,7 +203,19 @@ async function readService(root: string, manifestPath: string): Promise<ServiceF
     fallback: typeof v.fallback === 'string' && v.fallback.trim() ? v.fallback.trim() : null,
     ...(typeof v.auditLogPath === 'string' ? { auditLogPath: v.auditLogPath } : {}),
   };
-  return { path: relative, manifest, problem: null, exists: true };
+  return { path: relative, manifest, problem: null, exists: true, auditFiles: await auditFilesBeside(root, relative) };
+}
+
+/** The audit files a generated service wrote into its own var/ (the default state folder). */
+async function auditFilesBeside(root: string, manifest: string): Promise<string[]> {
+  const project = path.posix.dirname(path.posix.dirname(manifest));
+  const folder = path.posix.join(project, 'var', 'audit');
+  try {
+    const names = await fs.readdir(path.resolve(root, folder));
+    return names.filter((n) => /^predictions-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).sort().map((n) => path.posix.join(folder, n));
+  } catch {
+    return [];
+  }
 }
 
 /** Files under `root` (relative, forward slashes), skipping dot folders, environments and caches. */

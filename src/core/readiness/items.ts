@@ -520,16 +520,19 @@ const driftMonitoring: ItemDefinition = {
     const metrics = Object.entries(m.metrics);
     const logged = new Set(latest.flatMap((r) => Object.keys(r.metrics)));
     const unknownMetrics = latest.length ? metrics.filter(([name]) => !logged.has(name)).map(([name]) => name) : [];
-    if (!metrics.length) missing.push('a degradation alert (a metric with its minimum)');
+    // Automation: a schedule, or a CI job running nb2prod drift or nb2prod monitor --check.
+    const ci = await ciRunningDrift(facts);
+    const monitorCheck = ci?.monitor === true;
+    if (!metrics.length && monitorCheck) evidence.push(fileRef(ci!.file, `${ci!.file} runs nb2prod monitor --check: accuracy drop alerts ([monitoring.alerts] accuracy_drop)`));
+    else if (!metrics.length) missing.push('a degradation alert (a metric with its minimum, or nb2prod monitor --check on the service)');
     else if (unknownMetrics.length === metrics.length) missing.push(`a degradation metric the runs log (${unknownMetrics.join(', ')} ${unknownMetrics.length > 1 ? 'are' : 'is'} not logged; they log ${[...logged].join(', ') || 'nothing'})`);
     else evidence.push(configRef(facts, 'monitoring.metrics', metrics.map(([n, v]) => `${n} ≥ ${v}`).join(', ')));
-    // Automation: a schedule, or a CI job running nb2prod drift.
-    const ci = await ciRunningDrift(facts);
-    if (ci) evidence.push(fileRef(ci, `${ci} runs nb2prod drift`));
+    if (ci) evidence.push(fileRef(ci.file, `${ci.file} runs ${ci.monitor ? 'nb2prod monitor --check' : 'nb2prod drift'}`));
     else if (m.schedule) evidence.push(configRef(facts, 'monitoring', `schedule = ${m.schedule}`));
-    else missing.push('a schedule (schedule = "daily", or a CI job running nb2prod drift)');
+    else missing.push('a schedule (schedule = "daily", or a CI job running nb2prod monitor --check or nb2prod drift)');
     if (missing.length) return fail(`Monitoring in ${where} lacks ${missing.join('; ')}.`, `Complete it: ${example}.`, evidence);
-    return pass(`Drift against ${m.reference} is alerted at PSI ${m.drift!.monitor}/${m.drift!.retrain} and degradation below ${metrics.map(([n, v]) => `${n} ${v}`).join(', ')}, ${ci ? `by ${ci}` : m.schedule}.`, evidence);
+    const degradation = metrics.length ? `degradation below ${metrics.map(([n, v]) => `${n} ${v}`).join(', ')}` : "an accuracy drop against the training run's (nb2prod monitor)";
+    return pass(`Drift against ${m.reference} is alerted at PSI ${m.drift!.monitor}/${m.drift!.retrain} and ${degradation}, ${ci ? `by ${ci.file}` : m.schedule}.`, evidence);
   },
 };
 
@@ -553,18 +556,21 @@ async function referenceExists(facts: ReadinessFacts, reference: string): Promis
 
 const CI_FILES = ['.gitlab-ci.yml', 'azure-pipelines.yml', 'Jenkinsfile', 'bitbucket-pipelines.yml'];
 
-async function ciRunningDrift(facts: ReadinessFacts): Promise<string | null> {
+/** A CI file that runs `nb2prod monitor … --check` (preferred: it alerts on degradation too) or `nb2prod drift`. */
+async function ciRunningDrift(facts: ReadinessFacts): Promise<{ file: string; monitor: boolean } | null> {
   const candidates = [...CI_FILES];
   try {
     for (const name of await fs.readdir(path.join(facts.root, '.github', 'workflows'))) if (/\.ya?ml$/.test(name)) candidates.push(`.github/workflows/${name}`);
   } catch {
     // no GitHub workflows
   }
+  let drift: string | null = null;
   for (const file of candidates) {
     const text = await facts.readText(file);
-    if (text && /nb2prod\s+drift\b/.test(text)) return file;
+    if (text && /nb2prod\s+monitor\b[^\n]*--check\b/.test(text)) return { file, monitor: true };
+    if (text && !drift && /nb2prod\s+drift\b/.test(text)) drift = file;
   }
-  return null;
+  return drift ? { file: drift, monitor: false } : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +613,7 @@ const rollbackTested: ItemDefinition = {
     const registry = registryProblem(facts, 'no rollback has been rehearsed');
     if (!('champion' in registry)) return registry;
     if (!registry.rollbackDone) {
-      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version (Roll Back Alias in the Model Registry view, or nb2prod registry rollback MODEL champion), check the service answers with it, then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
+      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version (Roll Back Alias in the Model Registry view, or nb2prod registry rollback champion --restore-file --reason "rehearsal"), restart the service and check it answers with that version (the audit log and nb2prod monitor show the version per window), then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
     }
     const evidence: EvidenceRef[] = registry.champion ? [registryRef(registry.champion, `champion; last rollback ${registry.lastRollbackAt ?? 'recorded'}`)] : [];
     return pass(`A rollback of the champion alias is recorded${registry.lastRollbackAt ? ` (last on ${registry.lastRollbackAt})` : ''}.`, evidence);
@@ -629,7 +635,13 @@ const predictionAudit: ItemDefinition = {
     const what = 'log every prediction (request id, inputs, model version, output, time) to an append-only log';
     if (!s.manifest) return fail(s.exists ? `${s.problem}.` : `No prediction service manifest (${s.path}): nothing shows that predictions are logged.`, serviceFix(facts, what), s.exists ? [fileRef(s.path)] : []);
     if (!s.manifest.auditLog) return fail(`${s.path} says predictions are not logged ("auditLog": false or absent).`, serviceFix(facts, what), [fileRef(s.path)]);
-    return pass(`The service logs every prediction${s.manifest.auditLogPath ? ` to ${s.manifest.auditLogPath}` : ''}.`, [fileRef(s.path, `${s.path} (auditLog)`)]);
+    const evidence = [fileRef(s.path, `${s.path} (auditLog)`)];
+    const files = s.auditFiles ?? [];
+    if (files.length) {
+      const day = (f: string) => /(\d{4}-\d{2}-\d{2})\.jsonl$/.exec(f)![1]!;
+      evidence.push(fileRef(files.at(-1)!, `${files.length} day${files.length === 1 ? '' : 's'} of audit log, ${day(files[0]!)} to ${day(files.at(-1)!)} (read back by nb2prod monitor)`));
+    }
+    return pass(`The service logs every prediction${s.manifest.auditLogPath ? ` to ${s.manifest.auditLogPath}` : ''}${files.length ? `; ${files.length} day${files.length === 1 ? '' : 's'} of it are here` : ''}.`, evidence);
   },
 };
 

@@ -12,6 +12,7 @@
  *   min_runs = 3                      # repeated runs (same group) behind the candidate
  *   significance = 0.05               # Holm-adjusted p (candidate vs holder runs) must be below
  *   aliases = ["champion"]            # the aliases gated; default: every alias
+ *   live_traffic = { service = "production", min_pairs = 100 }   # challenger not worse in shadow
  *   [registry.gates.guardrails]
  *   latency_ms = { max_increase = 5 }
  *   f1_small_customers = { max_decrease = 0.01 }
@@ -19,6 +20,7 @@
  *   required_roles = ["validator"]
  *   aliases = ["champion"]            # default: every alias
  */
+import path from 'node:path';
 import type { RunEnvelope } from '../envelope';
 import { UserError } from '../errors';
 import { isTable, loadProjectConfig, sectionName } from '../project/config';
@@ -49,6 +51,22 @@ export interface GateConfig {
   guardrails: Guardrail[];
   /** The aliases this applies to; null: every alias. */
   aliases: string[] | null;
+  /**
+   * "Challenger not worse on live traffic": the candidate must be the challenger a generated
+   * service runs in shadow, and its per-request loss on the labelled requests both models scored
+   * must not be worse than the champion's by more than `margin` (upper end of the 95% interval).
+   */
+  liveTraffic: LiveTrafficGate | null;
+}
+
+export interface LiveTrafficGate {
+  /** The generated service's folder (absolute). */
+  service: string;
+  /** Its state folder (absolute; null: SERVICE/var). */
+  state: string | null;
+  minPairs: number;
+  /** Largest allowed rise of the loss (error rate, or absolute error); null: 0.005 of the error rate, or 1% of the champion's mean absolute error. */
+  margin: number | null;
 }
 
 export interface ApprovalConfig {
@@ -88,7 +106,7 @@ function onlyKeys(table: Record<string, unknown>, keys: readonly string[], origi
 /**
  * Validates the `registry` section. `origin` names it for messages, e.g. `nb2prod.toml [registry]`.
  */
-export function parseRegistryConfig(section: unknown, origin: string): RegistryConfig {
+export function parseRegistryConfig(section: unknown, origin: string, baseDir: string = process.cwd()): RegistryConfig {
   if (section === undefined) return NO_REGISTRY_CONFIG;
   if (!isTable(section)) throw invalid(origin, 'must be a table');
   onlyKeys(section, ['gates', 'approvals'], origin);
@@ -97,7 +115,21 @@ export function parseRegistryConfig(section: unknown, origin: string): RegistryC
     const g = section.gates;
     const at = `${origin} gates`;
     if (!isTable(g)) throw invalid(at, 'must be a table');
-    onlyKeys(g, ['metric', 'direction', 'minimum', 'maximum', 'min_improvement', 'min_relative_improvement', 'min_runs', 'significance', 'guardrails', 'aliases'], at);
+    onlyKeys(g, ['metric', 'direction', 'minimum', 'maximum', 'min_improvement', 'min_relative_improvement', 'min_runs', 'significance', 'guardrails', 'aliases', 'live_traffic'], at);
+    let liveTraffic: LiveTrafficGate | null = null;
+    if (g.live_traffic !== undefined) {
+      const live = g.live_traffic;
+      const where = `${at} live_traffic`;
+      if (!isTable(live) || typeof live.service !== 'string' || !live.service) throw invalid(where, 'must be { service = "SERVICE_DIR" } (and optionally state, min_pairs, margin)');
+      onlyKeys(live, ['service', 'state', 'min_pairs', 'margin'], where);
+      if (live.state !== undefined && typeof live.state !== 'string') throw invalid(where, '`state` must be a folder');
+      liveTraffic = {
+        service: path.resolve(baseDir, live.service),
+        state: typeof live.state === 'string' ? path.resolve(baseDir, live.state) : null,
+        minPairs: numberOrNull(live, 'min_pairs', where, (n) => Number.isInteger(n) && n >= 2, 'a whole number ≥ 2') ?? 100,
+        margin: numberOrNull(live, 'margin', where, (n) => n >= 0, 'a number ≥ 0'),
+      };
+    }
     if (g.metric !== undefined && (typeof g.metric !== 'string' || !g.metric)) throw invalid(at, '`metric` must be a metric name');
     if (g.direction !== undefined && g.direction !== 'higher' && g.direction !== 'lower') throw invalid(at, '`direction` must be "higher" or "lower"');
     const guardrails: Guardrail[] = [];
@@ -128,6 +160,7 @@ export function parseRegistryConfig(section: unknown, origin: string): RegistryC
       significance: numberOrNull(g, 'significance', at, (n) => n > 0 && n < 1, 'between 0 and 1 (e.g. 0.05)'),
       guardrails,
       aliases: aliasList(g, at),
+      liveTraffic,
     };
   }
   const approvals: ApprovalConfig = { requiredRoles: [], aliases: null };
@@ -315,5 +348,5 @@ export function evaluateApprovals(config: ApprovalConfig, version: ModelVersion)
 export function loadRegistryConfig(dir: string): RegistryConfig {
   const project = loadProjectConfig(dir);
   if (!project.file) return parseRegistryConfig(undefined, '');
-  return parseRegistryConfig(project.sections.registry, `${project.file} ${sectionName(project, 'registry')}`);
+  return parseRegistryConfig(project.sections.registry, `${project.file} ${sectionName(project, 'registry')}`, project.baseDir ?? dir);
 }

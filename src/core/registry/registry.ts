@@ -4,7 +4,7 @@
  * from `registry.jsonl` on every call (see fold.ts); writes only ever append (registryFile.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FileRecord, RunEnvelope } from '../envelope';
@@ -20,6 +20,7 @@ import { type AliasEvent, type ApprovalRole, APPROVAL_ROLES, type Check, NAME_PA
 import { findAlias, foldRegistry, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState, rollbackTarget } from './fold';
 import { appliesTo, evaluateApprovals, evaluateGate, type GateSide, type RegistryConfig } from './gates';
 import { readRegistryFile, registryFilePath, withRegistryLock } from './registryFile';
+import { liveTrafficCheck } from '../monitor/liveGate';
 
 export interface RegistrySnapshot {
   state: RegistryState;
@@ -298,6 +299,7 @@ export class Registry {
     if (gates && appliesTo(gates.aliases, options.alias)) {
       const side = async (v: ModelVersion): Promise<GateSide> => ({ label: `v${v.version}`, version: v.version, runs: await this.runsOf(v, warnings) });
       checks.push(...evaluateGate(gates, await side(candidate), holder ? await side(holder) : null).checks);
+      if (gates.liveTraffic) checks.push(await liveTrafficCheck(gates.liveTraffic, candidate));
     }
     if (appliesTo(options.config.approvals.aliases, options.alias)) checks.push(...evaluateApprovals(options.config.approvals, candidate));
     const failed = checks.filter((c) => c.status === 'fail').map((c) => c.name);
@@ -418,6 +420,85 @@ export class Registry {
   /** Where a version's model card goes by default: model-cards/MODEL-vN.md in the workspace. */
   defaultCardPath(version: ModelVersion): string {
     return path.join(this.workspace, 'model-cards', `${version.model}-v${version.version}.md`);
+  }
+
+  /**
+   * Puts a version beside a generated service's champion: the store's copy of its model file,
+   * re-hashed as it is copied, into SERVICE/model/challenger/, and service/deployment.json naming
+   * it with its sha256, the mode (shadow or canary) and the canary's share and key. The service
+   * loads it at its next start, checked like the champion. `clear` removes the challenger.
+   */
+  async deployChallenger(options: {
+    serviceDir: string;
+    alias?: string;
+    model?: string;
+    version?: string;
+    mode: 'shadow' | 'canary';
+    percent: number;
+    key: string;
+    by: string | Actor;
+    clear?: boolean;
+    now?: Date;
+  }): Promise<{ deployment: Record<string, unknown>; file: string | null; version: ModelVersion | null }> {
+    const config = path.join(options.serviceDir, 'service', 'config.json');
+    if (!(await fs.stat(config).catch(() => null))?.isFile()) throw new UserError('usage', `${options.serviceDir} is not a generated service (no service/config.json).`);
+    const target = path.join(options.serviceDir, 'service', 'deployment.json');
+    const actor = actorOf(options.by);
+    const at = (options.now ?? new Date()).toISOString();
+    if (options.clear) {
+      const deployment = { schema: 'nb2prod.deployment/1', challenger: null, deployed_at: at, by: actor.by };
+      await writeFileAtomic(target, JSON.stringify(deployment, null, 2) + '\n');
+      return { deployment, file: null, version: null };
+    }
+    const { state } = await this.read();
+    let version: ModelVersion;
+    if (options.version !== undefined) {
+      if (options.model === undefined) throw new UserError('usage', 'a VERSION needs --model');
+      version = getVersion(state, options.model, options.version);
+    } else {
+      const alias = findAlias(state, options.alias ?? 'challenger', options.model);
+      version = getModel(state, alias.model).versions[alias.version - 1]!;
+    }
+    const object = this.objectPath(version);
+    if (!object) throw new UserError('model-file-not-found', `${version.model} v${version.version} was registered without a copy in the store (--no-copy): it cannot be deployed from the registry.`);
+    const ext = path.extname(version.file.path) || '.joblib';
+    const relative = `model/challenger/${version.model}-v${version.version}${ext}`;
+    const file = path.join(options.serviceDir, relative);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const hash = createHash('sha256');
+    try {
+      await pipeline(createReadStream(object), async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      }, createWriteStream(temp, { flags: 'wx' }));
+      const sha256 = hash.digest('hex');
+      if (sha256 !== version.file.sha256) throw new UserError('object-corrupt', `The store's copy of ${version.model} v${version.version} (${object}) has sha256 ${sha256}, not the registered ${version.file.sha256}: not deployed.`);
+      await fs.rename(temp, file);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
+    const deployment = {
+      schema: 'nb2prod.deployment/1',
+      challenger: {
+        path: relative,
+        sha256: version.file.sha256,
+        name: version.model,
+        version: version.version,
+        format: ['.pkl', '.pickle'].includes(ext) ? 'pickle' : 'joblib',
+        mode: options.mode,
+        percent: options.mode === 'canary' ? options.percent : 0,
+        key: options.key,
+        registered: true,
+      },
+      deployed_at: at,
+      by: actor.by,
+    };
+    await writeFileAtomic(target, JSON.stringify(deployment, null, 2) + '\n');
+    return { deployment, file, version };
   }
 
   /** Writes the store's copy of a version's model file back to its recorded path; returns the path. */

@@ -147,7 +147,7 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
   );
   add(
     'service/nb2prod-service.json',
-    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions.jsonl', killSwitch: true, fallback: fallback.description }),
+    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions-YYYY-MM-DD.jsonl (or PostgreSQL with AUDIT_DSN)', killSwitch: true, fallback: fallback.description }),
   );
   add(
     'pipeline/config.json',
@@ -417,8 +417,9 @@ curl -s http://127.0.0.1:8000/predict -H 'content-type: application/json' \\
 |---|---|
 | \`POST /predict\` | one record → prediction, probability, \`needs_review\`, \`fallback\`, \`rule\`, model version, request ids |
 | \`POST /predict/batch\` | \`{"records": [...]}\` (at most 1000) → one prediction per record |
+| \`POST /feedback\` | \`{"request_id": ..., "label": ...}\` (or \`"outcome"\`, \`"source"\` explicit or implicit, \`"known_at"\`): what became known later; \`/feedback/batch\` takes \`{"items": [...]}\` |
 | \`GET /health\` | the process is up |
-| \`GET /ready\` | the model is loaded and its sha256 checked |
+| \`GET /ready\` | the model is loaded and its sha256 checked; the audit sink's state |
 | \`GET /metrics\` | Prometheus text: requests, latency histogram, errors, fallbacks, reviews, input drift (PSI) |
 | \`GET /version\` | model name, version and hash, run, notebook |
 | \`GET /docs\` | the API, with the request and response schemas of \`contracts/\` (\`/openapi.json\`) |
@@ -440,8 +441,21 @@ a client resends its \`X-Request-ID\`: the client's id is kept beside it (\`clie
 - **Kill switch**: set \`NB2PROD_KILL_SWITCH=1\` or create \`var/KILL_SWITCH\` (\`NB2PROD_KILL_SWITCH_FILE\` names
   another file). Every request then gets the deterministic fallback, with \`"fallback": true\`, without a
   restart: ${fallback}. Remove it to switch the model back on.
-- **Audit log**: every prediction is a line of \`var/audit/predictions.jsonl\` (time, request id and the
-  client's, input hash, output, model version, latency). The file is only ever appended to.
+- **Audit log**: every prediction is a line of \`var/audit/predictions-YYYY-MM-DD.jsonl\` (one file per UTC
+  day: time, request id and the client's, the input and its hash, the output and every class's probability,
+  model version, latency, fallback, kill switch); failed predictions too. Files are only ever appended to,
+  written in batches by a thread of their own (never on the request path); SIGTERM writes what is queued,
+  and after a \`kill -9\` the next start says how many entries were lost. \`audit\` in service/config.json:
+  \`retention_days\` (0 keeps every file), \`batch_size\`, \`flush_interval_ms\`, \`buffer_max\` (entries held
+  while the sink fails; beyond, new ones are dropped and counted), \`inputs\` (false keeps inputs out).
+- **PostgreSQL**: \`AUDIT_DSN=postgresql://user:password@host/db\` writes the audit log and the feedback to
+  the tables \`nb2prod_audit\` and \`nb2prod_audit_feedback\` instead (created at start, append-only; several
+  replicas share them). It needs a driver the requirements leave out: \`pip install "psycopg[binary]"\`
+  (or Debian's python3-psycopg2). An unreachable database does not stop the answers: entries wait in
+  memory and \`/ready\` and \`/metrics\` (\`nb2prod_audit_sink_up\`) say so.
+- **Feedback**: labels that arrive later (\`POST /feedback\`, or \`nb2prod monitor labels . FILE\` for a CSV or
+  JSON Lines file) go to \`var/feedback/labels-YYYY-MM-DD.jsonl\`; \`nb2prod monitor .\` joins them to the
+  predictions by request id and reports accuracy as labels arrive, drift, latency and alerts.
 - **Human review**: predictions whose probability is under \`confidence_threshold\` (service/config.json)
   or sent there by a rule are flagged \`needs_review\` and appended, with their input, to \`var/review/queue.jsonl\`.
 - **Rules**: \`rules\` in service/config.json override the model, first match wins, e.g.

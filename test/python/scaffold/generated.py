@@ -42,6 +42,13 @@ def read_jsonl(path) -> List[Dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def stream_files(base) -> List[Path]:
+    """The files of an audit stream: the base file, then one per UTC day (service/sink.py)."""
+    base = Path(base)
+    files = sorted(base.parent.glob("%s-*%s" % (base.stem, base.suffix))) if base.parent.is_dir() else []
+    return ([base] if base.exists() else []) + files
+
+
 # ---- the project's own tests ---------------------------------------------------------------
 
 class PytestRun(NamedTuple):
@@ -232,7 +239,28 @@ class Service:
 
     @property
     def audit_log(self) -> Path:
+        """The base name of the audit log: the service writes predictions-YYYY-MM-DD.jsonl beside it."""
         return self.state / "audit" / "predictions.jsonl"
+
+    @property
+    def feedback_log(self) -> Path:
+        return self.state / "feedback" / "labels.jsonl"
+
+    def audit_entries(self, stream: str = "predictions", at_least: Optional[int] = None, timeout: float = 10.0) -> List[Dict[str, Any]]:
+        """Every entry of the audit log (or the feedback log), once the service wrote at least
+        `at_least` of them (default: one per predicted record this client saw). The service
+        writes in batches a moment after answering (service/sink.py): this waits for it, then
+        for one more flush interval, so a line too many would show too."""
+        base = self.audit_log if stream == "predictions" else self.feedback_log
+        wanted = len(self.predicted) if at_least is None else at_least
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = [entry for path in stream_files(base) for entry in read_jsonl(path)]
+            if len(entries) >= wanted or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        return [entry for path in stream_files(base) for entry in read_jsonl(path)]
 
 
 def _lower(headers) -> Dict[str, str]:

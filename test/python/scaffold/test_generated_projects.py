@@ -140,7 +140,7 @@ def test_real_rows_of_the_data_get_answers_and_their_id_back(project, service):
         if config["id_column"]:
             assert reply.json()[config["id_column"]] == record[config["id_column"]]
     if config["id_column"]:
-        entries = read_jsonl(service.audit_log)
+        entries = service.audit_entries()
         assert entries[-1]["output"][config["id_column"]] is not None
 
 
@@ -226,7 +226,7 @@ def test_every_request_gets_its_own_id_and_a_client_id_is_kept_beside_it(project
     assert [body["request_id"] for body in bodies] == [reply.headers["x-request-id"] for reply in replies]
     assert [body["client_request_id"] for body in bodies] == ["order-77", "order-77", None, None]
     assert [reply.headers.get("x-client-request-id") for reply in replies] == ["order-77", "order-77", None, None]
-    audited = {entry["request_id"]: entry.get("client_request_id") for entry in read_jsonl(service.audit_log)}
+    audited = {entry["request_id"]: entry.get("client_request_id") for entry in service.audit_entries()}
     assert [audited[body["request_id"]] for body in bodies] == ["order-77", "order-77", None, None]
 
 
@@ -275,10 +275,44 @@ def test_the_audit_log_has_one_line_per_predicted_record_with_its_request_id(pro
     assert service.predict(rows[2]["input"]).status == 200
     assert service.predict_batch([rows[3]["input"], rows[4]["input"]]).status == 200
 
-    audit = read_jsonl(service.audit_log)
+    audit = service.audit_entries()
     assert len(audit) == len(service.predicted), "one audit line per predicted record"
     assert [(entry["request_id"], entry["endpoint"], entry["output"]["prediction"], entry["fallback"]) for entry in audit] \
         == [tuple(predicted) for predicted in service.predicted]
     assert all(entry["model"]["sha256"] == config_of(project)["model"]["sha256"] for entry in audit)
     assert [entry["batch_index"] for entry in audit[-2:]] == [0, 1]
     assert not (project / "var").exists(), "NB2PROD_STATE_DIR moves the service's state out of the project"
+
+
+def test_the_monitor_reads_the_audit_log_back(project, service):
+    """`nb2prod monitor` on what this module's requests left: every answered record in its window,
+    nothing unreadable, the drift of every input the profile can compare, labels joined."""
+    import shutil
+    import subprocess
+
+    from fixture import CLI
+    from generated import clean_env
+
+    rows = golden_rows(project)
+    body = service.predict(rows[0]["input"]).json()
+    label = rows[0]["prediction"]
+    assert service.request("POST", "/feedback", {"request_id": body["request_id"], "label": label}).status == 202
+    audit = service.audit_entries()
+    service.audit_entries("feedback", at_least=1)
+    proc = subprocess.run([shutil.which("node"), str(CLI), "monitor", str(project), "--state", str(service.state), "--format", "json"],
+                          cwd=str(project), env=clean_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    config = config_of(project)
+    assert report["read"]["invalid"] == 0 and report["read"]["torn"] == 0
+    assert report["read"]["unknownModels"] == []
+    assert sum(w["volume"] for w in report["windows"]) == len(audit)
+    window = report["windows"][-1]
+    profiled = {c["name"] for c in read_json(project / "contracts" / "profile.json")["columns"] if c.get("type") in ("numeric", "categorical", "boolean")}
+    assert {f["name"] for f in window["features"]} >= set(config["input_columns"]) & profiled
+    assert report["labels"]["predictionsLabelled"] == 1 and report["labels"]["unknown"] == 0
+    assert window["performance"]["n"] == 1
+    if config["task"] == "classification":
+        assert window["performance"]["accuracy"] == (1.0 if body["prediction"] == label else 0.0)
+    else:
+        assert window["performance"]["mae"] == pytest.approx(abs(body["prediction"] - label))

@@ -29,7 +29,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(churn_project, tmp
         samples = prometheus_samples(service.get("/metrics").text)
     assert samples['nb2prod_requests_total{endpoint="/predict",status="413"}'] == 1
     assert samples["nb2prod_predictions_total"] == 1
-    assert [entry["request_id"] for entry in read_jsonl(service.audit_log)] == [service.predicted[0].request_id]
+    assert [entry["request_id"] for entry in service.audit_entries()] == [service.predicted[0].request_id]
 
 
 def test_uvicorn_refuses_to_start_on_a_tampered_model(churn_project, tmp_path):

@@ -332,6 +332,18 @@ describe('drift-monitoring', () => {
     expect(item.evidence).toContainEqual(expect.objectContaining({ kind: 'file', path: '.github/workflows/drift.yml' }));
     expect(item.evidence).toContainEqual(expect.objectContaining({ kind: 'run', id: run.id }));
   });
+  it('takes a scheduled nb2prod monitor --check as the automation and the degradation alert', async () => {
+    const workflow = 'on: {schedule: [{cron: "0 6 * * *"}]}\njobs:\n  m:\n    steps:\n      - run: nb2prod monitor production --since 7d --check --on-alert "make train"\n';
+    const p = await project({ ...BASE_FILES, '.github/workflows/monitor.yml': workflow, 'nb2prod.toml': '[monitoring]\nreference = "data/churn.csv"\n[monitoring.drift]\nmonitor = 0.1\nretrain = 0.2\n' });
+    await p.addRun();
+    const item = await p.item('drift-monitoring');
+    expect(item.status).toBe('pass');
+    expect(item.summary).toContain('an accuracy drop');
+    expect(item.evidence).toContainEqual(expect.objectContaining({ kind: 'file', path: '.github/workflows/monitor.yml', label: expect.stringContaining('nb2prod monitor --check') }));
+    // without --check the monitor only reports: no alert, no automation
+    await p.write('.github/workflows/monitor.yml', workflow.replace(' --check --on-alert "make train"', ''));
+    expect((await p.item('drift-monitoring')).status).toBe('fail');
+  });
   it('fails listing what is missing', async () => {
     const p = await project({ ...BASE_FILES, 'nb2prod.toml': '[monitoring]\nreference = "data/missing.csv"\n[monitoring.metrics]\nrecall = 0.5\n' });
     await p.addRun();
@@ -420,6 +432,12 @@ describe('service items', () => {
     expect(audit.status).toBe('pass');
     expect(JSON.stringify(audit.evidence)).toContain('churn-service/service/nb2prod-service.json');
     expect((await p.item('kill-switch')).status).toBe('pass');
+    // the days of audit log the service wrote beside it are evidence too
+    await p.write('churn-service/var/audit/predictions-2031-01-01.jsonl', '{}\n');
+    await p.write('churn-service/var/audit/predictions-2031-01-03.jsonl', '{}\n');
+    const withLog = await p.item('prediction-audit');
+    expect(withLog.summary).toContain('2 days of it are here');
+    expect(withLog.evidence).toContainEqual(expect.objectContaining({ kind: 'file', path: 'churn-service/var/audit/predictions-2031-01-03.jsonl', label: expect.stringContaining('2031-01-01 to 2031-01-03') }));
   });
 });
 

@@ -1,20 +1,30 @@
-"""Append-only JSON Lines files: the audit log (one line per predicted record) and the review
-queue (records a human must look at, with their input).
+"""The audit log (one entry per predicted record, and per record whose prediction failed), the
+feedback (labels and outcomes that arrive later, by request id) and the review queue (records a
+human must look at, with their input).
 
-Each line is written with a single os.write on a descriptor opened with O_APPEND, under a lock:
-lines from concurrent requests never interleave, and nothing already in a file is rewritten.
-Rotate or ship the files with tools that append or copy, never truncate in place.
+The audit log and the feedback go through the sink (service/sink.py): queued on the request
+path, written in batches by a thread of their own, to JSON Lines files rotated daily or to
+PostgreSQL. The review queue is rare and small: each line is written at once with a single
+os.write on a descriptor opened with O_APPEND, under a lock, so lines from concurrent requests
+never interleave and nothing already in the file is rewritten.
+
+An audit entry: ``type`` ("prediction", "error", or "gap" for entries a killed process lost),
+time, request ids, endpoint, ``role`` (champion, or challenger in shadow or canary), the input
+(``audit.inputs``) and its sha256, the output, every class's probability (``scores``), the model,
+latency, fallback, kill switch, review flag, rule.
 """
 import datetime
 import json
 import os
 import threading
+import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 from service.decisions import Decision
 from service.jsonsafe import input_sha256, to_jsonable
 from service.middleware import RequestIds
+from service.sink import FEEDBACK, PREDICTIONS, AuditSink
 
 
 def utc_now_iso() -> str:
@@ -49,11 +59,12 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class AuditLog:
-    """One line per predicted record: what came in (as a hash), what went out, from which model."""
+    """One entry per predicted record: what came in, what went out, from which model."""
 
-    def __init__(self, path: Path, model_reference: Dict[str, Any]):
-        self.appender = JsonlAppender(path)
+    def __init__(self, sink: AuditSink, model_reference: Dict[str, Any], log_inputs: bool = True):
+        self.sink = sink
         self.model_reference = model_reference
+        self.log_inputs = log_inputs
 
     def record(
         self,
@@ -62,29 +73,94 @@ class AuditLog:
         records: List[Dict[str, Any]],
         decisions: List[Decision],
         latency_ms: float,
+        role: str = "champion",
+        model_reference: Optional[Dict[str, Any]] = None,
+        shadow: bool = False,
     ) -> None:
         time = utc_now_iso()
         batch = endpoint.endswith("/batch")
         entries = []
         for index, (record, decision) in enumerate(zip(records, decisions)):
             entry = {
+                "type": "prediction",
                 "time": time,
                 "request_id": ids.request_id,
                 "client_request_id": ids.client_request_id,
                 "endpoint": endpoint,
+                "role": role,
                 "input_sha256": input_sha256(record),
                 "output": decision.response_item(),
-                "model": self.model_reference,
+                "scores": decision.scores,
+                "model": model_reference or self.model_reference,
                 "latency_ms": round(latency_ms, 3),
                 "fallback": decision.fallback,
+                "kill_switch": decision.kill_switch,
                 "needs_review": decision.needs_review,
                 "rule": decision.rule,
+            }
+            if self.log_inputs:
+                entry["input"] = record
+            if shadow:
+                entry["shadow"] = True
+            if batch:
+                entry["batch_index"] = index
+                entry["batch_size"] = len(records)
+            entries.append(entry)
+        self.sink.submit(PREDICTIONS, entries)
+
+    def record_error(self, ids: RequestIds, endpoint: str, records: List[Dict[str, Any]], error: str, latency_ms: float) -> None:
+        """The records whose prediction failed (a 500): the monitor's error rate counts them."""
+        time = utc_now_iso()
+        batch = endpoint.endswith("/batch")
+        entries = []
+        for index, record in enumerate(records):
+            entry = {
+                "type": "error",
+                "time": time,
+                "request_id": ids.request_id,
+                "client_request_id": ids.client_request_id,
+                "endpoint": endpoint,
+                "role": "champion",
+                "input_sha256": input_sha256(record),
+                "error": error[:1000],
+                "model": self.model_reference,
+                "latency_ms": round(latency_ms, 3),
             }
             if batch:
                 entry["batch_index"] = index
                 entry["batch_size"] = len(records)
             entries.append(entry)
-        self.appender.append(entries)
+        self.sink.submit(PREDICTIONS, entries)
+
+
+class FeedbackLog:
+    """Labels and outcomes that became known after the prediction, joined to it by request id
+    (and batch index) by `nb2prod monitor`. Append-only: a correction is a new entry (last wins)."""
+
+    def __init__(self, sink: AuditSink):
+        self.sink = sink
+
+    def add(self, ids: RequestIds, items: List[Dict[str, Any]]) -> List[str]:
+        received = utc_now_iso()
+        entries = []
+        feedback_ids = []
+        for item in items:
+            feedback_id = uuid.uuid4().hex
+            feedback_ids.append(feedback_id)
+            entries.append({
+                "type": "feedback",
+                "time": received,
+                "feedback_id": feedback_id,
+                "request_id": item["request_id"],
+                "batch_index": item.get("batch_index"),
+                "label": item.get("label"),
+                "outcome": item.get("outcome"),
+                "source": item.get("source") or "explicit",
+                "known_at": item.get("known_at") or received,
+                "received_request_id": ids.request_id,
+            })
+        self.sink.submit(FEEDBACK, entries)
+        return feedback_ids
 
 
 class ReviewQueue:

@@ -60,6 +60,12 @@ class Decision:
     review_reasons: list[str] = field(default_factory=list)
     #: the record's identifier (settings.id_column), passed through untouched
     passthrough: dict[str, Any] = field(default_factory=dict)
+    #: the model's probability of every class ([[class, p], ...]): for the audit log, not the answer
+    scores: Optional[list[Any]] = None
+    #: answered by the fallback because the kill switch was on
+    kill_switch: bool = False
+    #: the model that answered (the champion's, or a canary challenger's), set by the service
+    model_reference: Optional[dict[str, Any]] = None
 
     def response_item(self) -> dict[str, Any]:
         return {
@@ -133,6 +139,7 @@ def decide(raw: RawPrediction, record: dict[str, Any], settings: Settings) -> De
         rule=None,
         warnings=list(raw.warnings),
         passthrough=passthrough(record, settings),
+        scores=raw.scores,
     )
     threshold = settings.confidence_threshold
     if threshold is not None and raw.probability is not None and raw.probability < threshold:
@@ -173,4 +180,5 @@ def fallback_decision(fallback: Fallback, reason: str, passed_through: Optional[
         fallback=True,
         rule=None,
         warnings=[f"kill switch on ({reason}): this is the fallback, {description}, not the model's prediction"],
+        kill_switch=True,
     )

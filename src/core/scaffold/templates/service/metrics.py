@@ -5,7 +5,7 @@ Counters and histograms live in this process: with several worker processes, scr
 """
 import math
 import threading
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from service.drift import DriftSnapshot
 
@@ -68,7 +68,13 @@ class ServiceMetrics:
         with self._lock:
             self.prediction_errors += records
 
-    def render(self, kill_switch_active: bool, model_info: Dict[str, str], drift: Optional[DriftSnapshot]) -> str:
+    def render(
+        self,
+        kill_switch_active: bool,
+        model_info: Dict[str, str],
+        drift: Optional[DriftSnapshot],
+        audit: Optional[Dict[str, Any]] = None,
+    ) -> str:
         with self._lock:
             requests = sorted(self._requests.items())
             latency = {endpoint: (h.cumulative(), h.sum, h.count) for endpoint, h in sorted(self._latency.items())}
@@ -104,7 +110,29 @@ class ServiceMetrics:
                 lines.append(_sample("nb2prod_input_drift_status", {"column": column}, result.status_code))
             _family(lines, "nb2prod_drift_window_rows", "gauge", "Records in the drift window.")
             lines.append(_sample("nb2prod_drift_window_rows", {}, drift.rows))
+        if audit is not None:
+            _audit_metrics(lines, audit)
         return "\n".join(lines) + "\n"
+
+
+def _audit_metrics(lines: List[str], audit: Dict[str, Any]) -> None:
+    """The audit sink (service/sink.py): is it writing, what it holds, what it dropped."""
+    _family(lines, "nb2prod_audit_sink_up", "gauge", "1 while the audit sink writes, 0 while it fails (entries are buffered).")
+    lines.append(_sample("nb2prod_audit_sink_up", {"sink": audit["sink"]}, 0 if audit["status"] != "ok" else 1))
+    _family(lines, "nb2prod_audit_buffered_entries", "gauge", "Audit and feedback entries waiting to be written.")
+    lines.append(_sample("nb2prod_audit_buffered_entries", {}, audit["buffered"]))
+    _family(lines, "nb2prod_audit_buffer_max", "gauge", "The most entries held while the sink fails (audit.buffer_max).")
+    lines.append(_sample("nb2prod_audit_buffer_max", {}, audit["buffer_max"]))
+    _family(lines, "nb2prod_audit_written_total", "counter", "Entries written by the audit sink, per stream.")
+    for stream, count in sorted(audit["written"].items()):
+        lines.append(_sample("nb2prod_audit_written_total", {"stream": stream}, count))
+    _family(lines, "nb2prod_audit_dropped_total", "counter", "Entries dropped because the buffer was full, per stream.")
+    for stream, count in sorted(audit["dropped"].items()):
+        lines.append(_sample("nb2prod_audit_dropped_total", {"stream": stream}, count))
+    _family(lines, "nb2prod_audit_write_failures_total", "counter", "Batches the audit sink failed to write (and retried).")
+    lines.append(_sample("nb2prod_audit_write_failures_total", {}, audit["failures"]))
+    _family(lines, "nb2prod_audit_lost_before_start", "gauge", "Entries a previous process accepted and never wrote (killed).")
+    lines.append(_sample("nb2prod_audit_lost_before_start", {}, audit["lost_before_start"]))
 
 
 def _family(lines: List[str], name: str, kind: str, help_text: str) -> None:

@@ -77,28 +77,41 @@ def check_environment(names: Iterable[str], environ: Mapping[str, str] = os.envi
 
 def load_model(settings: Settings) -> LoadedModel:
     check_environment(settings.environment)
-    path = settings.model.path
-    expected = settings.model.sha256.strip().lower()
+    return load_model_file(settings.model, settings.feature_columns_path, "model")
+
+
+def load_challenger(settings: Settings) -> Optional[LoadedModel]:
+    """The challenger of service/deployment.json, checked like the champion; None without one."""
+    if settings.challenger is None:
+        return None
+    return load_model_file(settings.challenger, settings.feature_columns_path, "challenger")
+
+
+def load_model_file(model: Any, feature_columns_path: Path, role: str) -> LoadedModel:
+    path = model.path
+    expected = model.sha256.strip().lower()
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        where = ("model.path in service/config.json, or NB2PROD_MODEL_PATH" if role == "model"
+                 else "challenger.path in service/deployment.json, written by `nb2prod registry deploy`")
         raise ModelLoadError(
-            "Model file %s not found. It is copied into the project by `nb2prod scaffold` "
-            "(model.path in service/config.json, or NB2PROD_MODEL_PATH): restore it." % path
+            "%s file %s not found. It is copied into the project by nb2prod (%s): restore it."
+            % ("Model" if role == "model" else "Challenger model", path, where)
         ) from None
     actual = sha256_of_bytes(data)
     if actual != expected:
         raise ModelIntegrityError(path, expected, actual)
-    estimator = _unpickle(data, settings.model.format, path)
+    estimator = _unpickle(data, model.format, path)
     loaded = LoadedModel(
         estimator=estimator,
         path=path,
         sha256=actual,
-        name=settings.model.name,
-        version=settings.model.version,
-        feature_columns=_feature_columns(settings.feature_columns_path, estimator),
+        name=model.name,
+        version=model.version,
+        feature_columns=_feature_columns(feature_columns_path, estimator),
     )
-    log.info("model %s (version %s, sha256 %s) loaded from %s", loaded.name, loaded.version, actual, path)
+    log.info("%s %s (version %s, sha256 %s) loaded from %s", role, loaded.name, loaded.version, actual, path)
     return loaded
 
 

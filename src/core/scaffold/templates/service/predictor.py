@@ -25,6 +25,9 @@ class RawPrediction:
     prediction: Any
     probability: Optional[float]
     warnings: List[str] = field(default_factory=list)
+    #: every class with its probability ([[class, p], ...]) for classifiers with predict_proba:
+    #: the audit log keeps them, for the monitor's AUC and its estimate before labels arrive
+    scores: Optional[List[List[Any]]] = None
 
 
 class Predictor:
@@ -53,12 +56,14 @@ class Predictor:
         if self.classifier and _predict_is_argmax_of_proba(estimator):
             # One pass through the model instead of two: predict is the argmax of predict_proba.
             matrix = estimator.predict_proba(X)
-            winners = [max(range(len(row)), key=row.__getitem__) for row in matrix.tolist()]
+            rows = matrix.tolist()
+            winners = [max(range(len(row)), key=row.__getitem__) for row in rows]
             predictions = [estimator.classes_[i] for i in winners]
-            probabilities: List[Optional[float]] = [float(matrix[row][i]) for row, i in enumerate(winners)]
+            probabilities: List[Optional[float]] = [float(rows[row][i]) for row, i in enumerate(winners)]
+            scores = _scores(estimator, rows)
         else:
             predictions = list(estimator.predict(X))
-            probabilities = self._probabilities(X, predictions)
+            probabilities, scores = self._probabilities(X, predictions)
         results = []
         for row, prediction in enumerate(predictions):
             results.append(
@@ -66,6 +71,7 @@ class Predictor:
                     prediction=to_jsonable(prediction),
                     probability=probabilities[row],
                     warnings=self.range_warnings(records[row]) + _ignored_feature_warnings(features, unknown, row),
+                    scores=scores[row] if scores is not None else None,
                 )
             )
         return results
@@ -79,20 +85,32 @@ class Predictor:
                 warnings.append(f"{column} {value:g} is outside the training range {low:g} to {high:g}: the model extrapolates")
         return warnings
 
-    def _probabilities(self, X: Any, predictions: List[Any]) -> List[Optional[float]]:
-        """The probability of each predicted class, for classifiers that have predict_proba."""
+    def _probabilities(self, X: Any, predictions: List[Any]) -> "tuple[List[Optional[float]], Optional[List[Any]]]":
+        """The probability of each predicted class, and every class's, for classifiers that have predict_proba."""
         estimator = self.model.estimator
         if not self.classifier or not hasattr(estimator, "predict_proba"):
-            return [None] * len(predictions)
+            return [None] * len(predictions), None
         matrix = estimator.predict_proba(X)
+        rows = matrix.tolist()
         classes = list(getattr(estimator, "classes_", []))
         out: List[Optional[float]] = []
         for row, prediction in enumerate(predictions):
             if prediction in classes:
-                out.append(float(matrix[row][classes.index(prediction)]))
+                out.append(float(rows[row][classes.index(prediction)]))
             else:  # no classes_ to look the column up: the predicted class is the likeliest
-                out.append(float(max(matrix[row])))
-        return out
+                out.append(float(max(rows[row])))
+        return out, _scores(estimator, rows)
+
+
+def _scores(estimator: Any, rows: List[List[float]]) -> Optional[List[Any]]:
+    """[[class, probability], ...] per row, classes as JSON values (None without classes_)."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        return None
+    labels = [to_jsonable(label) for label in classes]
+    if len(labels) != (len(rows[0]) if rows else 0):
+        return None
+    return [[[label, float(p)] for label, p in zip(labels, row)] for row in rows]
 
 
 #: Estimators whose predict() is classes_[argmax(predict_proba())] (ties to the first class, as

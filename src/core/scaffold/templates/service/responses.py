@@ -3,7 +3,7 @@ service/schemas.py. The routes declare them (``response_model``), so /openapi.js
 carry the input and output contracts of contracts/*.schema.json; tests/test_openapi.py checks
 that they say the same.
 """
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import Field, StrictInt, StrictStr
 
@@ -47,10 +47,63 @@ class Health(ApiModel):
     status: Literal["ok"] = "ok"
 
 
+class AuditStatus(ApiModel):
+    """The audit sink: "ok", or "failing" (entries are kept in memory and retried) or "dropping"
+    (the buffer is full: new entries are lost). The service answers either way."""
+
+    sink: Literal["jsonl", "postgresql"]
+    where: str
+    status: Literal["ok", "failing", "dropping"]
+    buffered: int
+    buffer_max: int
+    written: dict[str, int]
+    dropped: dict[str, int]
+    failures: int
+    last_error: Optional[str] = Field(...)
+    lost_before_start: int = Field(..., description="entries a previous process accepted and never wrote (killed)")
+
+
+class ChallengerStatus(ApiModel):
+    """The challenger beside the champion (service/deployment.json)."""
+
+    model: ModelReference
+    mode: Literal["shadow", "canary"]
+    percent: float = Field(..., description="canary: the share of requests it answers")
+    dropped: int = Field(..., description="shadow: records not scored because its queue was full")
+    failed: int = Field(..., description="shadow: records its prediction failed on")
+
+
 class Readiness(ApiModel):
     status: Literal["ready"] = "ready"
     model: ModelReference
     kill_switch: bool = Field(..., description="the kill switch is on: answers are the fallback")
+    audit: AuditStatus
+    challenger: Optional[ChallengerStatus] = Field(None)
+
+
+FEEDBACK_SOURCES = ("explicit", "implicit")
+
+
+class FeedbackItem(StrictModel):
+    """What became known about one prediction after it was made: its true label (the target's
+    value, as a prediction is typed) and/or an outcome (any value, e.g. the amount repaid)."""
+
+    request_id: str = Field(..., min_length=1, max_length=128, description="the request_id the prediction's answer gave")
+    batch_index: Optional[int] = Field(None, ge=0, description="the record's index in a /predict/batch request")
+    label: Any = Field(None, description="the true value of the target (same type as prediction)")
+    outcome: Any = Field(None, description="what happened, for business metrics (a number, text or boolean)")
+    source: Literal["explicit", "implicit"] = Field("explicit", description="explicit: someone stated it; implicit: inferred from behaviour")
+    known_at: Optional[str] = Field(None, description="when it became known (ISO 8601 with a time zone); default: now")
+
+
+class FeedbackBatch(StrictModel):
+    items: list[FeedbackItem] = Field(..., description="at most limits.max_batch items")
+
+
+class FeedbackAccepted(ApiModel):
+    accepted: int
+    feedback_ids: list[str]
+    request_id: str = Field(..., description=REQUEST_ID)
 
 
 class ModelInfo(ModelReference):

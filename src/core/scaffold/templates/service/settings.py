@@ -11,6 +11,11 @@ to the project root; the settings hold them absolute. Environment variables:
 - ``NB2PROD_KILL_SWITCH_FILE``: another kill-switch file (default ``kill_switch.file``); the
   switch is on while the file exists.
 - ``NB2PROD_MODEL_PATH``: serve another model file; it must still have ``model.sha256``.
+- ``NB2PROD_CHALLENGER=off``: ignore service/deployment.json (serve the champion alone).
+- ``AUDIT_DSN``: ``postgresql://user:password@host:5432/db``: the audit log and the feedback go to
+  PostgreSQL (append-only tables the service creates) instead of JSON Lines files under var/.
+  Needs a PostgreSQL driver: ``pip install "psycopg[binary]"`` (or Debian's python3-psycopg2).
+  Read from the environment only: a password does not belong in config.json.
 
 The others are read once, at start.
 
@@ -29,6 +34,8 @@ from service.compat import ConfigModel, fields_set, validate_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("service") / "config.json"
+DEPLOYMENT_FILE = Path("service") / "deployment.json"
+CHALLENGER_ENV = "NB2PROD_CHALLENGER"
 STATE_PREFIX = "var/"
 
 STATE_DIR_ENV = "NB2PROD_STATE_DIR"
@@ -38,6 +45,8 @@ DEFAULT_KILL_SWITCH_ENV = "NB2PROD_KILL_SWITCH"
 DEFAULT_KILL_SWITCH_FILE = "var/KILL_SWITCH"
 DEFAULT_AUDIT_LOG = "var/audit/predictions.jsonl"
 DEFAULT_REVIEW_QUEUE = "var/review/queue.jsonl"
+DEFAULT_FEEDBACK_LOG = "var/feedback/labels.jsonl"
+AUDIT_DSN_ENV = "AUDIT_DSN"
 
 
 class ConfigError(ValueError):
@@ -51,6 +60,17 @@ class ModelSettings(ConfigModel):
     version: Union[StrictInt, StrictStr, None] = None
     registered: bool = False
     format: Optional[str] = Field(None, description='"pickle" or "joblib" (joblib reads both)')
+
+
+class ChallengerSettings(ModelSettings):
+    """A second model served beside the champion (service/deployment.json, written by
+    `nb2prod registry deploy`): in shadow it scores every request after the answer, off the
+    request path, and is logged, never returned; as a canary it answers `percent` % of the
+    requests, picked by a stable hash of `key`."""
+
+    mode: Literal["shadow", "canary"] = "shadow"
+    percent: float = Field(0.0, ge=0, le=100, description="canary: the share of requests the challenger answers")
+    key: str = Field("client_request_id", description="canary: what the hash is of: client_request_id, request_id or an input field (the id column)")
 
 
 class KillSwitchSettings(ConfigModel):
@@ -68,6 +88,19 @@ class DriftSettings(ConfigModel):
     min_rows: int = Field(100, gt=0, description="inputs needed before a PSI is reported")
     monitor: float = 0.1
     retrain: float = 0.2
+
+
+class AuditSettings(ConfigModel):
+    """How the audit log and the feedback are written (service/sink.py): in batches, by a thread
+    of their own, never on the request path."""
+
+    rotate: Literal["daily", "none"] = Field("daily", description="daily: one file per UTC day, predictions-YYYY-MM-DD.jsonl")
+    retention_days: int = Field(0, ge=0, description="files older than this many days are deleted (0: kept forever)")
+    batch_size: int = Field(500, gt=0, description="entries written at once at most")
+    flush_interval_ms: int = Field(200, gt=0, description="the longest an entry waits before it is written")
+    buffer_max: int = Field(100_000, gt=0, description="entries held while the sink is unreachable; beyond, new ones are dropped and counted")
+    inputs: bool = Field(True, description="log each record's input values (the monitor's per-feature drift needs them)")
+    table: str = Field("nb2prod_audit", description="PostgreSQL: the audit table (the feedback table is <table>_feedback)")
 
 
 class Fallback(ConfigModel):
@@ -122,6 +155,10 @@ class Settings(ConfigModel):
     kill_switch: KillSwitchSettings = KillSwitchSettings()
     audit_log: Path = Path(DEFAULT_AUDIT_LOG)
     review_queue: Path = Path(DEFAULT_REVIEW_QUEUE)
+    feedback_log: Path = Path(DEFAULT_FEEDBACK_LOG)
+    audit: AuditSettings = AuditSettings()
+    audit_dsn: Optional[str] = Field(None, description="AUDIT_DSN: PostgreSQL instead of JSON Lines files")
+    challenger: Optional[ChallengerSettings] = Field(None, description="service/deployment.json: a challenger beside the champion")
     limits: Limits = Limits()
     drift: DriftSettings = DriftSettings()
     run_metrics: dict[str, float] = {}
@@ -173,8 +210,17 @@ class Settings(ConfigModel):
             kill_switch=kill_switch,
             audit_log=state_path(root, str(data.get("audit_log") or DEFAULT_AUDIT_LOG), state_dir),
             review_queue=state_path(root, str(data.get("review_queue") or DEFAULT_REVIEW_QUEUE), state_dir),
+            feedback_log=state_path(root, str(data.get("feedback_log") or DEFAULT_FEEDBACK_LOG), state_dir),
+            audit_dsn=env.get(AUDIT_DSN_ENV) or None,
         )
-        for section in ("rules", "limits", "drift", "run_metrics"):
+        challenger_off = env.get(CHALLENGER_ENV, "").strip().lower() in ("off", "0", "false", "no")
+        challenger = None if challenger_off else (load_deployment(root).get("challenger") or data.get("challenger"))
+        data.pop("challenger", None)
+        if challenger:
+            challenger = dict(challenger)
+            challenger["path"] = _under_root(root, str(challenger.get("path") or ""))
+            data["challenger"] = challenger
+        for section in ("rules", "limits", "drift", "run_metrics", "audit"):
             if data.get(section) is None:
                 data.pop(section, None)
         try:
@@ -184,6 +230,21 @@ class Settings(ConfigModel):
                 f"service/config.json is not usable: {describe_errors(error)}. "
                 "Fix the file, or regenerate it with `nb2prod scaffold`."
             ) from None
+
+
+def load_deployment(root: Path) -> dict[str, Any]:
+    """service/deployment.json: what runs beside the champion (absent: nothing)."""
+    path = Path(root) / DEPLOYMENT_FILE
+    if not path.exists():
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            deployment = json.load(handle)
+    except ValueError as error:
+        raise ConfigError(f"{path} is not valid JSON ({error}): fix it, or remove it to serve the champion alone.") from None
+    if not isinstance(deployment, dict):
+        raise ConfigError(f"{path} must hold a JSON object.")
+    return deployment
 
 
 def load_config(root: Path) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_FILE = PROJECT_ROOT / "tests" / "golden" / "sample.json"
-OVERRIDE_ENV = ("NB2PROD_KILL_SWITCH", "NB2PROD_KILL_SWITCH_FILE", "NB2PROD_MODEL_PATH", "NB2PROD_STATE_DIR")
+OVERRIDE_ENV = ("NB2PROD_KILL_SWITCH", "NB2PROD_KILL_SWITCH_FILE", "NB2PROD_MODEL_PATH", "NB2PROD_STATE_DIR", "AUDIT_DSN")
 
 
 def read_project_json(relative: str) -> Any:
@@ -24,6 +24,26 @@ def read_jsonl(path: Path) -> List[Dict[str, Any]]:
         return []
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def stream_files(base: Path) -> List[Path]:
+    """The files of an audit stream (service/sink.py): the base file, then one per day, oldest first."""
+    base = Path(base)
+    files = sorted(base.parent.glob(f"{base.stem}-*{base.suffix}")) if base.parent.is_dir() else []
+    return ([base] if base.exists() else []) + files
+
+
+@pytest.fixture
+def audit_entries(settings) -> Callable[..., List[Dict[str, Any]]]:
+    """audit_entries(client, stream="predictions") -> every entry of the stream ("predictions" or
+    "feedback"), after the client's app wrote what its sink still held."""
+
+    def read(client: Any, stream: str = "predictions") -> List[Dict[str, Any]]:
+        assert client.app.state.service.sink.flush(10), "the audit sink did not write within 10 s"
+        base = settings.audit_log if stream == "predictions" else settings.feedback_log
+        return [entry for path in stream_files(base) for entry in read_jsonl(path)]
+
+    return read
 
 
 @pytest.fixture
