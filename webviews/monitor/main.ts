@@ -219,37 +219,41 @@ function readSection(v: MonitorView): HTMLElement {
 
 // ---- charts ------------------------------------------------------------------------------------
 
-const X = { field: 'start', type: 'temporal', title: null, axis: { labelOverlap: true } } as const;
+/** Windows are discrete: one band per window on the x axis, in time order, labelled as the CLI prints them. */
+function xAxis(v: MonitorView): object {
+  return { field: 'label', type: 'ordinal', title: null, sort: v.windows.map((w) => w.label), axis: { labelOverlap: true, labelAngle: 0 } };
+}
 
-function rule(value: number | null, label: string): object[] {
+/** A dashed threshold line across the chart, named at its left end. */
+function rule(value: number | null, label: string, below = false): object[] {
   if (value === null) return [];
   return [
-    { mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { datum: value } } },
-    { mark: { type: 'text', align: 'left', dx: 4, dy: -6, baseline: 'bottom' }, encoding: { x: { value: 0 }, y: { datum: value }, text: { value: label } } },
+    { data: { values: [{}] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { datum: value } } },
+    { data: { values: [{}] }, mark: { type: 'text', align: 'left', dx: 4, dy: below ? 3 : -3, baseline: below ? 'top' : 'bottom' }, encoding: { x: { value: 0 }, y: { datum: value }, text: { value: label } } },
   ];
 }
 
 function volumeSpec(v: MonitorView): TopLevelSpec | null {
   if (!v.windows.length) return null;
   const rates = v.windows.flatMap((w) => [
-    { start: w.start, series: 'errors', rate: w.errorRate },
-    { start: w.start, series: 'fallback', rate: w.fallbackRate },
-    { start: w.start, series: 'kill switch', rate: w.killSwitchRate },
+    { label: w.label, series: 'errors', rate: w.errorRate },
+    { label: w.label, series: 'fallback', rate: w.fallbackRate },
+    { label: w.label, series: 'kill switch', rate: w.killSwitchRate },
   ]).filter((r) => r.rate !== null);
   return {
     vconcat: [
       {
         width: 'container',
         height: 110,
-        data: { values: v.windows.map((w) => ({ start: w.start, label: w.label, volume: w.volume })) },
+        data: { values: v.windows.map((w) => ({ label: w.label, volume: w.volume })) },
         mark: { type: 'bar', tooltip: true },
-        encoding: { x: X, y: { field: 'volume', type: 'quantitative', title: 'predictions' }, tooltip: [{ field: 'label', title: 'window' }, { field: 'volume', format: ',' }] },
+        encoding: { x: xAxis(v), y: { field: 'volume', type: 'quantitative', title: 'predictions' }, tooltip: [{ field: 'label', title: 'window' }, { field: 'volume', format: ',' }] },
       },
       {
         width: 'container',
         height: 130,
         layer: [
-          { data: { values: rates }, mark: { type: 'line', point: true }, encoding: { x: X, y: { field: 'rate', type: 'quantitative', title: 'share of requests', axis: { format: '%' } }, color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'series' }, { field: 'rate', format: '.2%' }] } },
+          { data: { values: rates }, mark: { type: 'line', point: true }, encoding: { x: xAxis(v), y: { field: 'rate', type: 'quantitative', title: 'share of requests', axis: { format: '%' } }, color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'series' }, { field: 'rate', format: '.2%' }] } },
           ...rule(v.thresholds.errorRate, 'error alert'),
         ],
       },
@@ -258,29 +262,29 @@ function volumeSpec(v: MonitorView): TopLevelSpec | null {
 }
 
 function latencySpec(v: MonitorView): TopLevelSpec | null {
-  const values = v.windows.flatMap((w) => (['p50', 'p95', 'p99'] as const).map((q) => ({ start: w.start, quantile: q, ms: w[q] }))).filter((r) => r.ms !== null);
+  const values = v.windows.flatMap((w) => (['p50', 'p95', 'p99'] as const).map((q) => ({ label: w.label, quantile: q, ms: w[q] }))).filter((r) => r.ms !== null);
   if (!values.length) return null;
   return {
     width: 'container',
     height: 180,
     layer: [
-      { data: { values }, mark: { type: 'line', point: true }, encoding: { x: X, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'quantile', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'quantile' }, { field: 'ms', format: '.3~r' }] } },
+      { data: { values }, mark: { type: 'line', point: true }, encoding: { x: xAxis(v), y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'quantile', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'quantile' }, { field: 'ms', format: '.3~r' }] } },
       ...(['p50', 'p95', 'p99'] as const).flatMap((q) => rule(v.sla[q], `${q} SLA ${v.sla[q]} ms`)),
     ],
   } as unknown as TopLevelSpec;
 }
 
 /** The PSI bands as shaded areas behind the lines: stable, monitor, retrain. */
-function bands(v: MonitorView, top: number): object {
+function bands(v: MonitorView, top: number, scale: object): object {
   return {
     data: { values: [
       { band: 'stable', y: 0, y2: v.bands.monitor },
       { band: 'monitor', y: v.bands.monitor, y2: v.bands.retrain },
       { band: 'retrain', y: v.bands.retrain, y2: top },
     ] },
-    mark: { type: 'rect', opacity: 0.12 },
+    mark: { type: 'rect', opacity: 0.15 },
     encoding: {
-      y: { field: 'y', type: 'quantitative' },
+      y: { field: 'y', type: 'quantitative', scale },
       y2: { field: 'y2' },
       fill: { field: 'band', type: 'nominal', title: 'band', scale: { domain: ['stable', 'monitor', 'retrain'], range: ['#009E73', '#E69F00', '#D55E00'] }, legend: { orient: 'top' } },
     },
@@ -289,17 +293,19 @@ function bands(v: MonitorView, top: number): object {
 
 function psiSpec(v: MonitorView): TopLevelSpec | null {
   const values = [
-    ...v.windows.map((w) => ({ start: w.start, series: 'predictions', psi: w.predictionPsi })),
-    ...v.features.flatMap((f) => f.series.map((psi, i) => ({ start: v.windows[i]!.start, series: f.name, psi }))),
+    ...v.windows.map((w) => ({ label: w.label, series: 'predictions', psi: w.predictionPsi })),
+    ...v.features.flatMap((f) => f.series.map((psi, i) => ({ label: v.windows[i]!.label, series: f.name, psi }))),
   ].filter((r) => r.psi !== null);
   if (!values.length) return null;
   const top = Math.max(v.bands.retrain * 1.5, ...values.map((r) => r.psi! * 1.1));
+  // a PSI of 8 beside bands at 0.1 and 0.2: a symmetric log scale keeps the bands visible
+  const scale = top > 1 ? { type: 'symlog', constant: 0.05, domain: [0, top], nice: false } : { domain: [0, top], nice: false };
   return {
     width: 'container',
     height: 220,
     layer: [
-      bands(v, top),
-      { data: { values }, mark: { type: 'line', point: true }, encoding: { x: X, y: { field: 'psi', type: 'quantitative', title: 'PSI', scale: { domain: [0, top], nice: false } }, color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'series' }, { field: 'psi', format: '.3f' }] } },
+      bands(v, top, scale),
+      { data: { values }, mark: { type: 'line', point: true }, encoding: { x: xAxis(v), y: { field: 'psi', type: 'quantitative', title: top > 1 ? 'PSI (symmetric log scale)' : 'PSI', scale }, color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'series' }, { field: 'psi', format: '.3f' }] } },
       ...rule(v.thresholds.featurePsi, 'alert'),
     ],
     resolve: { scale: { color: 'independent' } },
@@ -308,32 +314,33 @@ function psiSpec(v: MonitorView): TopLevelSpec | null {
 
 function distributionSpec(v: MonitorView): TopLevelSpec | null {
   if (v.classes.length) {
-    const values = v.windows.flatMap((w) => Object.entries(w.distribution ?? {}).map(([cls, share]) => ({ start: w.start, label: w.label, class: cls, share })));
+    const values = v.windows.flatMap((w) => Object.entries(w.distribution ?? {}).map(([cls, share]) => ({ label: w.label, class: cls, share })));
     if (!values.length) return null;
     return {
       width: 'container',
       height: 160,
       data: { values },
       mark: { type: 'bar' },
-      encoding: { x: { field: 'label', type: 'ordinal', title: null }, y: { field: 'share', type: 'quantitative', stack: 'normalize', title: 'share of predictions', axis: { format: '%' } }, color: { field: 'class', type: 'nominal', title: 'predicted', legend: { orient: 'top' } }, tooltip: [{ field: 'label', title: 'window' }, { field: 'class' }, { field: 'share', format: '.1%' }] },
+      encoding: { x: xAxis(v), y: { field: 'share', type: 'quantitative', stack: 'normalize', title: 'share of predictions', axis: { format: '%' } }, color: { field: 'class', type: 'nominal', title: 'predicted', legend: { orient: 'top' } }, tooltip: [{ field: 'label', title: 'window' }, { field: 'class' }, { field: 'share', format: '.1%' }] },
     } as unknown as TopLevelSpec;
   }
-  const values = v.windows.filter((w) => w.mean !== null).map((w) => ({ start: w.start, mean: w.mean, lo: w.mean! - (w.std ?? 0), hi: w.mean! + (w.std ?? 0) }));
+  const values = v.windows.filter((w) => w.mean !== null).map((w) => ({ label: w.label, mean: w.mean, lo: w.mean! - (w.std ?? 0), hi: w.mean! + (w.std ?? 0) }));
   if (!values.length) return null;
   return {
     width: 'container',
     height: 160,
     data: { values },
     layer: [
-      { mark: { type: 'area', opacity: 0.2 }, encoding: { x: X, y: { field: 'lo', type: 'quantitative', title: 'prediction (mean ± sd)' }, y2: { field: 'hi' } } },
-      { mark: { type: 'line', point: true }, encoding: { x: X, y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'mean', format: '.4~r' }] } },
+      { mark: { type: 'area', opacity: 0.2 }, encoding: { x: xAxis(v), y: { field: 'lo', type: 'quantitative', title: 'prediction (mean ± sd)' }, y2: { field: 'hi' } } },
+      { mark: { type: 'line', point: true }, encoding: { x: xAxis(v), y: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'mean', format: '.4~r' }] } },
     ],
   } as unknown as TopLevelSpec;
 }
 
 function performanceSpec(v: MonitorView): TopLevelSpec | null {
-  const labelled = v.windows.flatMap((w) => v.performanceMetrics.map((m) => ({ start: w.start, metric: m, value: w.performance[m] ?? null, kind: 'from labels', n: w.labelled }))).filter((r) => r.value !== null);
-  const estimated = v.windows.flatMap((w) => (w.estimated ? (['accuracy', 'precision', 'recall', 'auc'] as const).map((m) => ({ start: w.start, metric: m, value: w.estimated![m], kind: 'estimate (no labels)', n: 0 })) : [])).filter((r) => r.value !== null && (v.performanceMetrics.includes(r.metric) || r.metric === 'accuracy'));
+  const labelled = v.windows.flatMap((w) => v.performanceMetrics.map((m) => ({ label: w.label, metric: m, value: w.performance[m] ?? null, kind: 'from labels', n: w.labelled }))).filter((r) => r.value !== null);
+  // the estimate of accuracy only (the metric the alerts judge): its precision, recall and AUC are in the table
+  const estimated = v.windows.filter((w) => w.estimated?.accuracy != null).map((w) => ({ label: w.label, metric: 'accuracy', value: w.estimated!.accuracy, kind: 'estimate (no labels)', n: 0 }));
   const values = [...labelled, ...estimated];
   if (!values.length) return null;
   const share = v.performanceMetrics.every(isShareMetric) || !v.performanceMetrics.length;
@@ -345,7 +352,7 @@ function performanceSpec(v: MonitorView): TopLevelSpec | null {
         data: { values },
         mark: { type: 'line', point: true },
         encoding: {
-          x: X,
+          x: xAxis(v),
           y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false }, ...(share ? { axis: { format: '%' } } : {}) },
           color: { field: 'metric', type: 'nominal', title: null, legend: { orient: 'top' } },
           strokeDash: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['from labels', 'estimate (no labels)'], range: [[1, 0], [5, 4]] }, legend: { orient: 'top' } },
@@ -353,7 +360,8 @@ function performanceSpec(v: MonitorView): TopLevelSpec | null {
         },
       },
       ...rule(v.thresholds.baseline, `training ${v.thresholds.metric ?? ''}`),
-      ...rule(v.thresholds.alertAt, `${v.thresholds.metric ?? ''} alert`),
+      // the alert line sits on the far side of the baseline: its label goes there too
+      ...rule(v.thresholds.alertAt, `${v.thresholds.metric ?? ''} alert`, v.thresholds.higherIsBetter),
     ],
   } as unknown as TopLevelSpec;
 }
@@ -363,21 +371,21 @@ function coverageSpec(v: MonitorView): TopLevelSpec | null {
   return {
     width: 'container',
     height: 110,
-    data: { values: v.windows.map((w) => ({ start: w.start, label: w.label, coverage: w.coverage ?? 0, labelled: w.labelled, delay: w.medianDelayHours })) },
+    data: { values: v.windows.map((w) => ({ label: w.label, coverage: w.coverage ?? 0, labelled: w.labelled, delay: w.medianDelayHours })) },
     mark: { type: 'bar' },
-    encoding: { x: { field: 'label', type: 'ordinal', title: null }, y: { field: 'coverage', type: 'quantitative', title: 'labelled', axis: { format: '%' }, scale: { domain: [0, 1] } }, tooltip: [{ field: 'label', title: 'window' }, { field: 'coverage', format: '.1%' }, { field: 'labelled', title: 'labels' }, { field: 'delay', title: 'median delay (h)', format: '.3~r' }] },
+    encoding: { x: xAxis(v), y: { field: 'coverage', type: 'quantitative', title: 'labelled', axis: { format: '%' }, scale: { domain: [0, 1] } }, tooltip: [{ field: 'label', title: 'window' }, { field: 'coverage', format: '.1%' }, { field: 'labelled', title: 'labels' }, { field: 'delay', title: 'median delay (h)', format: '.3~r' }] },
   } as unknown as TopLevelSpec;
 }
 
 function businessSpec(v: MonitorView): TopLevelSpec | null {
-  const values = v.windows.flatMap((w) => Object.entries(w.business).map(([metric, value]) => ({ start: w.start, metric, value }))).filter((r) => r.value !== null);
+  const values = v.windows.flatMap((w) => Object.entries(w.business).map(([metric, value]) => ({ label: w.label, metric, value }))).filter((r) => r.value !== null);
   if (!values.length) return null;
   return {
     width: 'container',
     height: 160,
     data: { values },
     mark: { type: 'line', point: true },
-    encoding: { x: X, y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } }, color: { field: 'metric', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'metric' }, { field: 'value', format: '.4~r' }] },
+    encoding: { x: xAxis(v), y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } }, color: { field: 'metric', type: 'nominal', title: null, legend: { orient: 'top' } }, tooltip: [{ field: 'metric' }, { field: 'value', format: '.4~r' }] },
   } as unknown as TopLevelSpec;
 }
 
