@@ -40,7 +40,7 @@ export const MONITOR_PANEL: PanelKind<MonitorMessage, MonitorToPage, MonitorStat
 
 /** Above this much audit log the read gets a progress notification with Cancel (below, the status bar). */
 const NOTIFY_BYTES = 32 * 1024 * 1024;
-/** Audit files change with every batch the service writes: refresh at most this often. */
+/** Audit files change with every batch the service writes: refresh at most this often (after the first change). */
 const REFRESH_DEBOUNCE_MS = 1500;
 
 /** A generated service in the workspace, as the quick pick and the Registry view see it. */
@@ -165,9 +165,14 @@ export class MonitorPanels implements vscode.Disposable {
       if (watcher) return;
       // the audit, feedback and alert files: every JSON Lines file under the state folder
       const fsWatcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(stateDir), '**/*.jsonl'));
+      // a running service appends a batch every fraction of a second: the first change starts the
+      // clock and later ones ride along, so the panel refreshes at most every 1.5 s, never starved
       const later = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => void refresh(false), REFRESH_DEBOUNCE_MS);
+        if (timer) return;
+        timer = setTimeout(() => {
+          timer = undefined;
+          void refresh(false);
+        }, REFRESH_DEBOUNCE_MS);
       };
       fsWatcher.onDidChange(later);
       fsWatcher.onDidCreate(later);

@@ -73,10 +73,14 @@ function toolbar(v: MonitorView | null): HTMLElement {
   return nav;
 }
 
+let historyOpen = false;
+
 function render(): void {
   for (const chart of charts.splice(0)) chart.finalize();
   if (!view) return;
   const v = view;
+  // a refresh redraws everything: keep the reader where they were once the charts have their size
+  const scroll = window.scrollY;
   const header = el(
     'header',
     {},
@@ -113,7 +117,8 @@ function render(): void {
   if (v.comparison) parts.push(comparisonSection(v));
   parts.push(windowsTable(v), readSection(v));
   app.replaceChildren(...parts);
-  for (const [box, spec] of pending) void drawChart(box, spec).then((drawn) => drawn && charts.push(drawn));
+  window.scrollTo(0, scroll);
+  void Promise.all(pending.map(([box, spec]) => drawChart(box, spec).then((drawn) => drawn && charts.push(drawn)))).then(() => window.scrollTo(0, scroll));
 }
 
 function list(items: string[], tag: 'ul' | 'ol' = 'ul'): HTMLElement {
@@ -149,7 +154,8 @@ function alertsSection(v: MonitorView): HTMLElement {
     section.append(ul);
   } else section.append(el('p', { className: 'muted' }, v.unrecorded ? 'None in the history: Record alerts writes the breached rules there, as nb2prod monitor --check does.' : 'None.'));
   if (v.alerts.closed.length) {
-    const details = el('details', { id: 'alert-history' }, el('summary', {}, `Resolved alerts (${v.alerts.closed.length})`));
+    const details = el('details', { id: 'alert-history', open: historyOpen }, el('summary', {}, `Resolved alerts (${v.alerts.closed.length})`));
+    details.addEventListener('toggle', () => (historyOpen = details.open));
     const ul = el('ul', { className: 'alerts' });
     for (const a of v.alerts.closed) ul.append(alertItem(a, false));
     details.append(ul);
