@@ -22,6 +22,7 @@ import { monitorPanelView } from '../core/monitor/panelView';
 import { loadService, type ServiceInfo, streamFiles } from '../core/monitor/service';
 import { resolveActor } from '../core/registry/actor';
 import { rollbackTarget } from '../core/registry/fold';
+import { containedPath } from '../core/safePath';
 import { type MonitorMessage, type MonitorState, type MonitorToPage, type MonitorView, monitorMessageSchema, monitorStateSchema, monitorToPageSchema } from '../protocol/monitor';
 import { MONITOR_PANEL_VIEW_TYPE } from './commandIds';
 import { reportError } from './errors';
@@ -99,7 +100,15 @@ export class MonitorPanels implements vscode.Disposable {
     private readonly workerScript: string,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.subscriptions.push(host.registerSerializer(MONITOR_PANEL, (panel, state) => this.show(state.serviceDir, panel)));
+    // A restored panel's folder comes from its saved state (data): kept inside a workspace folder or refused.
+    this.subscriptions.push(
+      host.registerSerializer(MONITOR_PANEL, async (panel, state) => {
+        const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+        if (!roots.length) throw new UserError('unsafe-path', `Refused to restore the Monitor panel of "${state.serviceDir}": no workspace folder is open to keep it in.`);
+        const folder = await containedPath(state.serviceDir, { base: roots[0]!, roots, what: 'the service folder', from: 'the Monitor panel\u2019s saved state' });
+        await this.show(folder, panel);
+      }),
+    );
   }
 
   /**
