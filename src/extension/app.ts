@@ -14,6 +14,7 @@ import { type RegistryNode, RegistryTreeProvider } from './registryView';
 import { registerCommand } from './errors';
 import { ExecutionObserver } from './executionObserver';
 import { ExperimentsPanel } from './experimentsPanel';
+import { findServices, MonitorPanels } from './monitorPanel';
 import { LintCodeActions } from './lint/codeActions';
 import { LintStatus } from './lint/lintStatus';
 import { NotebookLinter } from './lint/notebookLinter';
@@ -52,6 +53,8 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const registryView = vscode.window.createTreeView(VIEWS.registry, { treeDataProvider: registry });
   const registryActions = new RegistryActions(registry, store, log);
   registryLater.actions = registryActions;
+  registry.servedBy = () => findServices();
+  const monitors = new MonitorPanels(host, registry, registryActions, vscode.Uri.joinPath(context.extensionUri, 'dist', 'monitorWorker.js').fsPath, log);
   const tracker = new RunTracker(store, runs, panels, log, pythonDir, context.workspaceState);
   // Observes the user's own kernel from the start, so the linter knows what ran before it is asked.
   const executions = new ExecutionObserver(context.workspaceState, log);
@@ -103,11 +106,14 @@ export function createApp(context: vscode.ExtensionContext, log: vscode.LogOutpu
     comparePanels,
     experiments,
     driftPanels,
+    monitors,
     readiness,
     registry,
     registryView,
     store.onDidChange(() => registry.refresh()),
     registerCommand(COMMANDS.checkReadiness, () => readiness.show(), log),
+    // A folder from the Explorer, a model or version from the Registry view, or a quick pick of the services.
+    registerCommand(COMMANDS.openMonitor, (target?: unknown) => monitors.openFor(target), log),
     scaffold,
     registerCommand(COMMANDS.generateService, (arg: unknown) => scaffold.run(arg), log),
     registerCommand(COMMANDS.refreshRegistry, () => registry.refresh(), log),

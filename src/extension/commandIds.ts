@@ -19,6 +19,7 @@ export const COMMANDS = {
   generateService: 'nb2prod.generateService',
   openExperiments: 'nb2prod.openExperiments',
   openRunsAsTable: 'nb2prod.openRunsAsTable',
+  openMonitor: 'nb2prod.openMonitor',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -42,3 +43,6 @@ export const READINESS_PANEL_VIEW_TYPE = 'nb2prod.readiness';
 
 /** View type of the experiments table (also used by its serializer). */
 export const EXPERIMENTS_PANEL_VIEW_TYPE = 'nb2prod.experiments';
+
+/** View type of the Monitor panel (also used by its serializer). */
+export const MONITOR_PANEL_VIEW_TYPE = 'nb2prod.monitor';

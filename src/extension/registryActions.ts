@@ -123,11 +123,35 @@ export class RegistryActions {
       { title: 'Roll back which alias?' },
     );
     if (!picked) return;
+    const done = await this.rollbackWithReason(registry, picked.a.model, picked.a.alias);
+    if (done) void vscode.window.showInformationMessage(`${picked.a.model} ${picked.a.alias} rolled back to v${done.version}.`);
+  }
+
+  /**
+   * Rolls `alias` of `model` back after a modal confirmation naming both versions (the Monitor
+   * panel's Roll Back; the view's quick pick is its own confirmation). The caller says what next.
+   */
+  async rollbackAlias(model: string, alias: string): Promise<{ version: number; previous: number } | undefined> {
+    const registry = this.registry();
+    const { state } = await registry.read();
+    const held = state.models[model]?.aliases[alias];
+    const target = held && held.stack.length > 1 ? held.stack[held.stack.length - 2]! : null;
+    if (!held || target === null) throw new UserError('rollback-impossible', `${model} "${alias}" has no earlier version to roll back to.`);
+    const choice = await vscode.window.showWarningMessage(
+      `Roll back ${model} ${alias} from v${held.version} to v${target}?`,
+      { modal: true, detail: 'The registry records the move with who, when and why. The running service keeps its model until it is restarted.' },
+      'Roll Back',
+    );
+    if (choice !== 'Roll Back') return undefined;
+    return this.rollbackWithReason(registry, model, alias);
+  }
+
+  private async rollbackWithReason(registry: Registry, model: string, alias: string): Promise<{ version: number; previous: number } | undefined> {
     const reason = await vscode.window.showInputBox({ title: 'Why roll back? (recorded in the history)' });
-    if (reason === undefined) return;
-    const { version } = await registry.rollback({ alias: picked.a.alias, model: picked.a.model, by: await this.actor(registry), reason: reason || null });
+    if (reason === undefined) return undefined;
+    const { version, move } = await registry.rollback({ alias, model, by: await this.actor(registry), reason: reason || null });
     this.tree.refresh();
-    void vscode.window.showInformationMessage(`${picked.a.model} ${picked.a.alias} rolled back to v${version.version}.`);
+    return { version: version.version, previous: move.from ?? version.version };
   }
 
   private registry(): Registry {

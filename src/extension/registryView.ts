@@ -21,6 +21,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   readonly onDidChangeTreeData = this.changed.event;
   private snapshot: RegistrySnapshot | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
+  /** Model name → the versions generated services in the workspace run (champion or challenger). */
+  private served = new Map<string, Set<string>>();
+  /** Finds the generated services (set by the composition root: the Monitor panel's finder). */
+  servedBy: (() => Promise<Array<{ model: string; version: string | null; challenger: string | null }>>) | undefined;
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -45,7 +49,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
         const aliases = Object.values(node.model.aliases).map((a) => `${a.alias} → v${a.version}`);
         item.description = `${node.model.versions.length} version${node.model.versions.length === 1 ? '' : 's'}${aliases.length ? ` · ${aliases.join(', ')}` : ''}`;
         item.iconPath = new vscode.ThemeIcon('package');
-        item.contextValue = 'model';
+        // `.served`: a generated service in the workspace runs this model (Open Monitor is offered)
+        item.contextValue = this.served.has(node.model.name) ? 'model.served' : 'model';
         item.id = `model:${node.model.name}`;
         return item;
       }
@@ -63,7 +68,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
         tooltip.appendMarkdown(Object.entries(v.metrics).map(([name, value]) => `${escape(name)} = ${formatNumber(value)}`).join(' · '));
         item.tooltip = tooltip;
         item.iconPath = new vscode.ThemeIcon(v.aliases.length ? 'star-full' : 'circle-outline');
-        item.contextValue = 'modelVersion';
+        item.contextValue = this.served.get(v.model)?.has(String(v.version)) ? 'modelVersion.served' : 'modelVersion';
         item.id = `version:${v.id}`;
         item.accessibilityInformation = { label: `${v.model} version ${v.version}${v.aliases.length ? `, ${v.aliases.join(', ')}` : ''}` };
         return item;
@@ -86,6 +91,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     this.watch(registry.file);
     try {
       this.snapshot = await registry.read();
+      this.served = await this.findServed();
     } catch (error) {
       reportError(error, this.log, 'Reading the model registry');
       return [];
@@ -93,6 +99,20 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     const models: RegistryNode[] = Object.values(this.snapshot.state.models).map((model) => ({ kind: 'model', model }));
     const problems: RegistryNode[] = this.snapshot.problems.map((p) => ({ kind: 'problem', line: p.line, message: p.message }));
     return [...problems, ...models];
+  }
+
+  private async findServed(): Promise<Map<string, Set<string>>> {
+    const served = new Map<string, Set<string>>();
+    try {
+      for (const s of (await this.servedBy?.()) ?? []) {
+        const versions = served.get(s.model) ?? new Set<string>();
+        for (const v of [s.version, s.challenger]) if (v !== null) versions.add(v);
+        served.set(s.model, versions);
+      }
+    } catch (error) {
+      this.log.debug(`Registry view: generated services not found: ${(error as Error).message}`);
+    }
+    return served;
   }
 
   private watch(file: string): void {

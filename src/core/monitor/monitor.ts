@@ -19,6 +19,8 @@ export interface MonitorRunOptions {
   until?: number | null;
   config: MonitorConfig;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Cancels the read (the editor's progress notification): the files between chunks, workers terminated. */
+  signal?: AbortSignal;
   /**
    * Worker threads to read the audit files with (each takes a share of the files, balanced by
    * size); 1 reads in this thread. Needs `workerScript` (dist/monitorWorker.js).
@@ -52,7 +54,8 @@ export async function monitorService(service: ServiceInfo, options: MonitorRunOp
   if (parallel) {
     try {
       return await monitorInWorkers(service, options, labels, problems, files.map((f) => f.path), sizes, total, threads, options.workerScript!);
-    } catch {
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
       // a worker that ran out of its heap (very many windows) or failed: read it all in this thread
       labels.matched.fill(0);
     }
@@ -64,7 +67,7 @@ export async function monitorService(service: ServiceInfo, options: MonitorRunOp
     lines += await readJsonLines(file.path, (entry) => engine.add(entry), problems, (bytes) => {
       read += bytes;
       options.onProgress?.(read, total);
-    });
+    }, options.signal);
   }
   return engine.result({ files: files.length, lines, bytes: read, invalid: problems.invalid, invalidExamples: problems.examples, torn: problems.torn });
 }
@@ -74,9 +77,13 @@ async function monitorPostgres(service: ServiceInfo, dsn: string, options: Monit
   const problems = noProblems();
   const collector = new LabelCollector();
   await readPostgresEntries(dsn, `${service.auditTable}_feedback`, null, (entry) => collector.add(entry), problems);
+  options.signal?.throwIfAborted();
   const engine = new MonitorEngine(service, collector.index(), { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
   let read = 0;
-  const { lines, bytes } = await readPostgresEntries(dsn, service.auditTable, options.since, (entry) => engine.add(entry), problems, (n) => {
+  const { lines, bytes } = await readPostgresEntries(dsn, service.auditTable, options.since, (entry) => {
+    options.signal?.throwIfAborted();
+    engine.add(entry);
+  }, problems, (n) => {
     read += n;
     options.onProgress?.(read, 0);
   });
@@ -100,13 +107,20 @@ async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions
     lightest.bytes += sizes.get(file)!;
   }
   let read = 0;
+  const workers: Worker[] = [];
+  const abort = () => {
+    for (const worker of workers) void worker.terminate();
+  };
+  options.signal?.addEventListener('abort', abort, { once: true });
   const results = await Promise.all(shares.map((share) => new Promise<WorkerDone>((resolve, reject) => {
+    options.signal?.throwIfAborted();
     const worker = new Worker(script, {
       // the label index's arrays are SharedArrayBuffers: shared, not copied
       workerData: { service, files: share.files, windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config, labels: labels.data },
       // a smaller heap makes V8 collect the parsed lines' garbage sooner: memory stays bounded with several threads
       resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
     });
+    workers.push(worker);
     worker.on('message', (message: { type: string; bytes?: number; message?: string }) => {
       if (message.type === 'progress' || message.type === 'done') {
         read += message.bytes ?? 0;
@@ -117,9 +131,10 @@ async function monitorInWorkers(service: ServiceInfo, options: MonitorRunOptions
     });
     worker.on('error', reject);
     worker.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`a monitor worker exited with ${code}`));
+      if (options.signal?.aborted) reject(options.signal.reason);
+      else if (code !== 0) reject(new Error(`a monitor worker exited with ${code}`));
     });
-  })));
+  }))).finally(() => options.signal?.removeEventListener('abort', abort));
   // the workers marked the labels they matched in the shared index
   const engine = new MonitorEngine(service, labels, { windowMs: options.windowMs, since: options.since, until: options.until ?? null, config: options.config });
   let lines = 0;

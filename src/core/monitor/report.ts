@@ -37,7 +37,7 @@ export function renderMonitorReport(report: MonitorReport, format: MonitorFormat
   return text(report);
 }
 
-function summaryLines(report: MonitorReport): string[] {
+export function summaryLines(report: MonitorReport): string[] {
   const { result } = report;
   const out: string[] = [];
   const r = result.read;

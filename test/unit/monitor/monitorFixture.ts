@@ -27,8 +27,8 @@ export interface Line {
   extra?: Record<string, unknown>;
 }
 
-export function serviceFolder(config: Record<string, unknown> = {}): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'nb2prod-monitor-'));
+/** `root`: where to write it (default: a new temporary folder). */
+export function serviceFolder(config: Record<string, unknown> = {}, root = mkdtempSync(path.join(os.tmpdir(), 'nb2prod-monitor-'))): string {
   mkdirSync(path.join(root, 'service'), { recursive: true });
   mkdirSync(path.join(root, 'contracts'), { recursive: true });
   writeFileSync(path.join(root, 'service', 'config.json'), JSON.stringify({
@@ -89,4 +89,25 @@ export function writeFeedback(root: string, day: string, items: Array<Record<str
   const dir = path.join(root, 'var', 'feedback');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `labels-${day}.jsonl`), items.map((i) => JSON.stringify({ type: 'feedback', time: `${day}T12:00:00.000Z`, source: 'explicit', ...i })).join('\n') + '\n');
+}
+
+/**
+ * Two days of traffic: the first like training (x spread over its deciles, labels agreeing with
+ * 80% of the answers), the second drifted (every x in the lowest decile: PSI far above 0.2)
+ * with labels agreeing with half of the answers (accuracy 50% against training's 80%: an
+ * accuracy drop). `torn`: the second day's file ends in a line cut short, as a crash leaves it.
+ */
+export function driftAndAccuracyDrop(root: string, options: { torn?: boolean } = {}): void {
+  const day = (date: string, prefix: string, x: (i: number) => number) =>
+    Array.from({ length: 200 }, (_, i) => auditLine({ time: `${date}T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, request_id: `${prefix}${i}`, x: x(i), c: i % 2 ? 'a' : 'b', p1: i % 10 < 3 ? 0.8 : 0.2 }));
+  writeAudit(root, '2031-01-01', day('2031-01-01', 's', (i) => 0.5 + (i % 10)));
+  const drifted = day('2031-01-02', 'd', () => 0.5);
+  if (options.torn) writeAudit(root, '2031-01-02', [...drifted, '{"type": "prediction", "time": "2031-01-02T11:00'], '');
+  else writeAudit(root, '2031-01-02', drifted);
+  // labels: the first day agrees with 80% of the answers, the second with 50%
+  const answer = (i: number) => (i % 10 < 3 ? 1 : 0);
+  writeFeedback(root, '2031-01-05', [
+    ...Array.from({ length: 100 }, (_, i) => ({ request_id: `s${i}`, label: i % 5 === 0 ? 1 - answer(i) : answer(i) })),
+    ...Array.from({ length: 100 }, (_, i) => ({ request_id: `d${i}`, label: i % 2 === 0 ? 1 - answer(i) : answer(i) })),
+  ]);
 }
