@@ -30,8 +30,25 @@ export interface LintResult {
   model: NotebookModel;
 }
 
+/**
+ * The last model of each file linted, by kind and path: the next lint of the same file builds
+ * on it (see NotebookModel), so an edit re-derives only what depends on what changed. Bounded:
+ * the editor lints the notebooks that are open.
+ */
+const previousModels = new Map<string, NotebookModel>();
+const PREVIOUS_MODELS_LIMIT = 16;
+
+/** Forget the previous models: the next lint of every file starts from scratch (tests compare the two). */
+export function forgetPreviousLints(): void {
+  previousModels.clear();
+}
+
 export function lintCells(cells: readonly SourceCell[], target: LintTarget, options: LintOptions): LintResult {
-  const model = new NotebookModel(cells);
+  const key = `${target.kind}:${target.path}`;
+  const model = new NotebookModel(cells, undefined, previousModels.get(key));
+  previousModels.delete(key);
+  if (previousModels.size >= PREVIOUS_MODELS_LIMIT) previousModels.delete(previousModels.keys().next().value!);
+  previousModels.set(key, model);
   const findings: Finding[] = [];
   const ruleFailures: LintResult['ruleFailures'] = [];
   for (const rule of options.rules) {

@@ -8,7 +8,9 @@
  * clean "Run All", the only one that reproduces.
  *
  * Cell analyses are cached by source text, so a model rebuilt after one cell changed re-parses
- * only that cell. The scaffolding of production code reads this model too.
+ * only that cell; built on the previous model of the same notebook, it also keeps the per-name
+ * lists and the per-cell pieces that the edit did not touch (see `perCell`). The scaffolding of
+ * production code reads this model too.
  */
 import { analyzeCell, type Binding, type CallFact, type CellFacts, type Expr, type ImportFact } from './python/analyze';
 
@@ -87,45 +89,213 @@ export function comparePositions(a: Position, b: Position): number {
   return a.cell - b.cell || a.offset - b.offset;
 }
 
+/**
+ * Names whose bindings a per-cell piece read (see `NotebookModel.perCell`), or `GLOBAL` when it
+ * read something of the whole notebook (every import, every cell).
+ */
+type Dependencies = Set<string>;
+const GLOBAL = '\0global';
+/** Pseudo-name: whether some cell does `from x import *`. */
+const STAR = '\0star';
+
+interface PieceEntry {
+  facts: CellFacts;
+  value: unknown;
+  deps: Dependencies;
+  /** The model generation that computed or last confirmed it. */
+  gen: number;
+}
+
+/** Above this many changed cells a model is built from scratch (an insertion at the top moves every cell). */
+const INCREMENTAL_LIMIT = 64;
+let generations = 0;
+
+/** Immediate bindings of a name, by the identity of its (unchanged, hence shared) binding list. */
+const immediateOf = new WeakMap<ReadonlyArray<Located<Binding>>, Array<Located<Binding>>>();
+/** Offsets of the global reads of each cell (see `isLocalRead`). */
+const globalReads = new WeakMap<CellFacts, Set<number>>();
+
 export class NotebookModel {
-  readonly cells: readonly ModelCell[];
-  private readonly importsByName = new Map<string, Array<Located<ImportFact>>>();
-  private readonly bindingsByName = new Map<string, Array<Located<Binding>>>();
-  /** Some cell does `from x import *`: any name may exist. */
-  readonly hasStarImport: boolean;
+  private readonly cellList: readonly ModelCell[];
+  private readonly importsByName: Map<string, Array<Located<ImportFact>>>;
+  private readonly bindingsByName: Map<string, Array<Located<Binding>>>;
+  private readonly star: boolean;
   private readonly codeCellList: Array<{ cell: number; source: SourceCell; facts: CellFacts }> = [];
   private callList: Array<{ cell: number; call: CallFact; at: Position }> | undefined;
-  /** Callee paths by `cell:callIndex`: several rules ask for the same calls. */
-  private readonly calleePaths = new WeakMap<CallFact, { cell: number; path: string | null }>();
-  private readonly immediateBindings = new Map<string, Array<Located<Binding>>>();
-  /** Offsets of the global reads of each cell (see `isLocalRead`). */
-  private readonly globalReads = new WeakMap<CellFacts, Set<number>>();
+  /**
+   * Incremental state, carried from the model this one was built after (the same notebook one
+   * edit ago): per-cell pieces by key, the generation, and what changed since the previous one.
+   */
+  private readonly pieces: Map<string, Array<PieceEntry | undefined>>;
+  private readonly gen = ++generations;
+  private readonly parentGen: number;
+  /** Names whose binding or import list is not the previous model's (GLOBAL/STAR included when those changed). */
+  private readonly changedNames: Set<string>;
+  /** The dependencies being recorded (innermost piece being computed), if any. */
+  private tracking: Dependencies | null = null;
 
-  constructor(cells: readonly SourceCell[], analyze: (source: string) => CellFacts = cachedAnalyze) {
-    this.cells = cells.map((cell) => ({ cell, facts: cell.kind === 'code' ? analyze(cell.source) : null }));
+  /**
+   * `previous`: the model of the same notebook before an edit. Cells whose facts are unchanged
+   * keep their place in the per-name lists (the lists of names no changed cell binds are the
+   * previous model's, by identity), and per-cell pieces computed there stay valid when nothing
+   * they read changed.
+   */
+  constructor(cells: readonly SourceCell[], analyze: (source: string) => CellFacts = cachedAnalyze, previous?: NotebookModel) {
+    this.cellList = cells.map((cell) => ({ cell, facts: cell.kind === 'code' ? analyze(cell.source) : null }));
     let star = false;
-    this.cells.forEach(({ cell: source, facts }, cell) => {
+    this.cellList.forEach(({ cell: source, facts }, cell) => {
       if (!facts) return;
       this.codeCellList.push({ cell, source, facts });
       star ||= facts.starImport;
-      for (const item of facts.imports) if (!item.star) push(this.importsByName, item.bound, { cell, item });
-      for (const item of facts.bindings) push(this.bindingsByName, item.name, { cell, item });
     });
-    this.hasStarImport = star;
+    this.star = star;
+    const changed = previous ? this.changedCells(previous) : null;
+    if (previous && changed && changed.length <= INCREMENTAL_LIMIT) {
+      this.parentGen = previous.gen;
+      this.pieces = previous.pieces;
+      this.changedNames = new Set();
+      this.importsByName = new Map(previous.importsByName);
+      this.bindingsByName = new Map(previous.bindingsByName);
+      const names = new Set<string>();
+      for (const cell of changed) {
+        for (const facts of [previous.cellList[cell]?.facts, this.cellList[cell]?.facts]) {
+          if (!facts) continue;
+          for (const item of facts.imports) if (!item.star) names.add(item.bound);
+          for (const item of facts.bindings) names.add(item.name);
+        }
+      }
+      const changedSet = new Set(changed);
+      for (const name of names) {
+        if (this.patch(this.importsByName, name, changed, changedSet, (facts) => facts.imports.filter((i) => !i.star && i.bound === name))) this.changedNames.add(name);
+        if (this.patch(this.bindingsByName, name, changed, changedSet, (facts) => facts.bindings.filter((b) => b.name === name))) this.changedNames.add(name);
+      }
+      if (changed.length) this.changedNames.add(GLOBAL);
+      if (star !== previous.star) this.changedNames.add(STAR);
+    } else {
+      this.parentGen = -1;
+      this.pieces = new Map();
+      this.changedNames = new Set([GLOBAL]);
+      this.importsByName = new Map();
+      this.bindingsByName = new Map();
+      for (const { cell, facts } of this.codeCellList) {
+        for (const item of facts.imports) if (!item.star) push(this.importsByName, item.bound, { cell, item });
+        for (const item of facts.bindings) push(this.bindingsByName, item.name, { cell, item });
+      }
+    }
+  }
+
+  /** Every cell (markdown and raw included), by position. Reading it from a per-cell piece makes the piece depend on every cell. */
+  get cells(): readonly ModelCell[] {
+    this.tracking?.add(GLOBAL);
+    return this.cellList;
+  }
+
+  /** Some cell does `from x import *`: any name may exist. */
+  get hasStarImport(): boolean {
+    this.tracking?.add(STAR);
+    return this.star;
+  }
+
+  /**
+   * A piece of derived data for one cell, computed once and kept across edits of other cells: a
+   * model built after an edit (see the constructor) reuses it while the cell's facts are the same
+   * and no name whose bindings `compute` read changed. `compute` must read nothing but the
+   * cell's facts, this model, and constants of the lint (the key must say which: the target's
+   * kind, the project's root): never the project, the interpreter or the session, which change
+   * without the model knowing. Model queries are recorded as dependencies; reading `cells`,
+   * `codeCells`, `imports` or `calls` depends on every cell.
+   */
+  perCell<T>(key: string, cell: number, compute: (facts: CellFacts) => T): T {
+    const facts = this.cellList[cell]?.facts;
+    if (!facts) throw new Error(`perCell: cell ${cell} is not a code cell`);
+    let entries = this.pieces.get(key);
+    if (!entries) this.pieces.set(key, (entries = []));
+    const entry = entries[cell];
+    if (entry && entry.facts === facts && (entry.gen === this.gen || (entry.gen === this.parentGen && this.stillValid(entry.deps)))) {
+      entry.gen = this.gen;
+      if (this.tracking) for (const dep of entry.deps) this.tracking.add(dep);
+      return entry.value as T;
+    }
+    const outer = this.tracking;
+    const deps: Dependencies = new Set();
+    this.tracking = deps;
+    let value: T;
+    try {
+      value = compute(facts);
+    } finally {
+      this.tracking = outer;
+    }
+    entries[cell] = { facts, value, deps, gen: this.gen };
+    if (outer) for (const dep of deps) outer.add(dep);
+    return value;
+  }
+
+  private stillValid(deps: Dependencies): boolean {
+    if (this.changedNames.size < deps.size) {
+      for (const name of this.changedNames) if (deps.has(name)) return false;
+    } else {
+      for (const name of deps) if (this.changedNames.has(name)) return false;
+    }
+    return true;
+  }
+
+  /** Positions whose facts differ from `previous`'s (cells added or removed at the end included). */
+  private changedCells(previous: NotebookModel): number[] {
+    const out: number[] = [];
+    const length = Math.max(previous.cellList.length, this.cellList.length);
+    for (let i = 0; i < length; i++) {
+      const before = previous.cellList[i];
+      const now = this.cellList[i];
+      const same = before && now && before.facts === now.facts && before.cell.kind === now.cell.kind && before.cell.executionCount === now.cell.executionCount && before.cell.id === now.cell.id && before.cell.index === now.cell.index;
+      if (!same) out.push(i);
+      if (out.length > INCREMENTAL_LIMIT) break;
+    }
+    return out;
+  }
+
+  /**
+   * Rebuilds one name's list in `map` from the previous list (entries of unchanged cells) and
+   * the changed cells' items; keeps the previous list when it comes out the same. True when the
+   * list changed.
+   */
+  private patch<T>(map: Map<string, Array<Located<T>>>, name: string, changed: readonly number[], changedSet: ReadonlySet<number>, itemsOf: (facts: CellFacts) => T[]): boolean {
+    const old = map.get(name) ?? [];
+    const fresh: Array<Located<T>> = [];
+    for (const cell of changed) {
+      const facts = this.cellList[cell]?.facts;
+      if (facts) for (const item of itemsOf(facts)) fresh.push({ cell, item });
+    }
+    const list: Array<Located<T>> = [];
+    let f = 0;
+    for (const entry of old) {
+      if (changedSet.has(entry.cell)) continue;
+      while (f < fresh.length && fresh[f]!.cell < entry.cell) list.push(fresh[f++]!);
+      list.push(entry);
+    }
+    while (f < fresh.length) list.push(fresh[f++]!);
+    if (list.length === old.length && list.every((entry, i) => entry.cell === old[i]!.cell && entry.item === old[i]!.item)) return false;
+    if (list.length) map.set(name, list);
+    else map.delete(name);
+    // A re-analysed cell has new fact objects; equal ones (the edit was elsewhere in the cell)
+    // change nothing a piece could have derived from them.
+    return !(list.length === old.length && list.every((entry, i) => entry.cell === old[i]!.cell && sameData(entry.item, old[i]!.item)));
   }
 
   /** Code cells with their facts, in notebook order. `cell` is the position in `cells`. */
   codeCells(): ReadonlyArray<{ cell: number; source: SourceCell; facts: CellFacts }> {
+    this.tracking?.add(GLOBAL);
     return this.codeCellList;
   }
 
   /** Every binding of a global name, in notebook order (imports included). */
   bindingsOf(name: string): ReadonlyArray<Located<Binding>> {
+    this.tracking?.add(name);
     return this.bindingsByName.get(name) ?? [];
   }
 
   /** Every import anywhere in the notebook, in order. */
   imports(): Array<Located<ImportFact>> {
+    this.tracking?.add(GLOBAL);
     const out: Array<Located<ImportFact>> = [];
     for (const { cell, facts } of this.codeCellList) for (const item of facts.imports) out.push({ cell, item });
     return out;
@@ -137,6 +307,7 @@ export class NotebookModel {
    * other than an import more recently than by an import.
    */
   importAt(name: string, at: Position): ImportFact | undefined {
+    this.tracking?.add(name);
     const imports = this.importsByName.get(name);
     if (!imports) return undefined;
     const latest = this.latestBefore(this.bindingsOf(name), at, boundOffset);
@@ -147,10 +318,11 @@ export class NotebookModel {
 
   /** The latest binding of `name` executed before `at` that runs immediately. */
   bindingAt(name: string, at: Position): Located<Binding> | undefined {
-    let immediate = this.immediateBindings.get(name);
+    const all = this.bindingsOf(name);
+    let immediate = immediateOf.get(all);
     if (!immediate) {
-      immediate = this.bindingsOf(name).filter((b) => b.item.timing === 'immediate');
-      this.immediateBindings.set(name, immediate);
+      immediate = all.filter((b) => b.item.timing === 'immediate');
+      immediateOf.set(all, immediate);
     }
     return this.latestBefore(immediate, at, boundOffset);
   }
@@ -175,13 +347,12 @@ export class NotebookModel {
 
   /** The path of the function a call calls (see `resolve`). */
   calleePath(call: CallFact, at: Position): string | null {
-    // Memoised for the call's own position, which is how rules ask.
-    if (at.offset !== call.span.from) return this.resolve(call.callee, at);
-    const known = this.calleePaths.get(call);
-    if (known && known.cell === at.cell) return known.path;
-    const path = this.resolve(call.callee, at);
-    this.calleePaths.set(call, { cell: at.cell, path });
-    return path;
+    // Kept per cell for the call's own position, which is how rules ask: several rules, and the
+    // lints after an edit elsewhere, ask for the same calls.
+    const facts = this.cellList[at.cell]?.facts;
+    if (at.offset !== call.span.from || facts?.calls[call.index] !== call) return this.resolve(call.callee, at);
+    const cell = at.cell;
+    return this.perCell('callee-paths', cell, (own) => own.calls.map((c) => this.resolve(c.callee, { cell, offset: c.span.from })))[call.index]!;
   }
 
   /**
@@ -247,12 +418,12 @@ export class NotebookModel {
    * up by a rule) are taken for globals.
    */
   private isLocalRead(expr: Extract<Expr, { kind: 'name' }>, at: Position): boolean {
-    const facts = this.cells[at.cell]?.facts;
+    const facts = this.cellList[at.cell]?.facts;
     if (!facts || facts.source.slice(expr.span.from, expr.span.to) !== expr.name) return false;
-    let reads = this.globalReads.get(facts);
+    let reads = globalReads.get(facts);
     if (!reads) {
       reads = new Set(facts.uses.map((u) => u.span.from));
-      this.globalReads.set(facts, reads);
+      globalReads.set(facts, reads);
     }
     return !reads.has(expr.span.from);
   }
@@ -299,11 +470,13 @@ export class NotebookModel {
 
   /** Calls in notebook order, with where they are (computed once per model: every rule walks them). */
   calls(): ReadonlyArray<{ cell: number; call: CallFact; at: Position }> {
+    this.tracking?.add(GLOBAL);
     if (!this.callList) {
-      this.callList = [];
-      for (const { cell, facts } of this.codeCells()) {
-        for (const call of facts.calls) this.callList.push({ cell, call, at: { cell, offset: call.span.from } });
+      const list: Array<{ cell: number; call: CallFact; at: Position }> = [];
+      for (const { cell } of this.codeCellList) {
+        for (const entry of this.perCell('located-calls', cell, (facts) => facts.calls.map((call) => ({ cell, call, at: { cell, offset: call.span.from } })))) list.push(entry);
       }
+      this.callList = list;
     }
     return this.callList;
   }
@@ -322,6 +495,17 @@ export class NotebookModel {
 /** A binding takes effect where its statement ends (or its body starts), not where its name is. */
 function boundOffset(binding: Binding): number {
   return binding.boundAt;
+}
+
+/** Deep equality of plain data (facts are trees of objects, arrays, strings, numbers, booleans, null). */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameData(item, b[i]));
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && sameData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

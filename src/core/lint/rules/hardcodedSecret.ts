@@ -196,33 +196,43 @@ export const hardcodedSecret: Rule = {
   appliesTo: ['notebook', 'script'],
   check({ model, target, report }) {
     const where = target.kind === 'notebook' ? 'this cell' : 'this file';
-    for (const { cell, facts } of model.codeCells()) {
-      const named = namedStrings(facts);
-      const nameAt = new Map<number, NamedString>();
-      for (const entry of named) if (!nameAt.has(entry.value.from)) nameAt.set(entry.value.from, entry);
-
-      for (const literal of facts.strings) {
-        const name = nameAt.get(literal.span.from);
-        const nameKind = name ? secretKindOfName(name.name) : null;
-        const token = findToken(literal.value);
-        if (token) {
-          const env = nameKind && name ? name.env : token.format.env;
-          const into = name && nameKind ? ` (given to \`${name.name}\`)` : '';
-          report({ cell, span: literal.span, message: `${capitalize(token.format.kind)} is written in ${where}${into}: ${advice(env)}` });
-        } else if (name && nameKind && !isPlaceholderValue(literal.value, literal.formatted)) {
-          report({ cell, span: literal.span, message: `${capitalize(nameKind)} is written into \`${name.name}\`: ${advice(name.env)}` });
-        }
-      }
-
-      for (const magic of facts.magics) checkMagic({ report }, cell, facts.source, magic, where);
-      // The body of a %%bash (or other non-Python) cell.
-      if (!facts.isPython) {
-        const bodyFrom = facts.source.indexOf('\n') + 1;
-        if (bodyFrom > 0) reportTokensIn({ report }, cell, facts.source, bodyFrom, facts.source.length, where);
-      }
+    // What a cell reports depends on that cell alone: kept per cell across edits of the others.
+    for (const { cell } of model.codeCells()) {
+      for (const finding of model.perCell(`hardcoded-secret:${where}`, cell, (facts) => secretsIn(cell, facts, where))) report(finding);
     }
   },
 };
+
+function secretsIn(cell: number, facts: CellFacts, where: string): Reported[] {
+  const found: Reported[] = [];
+  const report = (finding: Reported): void => {
+    found.push(finding);
+  };
+  const named = namedStrings(facts);
+  const nameAt = new Map<number, NamedString>();
+  for (const entry of named) if (!nameAt.has(entry.value.from)) nameAt.set(entry.value.from, entry);
+
+  for (const literal of facts.strings) {
+    const name = nameAt.get(literal.span.from);
+    const nameKind = name ? secretKindOfName(name.name) : null;
+    const token = findToken(literal.value);
+    if (token) {
+      const env = nameKind && name ? name.env : token.format.env;
+      const into = name && nameKind ? ` (given to \`${name.name}\`)` : '';
+      report({ cell, span: literal.span, message: `${capitalize(token.format.kind)} is written in ${where}${into}: ${advice(env)}` });
+    } else if (name && nameKind && !isPlaceholderValue(literal.value, literal.formatted)) {
+      report({ cell, span: literal.span, message: `${capitalize(nameKind)} is written into \`${name.name}\`: ${advice(name.env)}` });
+    }
+  }
+
+  for (const magic of facts.magics) checkMagic({ report }, cell, facts.source, magic, where);
+  // The body of a %%bash (or other non-Python) cell.
+  if (!facts.isPython) {
+    const bodyFrom = facts.source.indexOf('\n') + 1;
+    if (bodyFrom > 0) reportTokensIn({ report }, cell, facts.source, bodyFrom, facts.source.length, where);
+  }
+  return found;
+}
 
 function advice(env: string): string {
   return `move it to an environment variable or a secrets manager and read it with \`os.environ["${env}"]\`, ${ROTATE}`;
@@ -233,6 +243,7 @@ function shellAdvice(env: string): string {
 }
 
 type Reporter = Pick<RuleContext, 'report'>;
+type Reported = Parameters<RuleContext['report']>[0];
 
 function checkMagic(context: Reporter, cell: number, source: string, magic: { kind: string; command: string; from: number; to: number; commandFrom: number }, where: string): void {
   const from = source.indexOf(magic.command, magic.commandFrom);

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { BUILTIN_NAMES, type Located, type Position } from '../model';
 import { type NameProvider, nameProviders } from '../externalNames';
 import { lineOfOffset } from '../positions';
-import type { Binding, NameUse } from '../python/analyze';
+import type { Binding, CellFacts, NameUse } from '../python/analyze';
 import type { Rule, RuleContext } from '../rule';
 
 /** IPython's numbered history names: `_3` (output 3), `_i3` (input 3). */
@@ -44,6 +44,20 @@ export const undefinedName: Rule = {
       for (const d of facts.deletions) deletions.set(d.name, [...(deletions.get(d.name) ?? []), { cell, offset: d.span.to }]);
     }
     const reported = new Set<string>();
+    if (!providers.length && !deletions.size) {
+      // The common case: what a read reports depends on its cell and the bindings of its name,
+      // so each cell's reports are kept across edits of cells that bind other names. Only the
+      // first read of a name is reported.
+      const key = `undefined-name:${target.kind}:${predefined.size}`;
+      for (const { cell } of model.codeCells()) {
+        for (const { name, finding } of model.perCell(key, cell, (facts) => cellReports(context, predefined, cell, facts))) {
+          if (reported.has(name)) continue;
+          context.report(finding);
+          reported.add(name);
+        }
+      }
+      return;
+    }
     for (const { cell, facts } of model.codeCells()) {
       // A cell nb2prod's parser cannot read would report its fragments; syntax-error covers it.
       if (facts.syntaxErrors.length) continue;
@@ -55,6 +69,22 @@ export const undefinedName: Rule = {
     }
   },
 };
+
+type Reported = Parameters<RuleContext['report']>[0];
+
+/** What each read of a cell would report when nothing supplies names and nothing is deleted. */
+function cellReports(context: RuleContext, predefined: ReadonlySet<string>, cell: number, facts: CellFacts): Array<{ name: string; finding: Reported }> {
+  const out: Array<{ name: string; finding: Reported }> = [];
+  if (facts.syntaxErrors.length) return out;
+  let name = '';
+  const collecting: RuleContext = { ...context, report: (finding) => out.push({ name, finding }) };
+  for (const use of facts.uses) {
+    name = use.name;
+    if (use.guard || BUILTIN_NAMES.has(name) || IPYTHON_HISTORY.test(name) || predefined.has(name)) continue;
+    checkUse(collecting, [], [], cell, use);
+  }
+  return out;
+}
 
 /** Reports the read if it fails on Run All (or may); true when it reported. */
 function checkUse({ model, target, report }: RuleContext, providers: readonly NameProvider[], deletions: readonly Position[], cell: number, use: NameUse): boolean {

@@ -14,7 +14,7 @@
  * through a helper function (`def set_seed(): ...`) called earlier, or earlier in the same
  * function as the call.
  */
-import type { ArgFact, Binding, CallFact, Expr, Span } from '../python/analyze';
+import type { ArgFact, Binding, CallFact, CellFacts, Expr, Span } from '../python/analyze';
 import { comparePositions, type NotebookModel, type Position } from '../model';
 import type { Fix, Rule, RuleContext, TextEdit } from '../rule';
 import {
@@ -48,24 +48,19 @@ export const unseededRandom: Rule = {
   appliesTo: ['notebook', 'script'],
   check(context) {
     const { model } = context;
-    const seeds = new SeedIndex(model, context.target.kind);
+    const kind = context.target.kind;
+    // Built only when some draw needs judging: most notebooks have none.
+    let seeds: SeedIndex | undefined;
+    const seeded = (family: RngFamily, cell: number, call: CallFact): boolean => (seeds ??= new SeedIndex(model, kind)).seeded(family, cell, call);
     const globalHits: Array<{ cell: number; span: Span; family: RngFamily; message: string }> = [];
-    for (const { cell, call, at } of model.calls()) {
-      const path = model.calleePath(call, at);
-      const source = model.cells[cell]!.cell.source;
-      const global = globalGeneratorUse(call, path, source);
-      if (global) {
-        if (!seeds.seeded(global.family, cell, call)) globalHits.push({ cell, span: call.span, family: global.family, message: global.message(context.target.kind) });
-        continue;
-      }
-      if (path && UNSEEDED_GENERATOR_CONSTRUCTORS.has(path)) {
-        reportUnseededGenerator(context, cell, call, path, source);
-        continue;
-      }
-      const randomState = randomStateUse(model, call, path, at, source);
-      if (randomState && !seeds.seeded('numpy', cell, call) && !shownOnly(model, cell, call, path)) {
-        const fix = randomStateFix(cell, call, randomState.explicitNone, source);
-        context.report({ cell, span: call.span, message: randomState.message, fixes: fix ? [fix] : [] });
+    for (const { cell } of model.codeCells()) {
+      // What each call is depends on its cell and the names it reads: kept per cell across edits
+      // of other cells. Whether a seed runs before it is judged here, over the whole notebook.
+      for (const draw of model.perCell(`unseeded-random:${kind}`, cell, (facts) => drawsIn(context, cell, facts))) {
+        if (draw.kind === 'report') context.report(draw.finding);
+        else if (draw.kind === 'global') {
+          if (!seeded(draw.family, cell, draw.call)) globalHits.push({ cell, span: draw.call.span, family: draw.family, message: draw.message });
+        } else if (!seeded('numpy', cell, draw.call)) context.report(draw.finding);
       }
     }
     if (!globalHits.length) return;
@@ -75,6 +70,44 @@ export const unseededRandom: Rule = {
     for (const hit of globalHits) context.report({ cell: hit.cell, span: hit.span, message: hit.message, fixes: fix ? [fix] : [] });
   },
 };
+
+type Reported = Parameters<RuleContext['report']>[0];
+
+/**
+ * A cell's calls that draw random numbers: reported as they are (`report`), or once it is known
+ * whether a seed runs before them (`global`: a global generator's function; `random-state`: no
+ * random_state, which NumPy's global seed also fixes).
+ */
+type Draw =
+  | { kind: 'report'; finding: Reported }
+  | { kind: 'global'; call: CallFact; family: RngFamily; message: string }
+  | { kind: 'random-state'; call: CallFact; finding: Reported };
+
+function drawsIn(context: RuleContext, cell: number, facts: CellFacts): Draw[] {
+  const { model } = context;
+  const draws: Draw[] = [];
+  const source = facts.source;
+  const collecting: RuleContext = { ...context, report: (finding) => draws.push({ kind: 'report', finding }) };
+  for (const call of facts.calls) {
+    const at = { cell, offset: call.span.from };
+    const path = model.calleePath(call, at);
+    const global = globalGeneratorUse(call, path, source);
+    if (global) {
+      draws.push({ kind: 'global', call, family: global.family, message: global.message(context.target.kind) });
+      continue;
+    }
+    if (path && UNSEEDED_GENERATOR_CONSTRUCTORS.has(path)) {
+      reportUnseededGenerator(collecting, cell, call, path, source);
+      continue;
+    }
+    const randomState = randomStateUse(model, call, path, at, source);
+    if (randomState && !shownOnly(facts, call, path)) {
+      const fix = randomStateFix(cell, call, randomState.explicitNone, source);
+      draws.push({ kind: 'random-state', call, finding: { cell, span: call.span, message: randomState.message, fixes: fix ? [fix] : [] } });
+    }
+  }
+  return draws;
+}
 
 // ---- global generators -------------------------------------------------------------------
 
@@ -247,10 +280,10 @@ function kmeansInitIsRandom(model: NotebookModel, call: CallFact, at: Position):
  * a cell's whole statement, displaying its parameters): nothing is fit or split with it, so
  * nothing is drawn.
  */
-function shownOnly(model: NotebookModel, cell: number, call: CallFact, path: string | null): boolean {
+function shownOnly(facts: CellFacts, call: CallFact, path: string | null): boolean {
   const name = path?.slice(path.lastIndexOf('.') + 1) ?? '';
   if (!/^[A-Z]/.test(name)) return false;
-  return model.cells[cell]!.facts!.statements.some((s) => s.kind === 'expression' && s.call === call.index);
+  return facts.statements.some((s) => s.kind === 'expression' && s.call === call.index);
 }
 
 /** Libraries whose objects have a `.sample` that is not pandas'. */
