@@ -142,8 +142,10 @@ describe('Experiments: track, table, compare, theme, register, scaffold', () => 
     // The run notifications piled up in the center: cleared, as a user would, to see the panels.
     await vs.runCommand('Notifications: Clear All Notifications');
     await vs.openViewContainer('nb2prod');
-    const rows = await vs.treeRows('Runs');
-    expect(rows.filter((r) => /^(max_depth=12, )?seed=\d · churn\.ipynb /.test(r.label))).toHaveLength(6);
+    // the last run's row may still be redrawing from running to done when the view opens
+    const named = async () => (await vs.treeRows('Runs')).filter((r) => /^(max_depth=12, )?seed=\d · churn\.ipynb /.test(r.label));
+    await waitFor('six run rows named by what differs', async () => (await named()).length === 6, 15_000);
+    expect(await named()).toHaveLength(6);
     await vs.screenshot('02-runs-view');
 
     // 2. The experiments table, from the Runs view's "Open as Table".
