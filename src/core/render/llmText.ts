@@ -52,3 +52,9 @@ export function llmLines(llm: LlmSection): string[] {
   if (llm.callsObject) lines.push(`the ${llm.callsObject.count.toLocaleString('en-US')} calls are in objects/${llm.callsObject.sha256}`);
   return lines;
 }
+
+/** `LLM $0.012` (`+` when some calls have no cost) for a list of runs; '' for a run without calls. */
+export function llmCostLabel(llm: { calls: number; costUsd: number | null; costComplete: boolean } | undefined): string {
+  if (!llm || !llm.calls) return '';
+  return `LLM ${llm.costUsd === null ? 'cost unknown' : `${formatCost(llm.costUsd)}${llm.costComplete ? '' : '+'}`}`;
+}

@@ -10,8 +10,10 @@ import { sha256Hex } from '../../../src/core/hash';
 import { callCost, findPrice, priceTableFor, SHIPPED_PRICES } from '../../../src/core/llm/prices';
 import { buildLlmSection, INLINE_CALLS, llmCalls, percentile } from '../../../src/core/llm/section';
 import shipped from '../../../src/core/llm/prices.json';
-import { formatCost, llmLines, llmSummaryLine } from '../../../src/core/render/llmText';
+import { formatCost, llmCostLabel, llmLines, llmSummaryLine } from '../../../src/core/render/llmText';
 import { renderRun } from '../../../src/core/render/runText';
+import { renderRunHtml } from '../../../src/core/render/runHtml';
+import { summarize } from '../../../src/core/store/runIndex';
 import type { ProjectConfig } from '../../../src/core/project/config';
 import { makeEnvelope } from '../../fixtures/envelopes';
 
@@ -220,5 +222,23 @@ describe('large captured contents', () => {
     expect(built.section.calls).toBeUndefined();
     expect(built.section.callsObject?.count).toBe(1);
     expect(built.section.contentCaptured).toBe(true);
+  });
+});
+
+describe('cost beside the key metrics', () => {
+  it('is in the run summary the Runs view lists, and on the run page (escaped)', () => {
+    const { section } = buildLlmSection({ calls: [call({ 'gen_ai.response.model': '<b>model</b>' }), call({ 'gen_ai.request.model': 'local', 'gen_ai.response.model': 'local' })], prompts: [prompt], unsupported: [{ package: 'anthropic', version: '9', reason: '<script>' }] }, SHIPPED_PRICES, false)!;
+    const run = { ...makeEnvelope(), llm: section };
+    expect(summarize(run).llm).toEqual({ calls: 2, costUsd: section.summary.costUsd, costComplete: false });
+    expect('llm' in summarize(makeEnvelope())).toBe(false);
+    expect(llmCostLabel(summarize(run).llm)).toBe('LLM $0.00021+');
+    expect(llmCostLabel(undefined)).toBe('');
+    expect(llmCostLabel({ calls: 1, costUsd: null, costComplete: false })).toBe('LLM cost unknown');
+    const page = renderRunHtml(run);
+    expect(page).toContain('<section id="llm"><h2>LLM calls <span class="count">2</span></h2>');
+    expect(page).toContain('&lt;b&gt;model&lt;/b&gt;');
+    expect(page).not.toContain('<script>');
+    expect(page).toContain(`Costs from price table ${SHIPPED_PRICES.version}`);
+    expect(renderRunHtml(makeEnvelope())).not.toContain('id="llm"');
   });
 });
