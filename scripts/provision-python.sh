@@ -77,7 +77,7 @@ if ! "$tmp/bin/python" -m pip install --no-input --disable-pip-version-check --p
   tail -n 20 "$log" >&2
   fail "pip could not install scripts/python/requirements-current.txt from PyPI (is PyPI reachable? is every pin a released version with a wheel for $("$base" -V 2>&1)? full log: $log)"
 fi
-"$tmp/bin/python" -c 'import pandas, numpy, sklearn, scipy, pydantic, fastapi, uvicorn, httpx, nbclient, nbformat, ipykernel, pytest, joblib, psycopg' >>"$log" 2>&1 \
+"$tmp/bin/python" -c 'import pandas, numpy, sklearn, scipy, pydantic, fastapi, uvicorn, httpx, nbclient, nbformat, ipykernel, pytest, joblib, psycopg, openai, anthropic' >>"$log" 2>&1 \
   || { tail -n 20 "$log" >&2; fail "the venv was installed but its packages do not import (full log: $log)"; }
 
 # A venv records its own path (console-script shebangs, activate, pyvenv.cfg): point them at the

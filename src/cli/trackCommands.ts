@@ -8,6 +8,7 @@ import { parseParamValue, progressText, trackNotebook, trackScript, type TrackPr
 import { cellIdsOf, locationLabel } from '../core/notebook/cellLabel';
 import { printable } from '../core/printable';
 import { formatDuration, formatNumber, runErrorText } from '../core/render/format';
+import { llmSummaryLine } from '../core/render/llmText';
 import type { RunStore } from '../core/store/runStore';
 import { type CliIo, type Command, type ParsedArgs, STORE_HELP, STORE_OPTION } from './command';
 
@@ -17,12 +18,16 @@ const RUN_OPTIONS = {
   group: { type: 'string' },
   name: { type: 'string' },
   json: { type: 'boolean' },
+  'capture-content': { type: 'boolean' },
 } as const;
 
 const RUN_HELP = `  --tag T            tag the run (repeatable)
   --group G          group of repeated runs of one configuration (e.g. seeds)
   --name N           a name for the run (default: the file name and time)
   --json             print the recorded envelope as JSON
+  --capture-content  keep the messages and answers of LLM calls (openai, anthropic clients);
+                     without it (or [track] capture_content = true) only their hashes and
+                     lengths are kept
 ${STORE_HELP}`;
 
 /** The interpreter: --python, else $NB2PROD_PYTHON, else python3 on the PATH. */
@@ -46,6 +51,7 @@ function commonOptions(args: ParsedArgs, store: RunStore, io: CliIo, signal: Abo
     ...(args.values.name !== undefined ? { name: String(args.values.name) } : {}),
     ...(args.values.tag !== undefined ? { tags: (args.values.tag as string[]).map(String) } : {}),
     ...(args.values.group !== undefined ? { group: String(args.values.group) } : {}),
+    ...(args.values['capture-content'] ? { captureContent: true } : {}),
   };
 }
 
@@ -74,6 +80,7 @@ function summary(run: RunEnvelope): string {
   const lines = [`${run.status === 'succeeded' ? '✓' : '✗'} Run ${run.id} ${run.status} in ${formatDuration(run.durationMs)}${metrics ? `: ${metrics}` : ''}`];
   if (run.error) lines.push(`  ${runErrorText(run)}`);
   const idOf = cellIdsOf(run.source.cells);
+  if (run.llm) lines.push(`  ${llmSummaryLine(run.llm)}`);
   if (run.unseeded.length) lines.push(`  ⚠ randomness without a seed: ${run.unseeded.map((u) => `${u.call} at ${locationLabel(u.location, idOf)}`).join('; ')}`);
   lines.push(`  ${run.inputs.length} input${run.inputs.length === 1 ? '' : 's'}, ${run.outputs.length} output${run.outputs.length === 1 ? '' : 's'}, ${run.seeds.length} seed${run.seeds.length === 1 ? '' : 's'} recorded. Details: nb2prod show ${run.id}`);
   return `${lines.join('\n')}\n`;
@@ -110,7 +117,7 @@ function parseSecretAssignments(assignments: string[]): Record<string, string> {
 export const trackCommands: Record<string, Command> = {
   track: {
     summary: 'run a notebook in a fresh kernel and record the run',
-    usage: 'nb2prod track NOTEBOOK [-p name=value]... [--tag T] [--group G] [--name N] [--python PATH] [--json]',
+    usage: 'nb2prod track NOTEBOOK [-p name=value]... [--tag T] [--group G] [--name N] [--python PATH] [--capture-content] [--json]',
     details: `Runs every cell of NOTEBOOK in a fresh Jupyter kernel (nbclient) and records the run:
 params, seeds, unseeded randomness, packages, files read and written (sha256), metrics
 logged with nb2prod.log_metric or mlflow, git state, hardware. Exits 1 if the run failed.
@@ -151,7 +158,7 @@ ${RUN_HELP}`,
   },
   run: {
     summary: 'run a command (e.g. python train.py) and record the run',
-    usage: 'nb2prod run [--tag T] [--group G] [--name N] [--json] -- COMMAND [ARGS...]',
+    usage: 'nb2prod run [--tag T] [--group G] [--name N] [--capture-content] [--json] -- COMMAND [ARGS...]',
     details: `Runs COMMAND with capture on in every Python process it starts, and records the run like
 "track" does. The script's source, the command and its arguments are recorded; --name value
 arguments after the script become params. Exits 1 if the command failed.

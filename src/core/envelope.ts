@@ -196,6 +196,92 @@ export const runErrorSchema = z.nullable(
   }),
 );
 
+const count = z.int().check(z.nonnegative());
+
+/**
+ * One LLM call (src/core/capture/python/nb2prod/_llm.py): attributes named as the OpenTelemetry
+ * GenAI semantic conventions name them (`gen_ai.*`, `server.*`, `error.type`), nb2prod's own under
+ * `nb2prod.*`. An attribute that is absent is unknown (usage a stream did not report, for one).
+ */
+export const llmCallSchema = z.looseObject({
+  'gen_ai.operation.name': z.optional(z.string()),
+  'gen_ai.provider.name': z.optional(z.string()),
+  'gen_ai.request.model': z.optional(z.string()),
+  'gen_ai.response.model': z.optional(z.string()),
+  'gen_ai.request.temperature': z.optional(z.number()),
+  'gen_ai.request.top_p': z.optional(z.number()),
+  'gen_ai.request.max_tokens': z.optional(z.int()),
+  'gen_ai.request.seed': z.optional(z.int()),
+  'gen_ai.request.stop_sequences': z.optional(z.array(z.string())),
+  'gen_ai.response.finish_reasons': z.optional(z.array(z.string())),
+  'gen_ai.usage.input_tokens': z.optional(count),
+  'gen_ai.usage.output_tokens': z.optional(count),
+  'gen_ai.usage.cache_read.input_tokens': z.optional(count),
+  'gen_ai.usage.cache_creation.input_tokens': z.optional(count),
+  'gen_ai.usage.reasoning.output_tokens': z.optional(count),
+  'error.type': z.optional(z.string()),
+  'nb2prod.api': z.optional(z.string()),
+  'nb2prod.status': z.optional(z.enum(['ok', 'error', 'interrupted'])),
+  'nb2prod.usage': z.optional(z.enum(['reported', 'missing'])),
+  'nb2prod.latency_ms': z.optional(z.number().check(z.nonnegative())),
+  'nb2prod.retries': z.optional(count),
+  'nb2prod.prompt.sha256': z.optional(sha256),
+  /** Dollars, from the run's price table; null when the model has no price or the tokens are unknown. */
+  'nb2prod.cost_usd': z.optional(z.nullable(z.number())),
+});
+export type LlmCall = z.infer<typeof llmCallSchema>;
+
+const llmTotals = {
+  calls: count,
+  errors: count,
+  /** Streams that ended before their last event (cut, closed early, dropped). */
+  interrupted: count,
+  /** Calls whose answer reported no token usage (a stream without stream_options.include_usage). */
+  usageMissing: count,
+  inputTokens: count,
+  outputTokens: count,
+  cacheReadTokens: count,
+  reasoningTokens: count,
+  /** Dollars of the calls whose cost is known; null when none is. */
+  costUsd: z.nullable(z.number()),
+  /** False when some calls have no cost (no price for their model, or no usage). */
+  costComplete: z.boolean(),
+  /** Latency of the calls that succeeded, in milliseconds (null: none did). */
+  latencyP50Ms: z.nullable(z.number()),
+  latencyP95Ms: z.nullable(z.number()),
+};
+
+export const llmSectionSchema = z.looseObject({
+  /** The price table the costs come from (src/core/llm/prices.json and the project's [llm.prices]). */
+  prices: z.looseObject({ version: z.string(), asOf: z.string(), overridden: z.array(z.string()) }),
+  /** Whether message contents were kept (`[track] capture_content`, `--capture-content`); else hashes and lengths. */
+  contentCaptured: z.boolean(),
+  summary: z.looseObject(llmTotals),
+  /** Per returned model (the requested one when none came back) and provider. */
+  models: z.array(z.looseObject({ model: z.string(), provider: z.string(), ...llmTotals })),
+  /** Prompt versions: sha256 of the system/instruction texts, named templates and message structure. */
+  prompts: z.array(
+    z.looseObject({
+      sha256,
+      name: z.nullable(z.string()),
+      calls: count,
+      /** System / instruction texts, kept in objects/. */
+      texts: z.array(z.looseObject({ role: z.string(), sha256, length: count })),
+      /** Named templates (nb2prod.prompt) of templated messages, kept in objects/. */
+      templates: z.array(z.looseObject({ name: z.string(), sha256 })),
+      /** Roles and content types of the messages, in order. */
+      structure: z.array(z.looseObject({ role: z.string(), types: z.array(z.string()) })),
+    }),
+  ),
+  /** The calls, when few; else `callsObject`. */
+  calls: z.optional(z.array(llmCallSchema)),
+  /** The calls as JSON lines in objects/<sha256>, when many. */
+  callsObject: z.optional(z.looseObject({ sha256, count, format: z.literal('jsonl') })),
+  /** Clients whose calls could not be captured (a version nb2prod does not know). */
+  notCaptured: z.optional(z.array(z.looseObject({ package: z.string(), version: z.nullable(z.string()), reason: z.string() }))),
+});
+export type LlmSection = z.infer<typeof llmSectionSchema>;
+
 /** Run ids are ULIDs: 26 Crockford base-32 characters whose order is the order of creation. */
 export const runIdSchema = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'expected a 26-character ULID'));
 
@@ -231,6 +317,8 @@ export const envelopeSchema = z.looseObject({
   fitted: z.optional(z.array(fittedObjectSchema)),
   /** Fitted estimators the run held but did not keep, and why. */
   fittedSkipped: z.optional(z.array(fittedSkippedSchema)),
+  /** LLM calls the run made through the openai / anthropic clients (absent: none, or an older run). */
+  llm: z.optional(llmSectionSchema),
 });
 
 export type RunEnvelope = z.infer<typeof envelopeSchema>;

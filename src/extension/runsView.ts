@@ -8,6 +8,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { formatAge, formatDuration, formatNumber, keyMetrics } from '../core/render/format';
+import { llmCostLabel } from '../core/render/llmText';
 import { paramLines, runDistinctions } from '../core/render/runLabels';
 import { describeProblem } from '../core/render/runText';
 import type { RunSummary } from '../core/store/runIndex';
@@ -121,7 +122,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode> {
     // What sets the run apart first (unless its name already says it), then metrics, then age.
     const distinction = this.distinctions.get(run.id) ?? '';
     const shownDistinction = distinction && !run.name.includes(distinction) ? distinction : '';
-    item.description = [shownDistinction, metrics, formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    item.description = [shownDistinction, metrics, llmCostLabel(run.llm), formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICONS[run.status];
     // The status is otherwise only an icon and its colour: screen readers need it in words.
     item.accessibilityInformation = { label: `${run.name}, ${run.status}, ${item.description}` };

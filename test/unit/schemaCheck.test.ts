@@ -41,6 +41,25 @@ function fullEnvelope(): Json {
     { name: null, type: 'sklearn.preprocessing.StandardScaler', sha256: 'c'.repeat(64), bytes: 512, format: 'pickle', location: null },
   ];
   envelope.fittedSkipped = [{ name: 'search', type: 'sklearn.model_selection.GridSearchCV', reason: 'larger than the limit', location: 'cell 5, line 2' }];
+  const totals = { calls: 2, errors: 1, interrupted: 0, usageMissing: 1, inputTokens: 10, outputTokens: 3, cacheReadTokens: 2, reasoningTokens: 1, costUsd: 0.5, costComplete: false, latencyP50Ms: 12.5, latencyP95Ms: null };
+  envelope.llm = {
+    prices: { version: '2025-11-01.1+config', asOf: '2025-11-01', overridden: ['local'] },
+    contentCaptured: false,
+    summary: totals,
+    models: [{ model: 'gpt-4o-mini', provider: 'openai', ...totals }],
+    prompts: [{ sha256: 'a'.repeat(64), name: 'qa', calls: 2, texts: [{ role: 'system', sha256: 'b'.repeat(64), length: 14 }], templates: [{ name: 'qa', sha256: 'c'.repeat(64) }], structure: [{ role: 'user', types: ['text', 'image_url'] }] }],
+    calls: [
+      {
+        'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+        'gen_ai.request.temperature': 0.2, 'gen_ai.request.top_p': 1, 'gen_ai.request.max_tokens': 16, 'gen_ai.request.seed': 7, 'gen_ai.request.stop_sequences': ['END'],
+        'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 3, 'gen_ai.usage.cache_read.input_tokens': 2,
+        'gen_ai.usage.cache_creation.input_tokens': 0, 'gen_ai.usage.reasoning.output_tokens': 1, 'error.type': '500', 'nb2prod.api': 'chat.completions', 'nb2prod.status': 'ok',
+        'nb2prod.usage': 'reported', 'nb2prod.latency_ms': 12.5, 'nb2prod.retries': 1, 'nb2prod.prompt.sha256': 'a'.repeat(64), 'nb2prod.cost_usd': null,
+      },
+    ],
+    callsObject: { sha256: 'd'.repeat(64), count: 150, format: 'jsonl' },
+    notCaptured: [{ package: 'openai', version: null, reason: 'unknown layout' }],
+  };
   const hardware = envelope.hardware as Record<string, Json>;
   hardware.gpus = [{ name: 'gpu', memoryBytes: null }, { name: 'gpu2', memoryBytes: 1024 }];
   return JSON.parse(JSON.stringify(envelope)) as Json;

@@ -7,6 +7,7 @@
 import * as z from 'zod/mini';
 import type { JsonValue, Metric, RunEnvelope, Seed } from '../envelope';
 import { tableProfileSchema } from '../envelope';
+import type { LlmCaptured } from '../llm/section';
 
 const jsonish = z.unknown();
 const base = { pid: z.optional(z.number()), t: z.optional(z.number()) };
@@ -33,6 +34,17 @@ const eventSchema = z.discriminatedUnion('type', [
     ...base,
   }),
   z.looseObject({ type: z.literal('fitted_skipped'), name: z.nullable(z.string()), class: z.string(), reason: z.string(), location: z.optional(z.nullable(z.string())), ...base }),
+  z.looseObject({ type: z.literal('llm_call'), call: z.record(z.string(), jsonish), ...base }),
+  z.looseObject({
+    type: z.literal('llm_prompt'),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+    name: z.nullable(z.string()),
+    texts: z.array(z.looseObject({ role: z.string(), text: z.string() })),
+    templates: z.array(z.looseObject({ name: z.string(), sha256: z.string(), text: z.string() })),
+    structure: z.array(z.tuple([z.string(), z.array(z.string())])),
+    ...base,
+  }),
+  z.looseObject({ type: z.literal('llm_unsupported'), package: z.string(), version: z.nullable(z.string()), reason: z.string(), ...base }),
   z.looseObject({ type: z.literal('capture_error'), where: z.optional(z.string()), message: z.optional(z.string()), ...base }),
 ]);
 export type CaptureEvent = z.infer<typeof eventSchema>;
@@ -103,6 +115,8 @@ export interface CapturedRun {
   captureErrors: string[];
   fitted: NonNullable<RunEnvelope['fitted']>;
   fittedSkipped: NonNullable<RunEnvelope['fittedSkipped']>;
+  /** LLM calls, prompt versions and clients not captured (nb2prod/_llm.py), in event order. */
+  llm: LlmCaptured;
 }
 
 const ARTIFACT_KINDS = new Set(['model', 'notebook', 'report', 'other']);
@@ -127,6 +141,7 @@ export function foldEvents(events: CaptureEvent[]): CapturedRun {
     captureErrors: [],
     fitted: [],
     fittedSkipped: [],
+    llm: { calls: [], prompts: [], unsupported: [] },
   };
   const artifacts = new Map<string, CapturedRun['artifacts'][number]>();
   for (const event of events) {
@@ -197,6 +212,15 @@ export function foldEvents(events: CaptureEvent[]): CapturedRun {
         break;
       case 'fitted_skipped':
         run.fittedSkipped.push({ name: event.name, type: event.class, reason: event.reason, ...(event.location ? { location: event.location } : {}) });
+        break;
+      case 'llm_call':
+        run.llm.calls.push(event.call);
+        break;
+      case 'llm_prompt':
+        run.llm.prompts.push({ sha256: event.sha256, name: event.name, texts: event.texts, templates: event.templates, structure: event.structure });
+        break;
+      case 'llm_unsupported':
+        if (!run.llm.unsupported.some((u) => u.package === event.package)) run.llm.unsupported.push({ package: event.package, version: event.version, reason: event.reason });
         break;
       case 'capture_error':
         run.captureErrors.push(`${event.where ?? 'capture'}: ${event.message ?? 'unknown error'}`);

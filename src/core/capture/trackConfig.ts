@@ -9,6 +9,7 @@
  *   fitted_object_limit_mb = 100    # an object larger than this is skipped (and listed as such)
  *   fitted_run_limit_mb = 250       # objects past this total are skipped
  *   model_file_limit_mb = 1024      # a model file larger than this is not copied; 0 keeps none
+ *   capture_content = false         # true: keep the messages and answers of LLM calls (else hashes and lengths)
  */
 import { invalidConfig, isTable, loadProjectConfig, type ProjectConfig, sectionName } from '../project/config';
 
@@ -18,10 +19,12 @@ export interface TrackConfig {
   fittedRunLimitBytes: number;
   /** A model file the run wrote is copied into objects/ up to this size; 0 keeps none. */
   modelFileLimitBytes: number;
+  /** Keep the contents of LLM calls' messages and answers (`--capture-content` does too); else hashes and lengths. */
+  captureContent: boolean;
 }
 
 const MB = 1024 * 1024;
-export const DEFAULT_TRACK_CONFIG: TrackConfig = { keepFitted: true, fittedObjectLimitBytes: 100 * MB, fittedRunLimitBytes: 250 * MB, modelFileLimitBytes: 1024 * MB };
+export const DEFAULT_TRACK_CONFIG: TrackConfig = { keepFitted: true, fittedObjectLimitBytes: 100 * MB, fittedRunLimitBytes: 250 * MB, modelFileLimitBytes: 1024 * MB, captureContent: false };
 
 export function parseTrackConfig(config: ProjectConfig): TrackConfig {
   const section = config.sections.track;
@@ -33,6 +36,10 @@ export function parseTrackConfig(config: ProjectConfig): TrackConfig {
     if (typeof section.keep_fitted !== 'boolean') throw invalidConfig(origin, 'keep_fitted must be true or false');
     result.keepFitted = section.keep_fitted;
   }
+  if (section.capture_content !== undefined) {
+    if (typeof section.capture_content !== 'boolean') throw invalidConfig(origin, 'capture_content must be true or false');
+    result.captureContent = section.capture_content;
+  }
   const megabytes = (key: string, zero = false): number | undefined => {
     const value = section[key];
     if (value === undefined) return undefined;
@@ -43,7 +50,7 @@ export function parseTrackConfig(config: ProjectConfig): TrackConfig {
   result.fittedObjectLimitBytes = megabytes('fitted_object_limit_mb') ?? result.fittedObjectLimitBytes;
   result.fittedRunLimitBytes = megabytes('fitted_run_limit_mb') ?? result.fittedRunLimitBytes;
   result.modelFileLimitBytes = megabytes('model_file_limit_mb', true) ?? result.modelFileLimitBytes;
-  const known = new Set(['keep_fitted', 'fitted_object_limit_mb', 'fitted_run_limit_mb', 'model_file_limit_mb']);
+  const known = new Set(['keep_fitted', 'fitted_object_limit_mb', 'fitted_run_limit_mb', 'model_file_limit_mb', 'capture_content']);
   const unknown = Object.keys(section).filter((k) => !known.has(k));
   if (unknown.length) throw invalidConfig(origin, `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   return result;

@@ -32,6 +32,9 @@ import { environmentVariableNames, readHardware, readOs } from './host';
 import { findLockFile, toPortable } from './lockFile';
 import { keepModelFiles, keepModelFilesLimit, MODEL_EXTENSIONS } from './modelFiles';
 import { fittedEnvironment, trackConfigFor } from './trackConfig';
+import { loadProjectConfig } from '../project/config';
+import { priceTableFor, type PriceTable } from '../llm/prices';
+import { buildLlmSection } from '../llm/section';
 
 export interface TrackProgress {
   /** 1-based position among the code cells, and how many there are. */
@@ -63,6 +66,8 @@ interface CommonOptions {
   signal?: AbortSignal;
   /** Called with the text the run prints (script stdout/stderr, runner diagnostics). */
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** Keep the messages and answers of LLM calls (`--capture-content`); `[track] capture_content` does too. */
+  captureContent?: boolean;
 }
 
 export interface NotebookTrackOptions extends CommonOptions {
@@ -145,6 +150,10 @@ class RunRecorder {
   private readonly markerFile: string;
   /** Model files up to this size are kept in objects/ when the run ends (see modelFiles.ts). */
   private readonly keepModelBytes: number;
+  /** The LLM price table ([llm.prices] applied): read before the run, like the limits. */
+  private readonly prices: PriceTable;
+  /** Whether LLM message contents are kept: `--capture-content` or `[track] capture_content`. */
+  readonly captureContent: boolean;
   envelope!: RunEnvelope;
 
   constructor(
@@ -155,6 +164,8 @@ class RunRecorder {
   ) {
     // Read before anything runs: a configuration error must not cost the run.
     this.keepModelBytes = keepModelFilesLimit(options.workspaceRoot);
+    this.prices = priceTableFor(loadProjectConfig(options.workspaceRoot, options.workspaceRoot));
+    this.captureContent = options.captureContent === true || trackConfigFor(options.workspaceRoot, options.workspaceRoot).captureContent;
     this.workDir = path.join(options.store.root, 'tmp', this.id);
     this.eventsFile = path.join(this.workDir, 'events.jsonl');
     this.markerFile = path.join(options.store.root, 'running', `${this.id}.json`);
@@ -280,6 +291,10 @@ class RunRecorder {
       if (models.models.has(output.path) && !artifacts.has(output.path)) artifacts.set(output.path, { ...output, kind: 'model' });
     }
 
+    // LLM calls: costs from the price table, prompt texts (and many calls) kept in objects/.
+    const llm = buildLlmSection(captured.llm, this.prices, this.captureContent, (text) => this.secrets.redactor.text(text));
+    if (llm) for (const text of llm.objects.values()) await store.putObject(text);
+
     const envelope: RunEnvelope = this.redacted({
       ...this.envelope,
       status,
@@ -304,6 +319,7 @@ class RunRecorder {
       // Only a run that succeeded keeps what it fitted (a script that exited non-zero may still have written some).
       ...(status === 'succeeded' && captured.fitted.length ? { fitted: captured.fitted } : {}),
       ...(status === 'succeeded' && captured.fittedSkipped.length ? { fittedSkipped: captured.fittedSkipped } : {}),
+      ...(llm ? { llm: llm.section } : {}),
     });
     await store.writeRun(envelope);
     await hashes.save().catch(() => undefined);
@@ -330,6 +346,8 @@ function captureEnv(options: CommonOptions, recorder: RunRecorder, sourceDir: st
   Object.assign(env, fittedEnvironment(trackConfigFor(sourceDir, options.workspaceRoot), options.store.objectsDir));
   env.PYTHONPATH = [options.pythonDir, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
   env.NB2PROD_EVENTS = recorder.eventsFile;
+  if (recorder.captureContent) env.NB2PROD_CAPTURE_CONTENT = '1';
+  else delete env.NB2PROD_CAPTURE_CONTENT;
   env.NB2PROD_RUN_ID = recorder.id;
   env.PYDEVD_DISABLE_FILE_VALIDATION = '1';
   env.PYTHONUNBUFFERED = '1';

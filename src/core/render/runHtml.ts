@@ -7,6 +7,7 @@ import { type Change, locationKey, type RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
 import { cellIdsOf, cellLabel, cellNumber, locationLabel } from '../notebook/cellLabel';
 import { formatAge, formatBytes, formatDuration, formatNumber, formatPercent, formatSigned, shortHash } from './format';
+import { formatCost, llmLines } from './llmText';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export function escapeHtml(value: unknown): string {
@@ -155,8 +156,35 @@ export function renderRunHtml(run: RunEnvelope, now: number = Date.now()): strin
       )
     : null;
 
+  const llm = run.llm;
+  const llmBlock = llm
+    ? html`<p>${llmLines(llm)[0]}</p>${llm.models.length
+        ? tableOf(
+            ['Model', 'Provider', 'Calls', 'Errors', 'Input tokens', 'Output tokens', 'Cost', 'p50', 'p95'],
+            llm.models.map((m) => [
+              html`<code>${m.model}</code>`,
+              text(m.provider),
+              html`<span class="num">${m.calls}</span>`,
+              html`<span class="num">${m.errors + m.interrupted}</span>`,
+              html`<span class="num">${m.inputTokens.toLocaleString('en-US')}</span>`,
+              html`<span class="num">${m.outputTokens.toLocaleString('en-US')}</span>`,
+              html`<span class="num">${formatCost(m.costUsd)}${m.costComplete ? '' : '+'}</span>`,
+              text(m.latencyP50Ms === null ? '' : formatDuration(m.latencyP50Ms)),
+              text(m.latencyP95Ms === null ? '' : formatDuration(m.latencyP95Ms)),
+            ]),
+            'llm-models',
+          )
+        : ''}${llm.prompts.length
+        ? tableOf(
+            ['Prompt version', 'Name', 'Calls', 'System texts', 'Templates'],
+            llm.prompts.map((p) => [hashCell(p.sha256), text(p.name ?? ''), html`<span class="num">${p.calls}</span>`, text(p.texts.length), text(p.templates.map((t) => t.name).join(', '))]),
+          )
+        : ''}${(llm.notCaptured ?? []).map((n) => html`<div class="callout warn">Calls through ${n.package} ${n.version ?? ''} were not captured: ${n.reason}</div>`)}<p class="note">Costs from price table ${llm.prices.version} (prices as of ${llm.prices.asOf}). ${llm.contentCaptured ? 'Message contents were kept.' : 'Message contents were not kept: hashes and lengths only.'}</p>`
+    : null;
+
   return html`${header}${errorBlock}
     ${sectionBlock('metrics', 'Metrics', metricsBlock, metrics.length)}
+    ${llm ? sectionBlock('llm', 'LLM calls', llmBlock, llm.summary.calls) : ''}
     ${sectionBlock('params', 'Params', paramsBlock, params.length)}
     ${sectionBlock('seeds', 'Seeds', seedsBlock, run.seeds.length)}
     ${sectionBlock('inputs', 'Inputs', inputsBlock, run.inputs.length)}

@@ -1,4 +1,5 @@
 /** Plain-text views of runs, for the terminal. */
+import { llmLines } from './llmText';
 import { printable } from '../printable';
 import { type Change, locationKey, type RunDiff } from '../diff';
 import type { JsonValue, RunEnvelope } from '../envelope';
@@ -95,6 +96,7 @@ export function renderRun(run: RunEnvelope, now: number = Date.now()): string {
       ),
     );
   }
+  if (run.llm) out.push(...section('LLM calls', llmLines(run.llm)));
   if (run.error?.traceback) out.push(...section('Error', run.error.traceback.split('\n')));
   return out.join('\n');
 }

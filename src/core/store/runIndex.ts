@@ -54,6 +54,8 @@ export interface RunSummary {
   configKey: string;
   /** Runs with the same key are exact duplicates (repeats.ts duplicateKey), hashed; null for a run with unseeded randomness. */
   duplicateKey: string | null;
+  /** LLM calls and their cost (the Runs view shows it beside the key metrics); absent: none. */
+  llm?: { calls: number; costUsd: number | null; costComplete: boolean };
 }
 
 export interface RunQuery {
@@ -142,6 +144,7 @@ export function summarize(envelope: RunEnvelope): RunSummary {
     series: seriesStats(envelope),
     configKey: sha256Hex(configurationKey(envelope)).slice(0, 16),
     duplicateKey: ((key) => (key === null ? null : sha256Hex(key).slice(0, 16)))(duplicateKey(envelope)),
+    ...(envelope.llm ? { llm: { calls: envelope.llm.summary.calls, costUsd: envelope.llm.summary.costUsd, costComplete: envelope.llm.summary.costComplete } } : {}),
   };
 }
 

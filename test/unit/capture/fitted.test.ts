@@ -45,7 +45,9 @@ describe('[track] configuration', () => {
       fittedObjectLimitBytes: 524288,
       fittedRunLimitBytes: 2097152,
       modelFileLimitBytes: 0,
+      captureContent: false,
     });
+    expect(parseTrackConfig(config({ capture_content: true })).captureContent).toBe(true);
     expect(() => parseTrackConfig(config({ fitted_object_limit_mb: 0 }))).toThrow(/fitted_object_limit_mb must be a positive number of megabytes/);
     const off = parseTrackConfig(config({ keep_fitted: false }));
     expect(fittedEnvironment(off, '/s/objects')).toEqual({});
@@ -53,6 +55,7 @@ describe('[track] configuration', () => {
 
   it('refuses what it cannot use, naming the key', () => {
     expect(() => parseTrackConfig(config({ keep_fitted: 'yes' }))).toThrow('keep_fitted must be true or false');
+    expect(() => parseTrackConfig(config({ capture_content: 1 }))).toThrow('capture_content must be true or false');
     expect(() => parseTrackConfig(config({ fitted_object_limit_mb: -1 }))).toThrow('fitted_object_limit_mb must be a positive number of megabytes');
     expect(() => parseTrackConfig(config({ fitted_limit: 3 }))).toThrow('unknown key fitted_limit');
     expect(() => parseTrackConfig(config(3))).toThrow('must be a table');

@@ -11,13 +11,21 @@ their arguments and do nothing else, so the same notebook runs untracked.
     nb2prod.log_metric("loss", 0.41, step=3)
     nb2prod.log_artifact("model.joblib")          # kind "model"
     nb2prod.log_artifact("report.html", kind="report")
+
+Calls made through the ``openai`` and ``anthropic`` clients are recorded with no code change
+(nb2prod/_llm.py).  ``nb2prod.prompt`` names a prompt template, so the calls that use it share
+one prompt version whatever the values put in it:
+
+    qa = nb2prod.prompt("qa", "Answer in one word: {question}")
+    client.chat.completions.create(model=..., messages=[{"role": "user",
+                                   "content": qa.format(question=q)}])
 """
 import numbers
 import os
 
 from . import _capture
 
-__all__ = ["log_metric", "log_metrics", "log_param", "log_params", "log_artifact",
+__all__ = ["log_metric", "log_metrics", "log_param", "log_params", "log_artifact", "prompt",
            "ARTIFACT_KINDS"]
 __version__ = "0.1.0"
 
@@ -126,3 +134,18 @@ def log_artifact(path, kind=None):
         kind = _capture._artifact_kind(ap)
     if _capture.enabled():
         _capture.emit({"type": "artifact", "path": ap, "kind": kind})
+
+
+def prompt(name, template):
+    """Name the prompt template *template* (``str.format`` fields: ``{question}``).
+
+    Returns the template itself (a str) whose ``format`` renders it as usual; a call whose
+    messages hold a rendering of it -- through this ``format``, or text that matches the
+    template -- gets the prompt version of the template, with the values put in it factored
+    out, and the template's name.  The template text is kept in the run's store."""
+    _check_name(name, "prompt name")
+    if not isinstance(template, str):
+        raise TypeError("nb2prod: prompt template must be a str, not %s" % type(template).__name__)
+    from . import _llm
+    _llm.register_template(name, str(template))
+    return _llm.PromptTemplate(name, str(template))

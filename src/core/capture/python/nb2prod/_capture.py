@@ -106,6 +106,9 @@ may be added in future; none is removed.
     before the first cell: those are in "runtimePackages").
     installedSha256 = sha256 of "\\n".join(sorted("name.lower()==version")) over
     every installed distribution (first on sys.path wins).
+{"type":"llm_call","call":{...}} / {"type":"llm_prompt",...} / {"type":"llm_unsupported",...}
+    Calls made through the openai and anthropic clients, the prompt versions they used, and
+    client versions whose calls cannot be captured: see nb2prod/_llm.py.
 {"type":"capture_error","where":STR,"message":STR}
     A hook failed; the user's code went on.  At most 5 per "where".
 
@@ -635,6 +638,8 @@ _TARGETS = {
     "mlflow.tracking.client": "_patch_mlflow_client",
     "torch": "_patch_torch",
     "tensorflow": "_patch_tensorflow",
+    "openai": "_patch_llm_openai",
+    "anthropic": "_patch_llm_anthropic",
 }
 _KERAS_TOPS = ("keras", "tf_keras", "tensorflow")
 
@@ -658,7 +663,10 @@ def _on_imported(name, module):
     _tls.busy = True
     try:
         fn = globals().get(p)
-        if fn is None:  # the third-party patches live in a module loaded on demand
+        if fn is None and p.startswith("_patch_llm_"):  # LLM clients: nb2prod/_llm.py
+            from . import _llm
+            fn = getattr(_llm, p)
+        elif fn is None:  # the third-party patches live in a module loaded on demand
             from . import _patches
             fn = getattr(_patches, p)
         fn(module)
