@@ -87,13 +87,14 @@ function deployTarget(values: Values, cwd: string): DeployTarget | null {
 
 /** What to say after a version was deployed to a service: where, and how to make it serve it. */
 export function deployedText(cwd: string, model: string, version: number, deployed: { service: string; role: 'champion' | 'challenger'; file: string; clearedChallenger: boolean }, challenger?: { mode?: string; percent?: number; key?: string }): string {
-  const service = path.relative(cwd, deployed.service) || '.';
+  const relative = path.relative(cwd, deployed.service);
+  const service = relative || `${path.basename(deployed.service)} (here)`;
   const where = `${path.relative(cwd, deployed.file)} and ${path.relative(cwd, path.join(deployed.service, 'service', 'deployment.json'))}`;
   const role = deployed.role === 'champion'
     ? `as its champion`
     : `beside the champion in ${challenger?.mode ?? 'shadow'}${challenger?.mode === 'canary' ? ` (${challenger.percent ?? 10}% of requests, by ${challenger.key ?? 'client_request_id'})` : ' (scored and logged, never returned)'}`;
   const cleared = deployed.clearedChallenger ? ` The challenger there was this version: removed.` : '';
-  const check = deployed.role === 'champion' ? `GET /ready then names v${version}` : `nb2prod monitor ${service} compares the two`;
+  const check = deployed.role === 'champion' ? `GET /ready then names v${version}` : `nb2prod monitor ${relative || '.'} compares the two`;
   return `Deployed ${model} v${version} to ${service} ${role}: ${where}.${cleared} Restart the service to serve it (make serve again, or rebuild and restart its container: make docker-build docker-run); ${check}.\n`;
 }
 

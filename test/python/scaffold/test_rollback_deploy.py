@@ -1,6 +1,6 @@
 """Rollback within minutes, as users do it: two versions in the registry, v2 promoted and deployed
 into the generated service in one command (`registry promote … --deploy`), the service serving
-it; then `registry rollback champion --deploy`, the service restarted, and over real HTTP it
+it; then `make rollback` in the project (`registry rollback champion --deploy .`), the service restarted, and over real HTTP it
 answers with v1 (the version on /ready, /metrics, every answer and audit line) and v1's
 predictions. A deployed file altered afterwards stops the start with a clear message.
 
@@ -101,9 +101,12 @@ def test_promote_deploys_v2_and_a_rollback_with_deploy_serves_v1_after_a_restart
     assert {a["model"]["version"] for a in answers} == {2}
     assert [a["probability"] for a in answers] == pytest.approx(v2_expected, abs=1e-9)
 
-    rolled = nb2prod("registry", "rollback", "champion", "--deploy", "production", "--reason", "rehearsal", cwd=workspace)
+    # the generated Makefile's way: make rollback in the project (nb2prod registry rollback champion --deploy .)
+    rolled = subprocess.run([shutil.which("make"), "rollback", "REASON=rehearsal", "NB2PROD=%s %s" % (shutil.which("node"), CLI), "PYTHON=%s" % sys.executable],
+                            cwd=str(project), env=clean_env(), capture_output=True, text=True, timeout=300)
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     assert "Rolled back churn champion: v2 -> v1." in rolled.stdout
-    assert "Deployed churn v1 to production as its champion" in rolled.stdout and "Restart the service" in rolled.stdout
+    assert "Deployed churn v1 to production (here) as its champion" in rolled.stdout and "Restart the service" in rolled.stdout
     deployment = read_json(project / "service" / "deployment.json")
     assert deployment["champion"]["version"] == 1 and deployment["champion"]["sha256"] == config["model"]["sha256"]
 
