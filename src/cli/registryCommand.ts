@@ -7,21 +7,21 @@ import { renderModelCard } from '../core/registry/card';
 import type { Check, RegistryProblem } from '../core/registry/events';
 import { aliasAt, getModel, getVersion, type AliasMove, type ModelVersion, type RegistryState } from '../core/registry/fold';
 import { loadRegistryConfig } from '../core/registry/gates';
-import { type FileStatus, Registry } from '../core/registry/registry';
+import { type DeployTarget, type FileStatus, Registry } from '../core/registry/registry';
 import { type CliIo, type Command, type ParsedArgs, requireStore, STORE_HELP, STORE_OPTION } from './command';
 
 const SUBCOMMANDS = ['register', 'promote', 'approve', 'rollback', 'list', 'show', 'history', 'card', 'deploy'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
 
 const USAGE = `nb2prod registry register MODEL RUN [--file PATH] [--note TEXT] [--no-copy] [--by WHO]
-       nb2prod registry promote MODEL VERSION --to ALIAS [--reason R] [--override WHY] [--by WHO]
+       nb2prod registry promote MODEL VERSION --to ALIAS [--reason R] [--override WHY] [--deploy SERVICE_DIR] [--by WHO]
        nb2prod registry approve MODEL VERSION --role developer|validator|auditor [--note N] [--by WHO]
-       nb2prod registry rollback ALIAS [--model M] [--reason R] [--restore-file] [--by WHO]
+       nb2prod registry rollback ALIAS [--model M] [--reason R] [--restore-file] [--deploy SERVICE_DIR] [--by WHO]
        nb2prod registry list [MODEL]
        nb2prod registry show MODEL [VERSION]
        nb2prod registry history [ALIAS] [--model M] [--at ISO-TIME]
        nb2prod registry card MODEL [VERSION] [--output FILE | --stdout]
-       nb2prod registry deploy SERVICE_DIR [--alias challenger] [--model M] [--mode shadow|canary] [--percent N] [--key K] [--clear]
+       nb2prod registry deploy SERVICE_DIR [--alias challenger] [--role champion|challenger] [--model M] [--mode shadow|canary] [--percent N] [--key K] [--clear]
        (every subcommand takes --json)`;
 
 type Values = ParsedArgs['values'];
@@ -72,6 +72,32 @@ function versionLine(v: ModelVersion): string {
   return `  v${v.version}${tags}  ${v.registeredAt}  by ${printable(v.registeredBy)}  run ${v.run}  ${printable(v.file.path)}`;
 }
 
+/** `--deploy SERVICE_DIR` (with --mode/--percent/--key for a challenger), or null. */
+function deployTarget(values: Values, cwd: string): DeployTarget | null {
+  const dir = str(values, 'deploy');
+  if (dir === undefined) return null;
+  const mode = str(values, 'mode');
+  if (mode !== undefined && mode !== 'shadow' && mode !== 'canary') throw new UserError('usage', '--mode must be shadow or canary');
+  const percentText = str(values, 'percent');
+  const percent = percentText === undefined ? undefined : Number(percentText);
+  if (percent !== undefined && !(percent >= 0 && percent <= 100)) throw new UserError('usage', '--percent must be a number from 0 to 100');
+  const key = str(values, 'key');
+  return { serviceDir: path.resolve(cwd, dir), ...(mode ? { mode } : {}), ...(percent !== undefined ? { percent } : {}), ...(key ? { key } : {}) };
+}
+
+/** What to say after a version was deployed to a service: where, and how to make it serve it. */
+export function deployedText(cwd: string, model: string, version: number, deployed: { service: string; role: 'champion' | 'challenger'; file: string; clearedChallenger: boolean }, challenger?: { mode?: string; percent?: number; key?: string }): string {
+  const relative = path.relative(cwd, deployed.service);
+  const service = relative || `${path.basename(deployed.service)} (here)`;
+  const where = `${path.relative(cwd, deployed.file)} and ${path.relative(cwd, path.join(deployed.service, 'service', 'deployment.json'))}`;
+  const role = deployed.role === 'champion'
+    ? `as its champion`
+    : `beside the champion in ${challenger?.mode ?? 'shadow'}${challenger?.mode === 'canary' ? ` (${challenger.percent ?? 10}% of requests, by ${challenger.key ?? 'client_request_id'})` : ' (scored and logged, never returned)'}`;
+  const cleared = deployed.clearedChallenger ? ` The challenger there was this version: removed.` : '';
+  const check = deployed.role === 'champion' ? `GET /ready then names v${version}` : `nb2prod monitor ${relative || '.'} compares the two`;
+  return `Deployed ${model} v${version} to ${service} ${role}: ${where}.${cleared} Restart the service to serve it (make serve again, or rebuild and restart its container: make docker-build docker-run); ${check}.\n`;
+}
+
 async function run(sub: Sub, values: Values, positionals: string[], registry: Registry, io: CliIo): Promise<number> {
   const json = values.json === true;
   const out = (data: unknown, text: string) => io.stdout(json ? `${JSON.stringify(data, null, 2)}\n` : text);
@@ -98,12 +124,15 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
       const versionRef = positional(positionals, 1, 'VERSION (a number, "latest" or an alias)', sub);
       const alias = str(values, 'to');
       if (!alias) throw new UserError('usage', 'registry promote: say which alias with --to ALIAS (e.g. --to champion)');
-      const result = await registry.promote({ model, version: versionRef, alias, by: await by(), reason: str(values, 'reason') ?? null, override: str(values, 'override') ?? null, config: loadRegistryConfig(io.cwd) });
+      const deploy = deployTarget(values, io.cwd);
+      const result = await registry.promote({ model, version: versionRef, alias, by: await by(), reason: str(values, 'reason') ?? null, override: str(values, 'override') ?? null, config: loadRegistryConfig(io.cwd), deploy });
       if (!json) warn(io, result.warnings);
       let text = `Promoting ${model} v${result.version} to ${alias}${result.previous !== null ? ` (held by v${result.previous})` : ''}:\n${printChecks(result.checks)}`;
       if (!result.promoted) text += `Refused: ${result.failed.length} check${result.failed.length > 1 ? 's' : ''} failed (${result.failed.join(', ')}). Fix them, or override with --override "why" (recorded).\n`;
       else if (result.overridden) text += `Promoted with an OVERRIDE of ${result.failed.join(', ')} (recorded): ${model} ${alias} is v${result.version}.\n`;
       else text += `Promoted: ${model} ${alias} is v${result.version}.\n`;
+      if (result.deployed) text += deployedText(io.cwd, model, result.version, result.deployed, result.deployed.entry);
+      else if (deploy && !result.promoted) text += `Nothing deployed to ${path.relative(io.cwd, deploy.serviceDir) || '.'}: it keeps serving what it served.\n`;
       out(result, text);
       return result.promoted ? 0 : 1;
     }
@@ -120,9 +149,11 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
     case 'rollback': {
       const alias = positional(positionals, 0, 'ALIAS', sub);
       const model = str(values, 'model');
-      const result = await registry.rollback({ alias, ...(model !== undefined ? { model } : {}), by: await by(), reason: str(values, 'reason') ?? null, restoreFile: values['restore-file'] === true });
+      const deploy = deployTarget(values, io.cwd);
+      const result = await registry.rollback({ alias, ...(model !== undefined ? { model } : {}), by: await by(), reason: str(values, 'reason') ?? null, restoreFile: values['restore-file'] === true, deploy });
       const status = await registry.fileStatus(result.version);
       let text = `Rolled back ${result.move.model} ${alias}: v${result.move.from} -> v${result.version.version}.\n`;
+      if (result.deployed) text += deployedText(io.cwd, result.version.model, result.version.version, result.deployed, result.deployed.entry);
       if (result.restored) text += `Restored ${result.version.file.path} from the store's copy.\n`;
       else if (status === 'outside') text += `Note: ${result.version.file.path} ${FILE_STATUS_TEXT.outside}; it cannot be restored there.\n`;
       else if (status !== 'unchanged') {
@@ -194,25 +225,26 @@ async function run(sub: Sub, values: Values, positionals: string[], registry: Re
     }
     case 'deploy': {
       const serviceDir = path.resolve(io.cwd, positional(positionals, 0, 'SERVICE_DIR (the generated project)', sub));
-      const mode = str(values, 'mode') ?? 'shadow';
-      if (mode !== 'shadow' && mode !== 'canary') throw new UserError('usage', '--mode must be shadow or canary');
-      const percent = Number(str(values, 'percent') ?? (mode === 'canary' ? '10' : '0'));
-      if (!(percent >= 0 && percent <= 100)) throw new UserError('usage', '--percent must be a number from 0 to 100');
+      const role = str(values, 'role');
+      if (role !== undefined && role !== 'champion' && role !== 'challenger') throw new UserError('usage', '--role must be champion or challenger');
+      const target = deployTarget({ ...values, deploy: serviceDir }, io.cwd)!;
       const model = str(values, 'model');
-      const result = await registry.deployChallenger({
-        serviceDir,
-        alias: str(values, 'alias') ?? 'challenger',
+      const alias = str(values, 'alias');
+      const result = await registry.deploy({
+        ...target,
+        ...(role ? { role } : {}),
+        ...(alias !== undefined ? { alias } : {}),
         ...(model !== undefined ? { model } : {}),
-        mode,
-        percent,
-        key: str(values, 'key') ?? 'client_request_id',
         by: await by(),
         clear: values.clear === true,
       });
       const where = path.relative(io.cwd, path.join(serviceDir, 'service', 'deployment.json'));
+      const entry = result.deployment[result.role];
       const text = result.version === null
-        ? `Removed the challenger from ${where}: the service serves its champion alone from its next start.\n`
-        : `${result.version.model} v${result.version.version} deployed beside the champion in ${mode}${mode === 'canary' ? ` (${percent}% of requests, by ${str(values, 'key') ?? 'client_request_id'})` : ' (scored and logged, never returned)'}: ${path.relative(io.cwd, result.file!)} and ${where}. Restart the service to load it; nb2prod monitor ${path.relative(io.cwd, serviceDir) || '.'} compares the two.\n`;
+        ? result.role === 'champion'
+          ? `Removed the deployed champion from ${where}: the service serves the model its service/config.json names from its next start (restart it).\n`
+          : `Removed the challenger from ${where}: the service serves its champion alone from its next start.\n`
+        : deployedText(io.cwd, result.version.model, result.version.version, { service: serviceDir, role: result.role, file: result.file!, clearedChallenger: result.clearedChallenger }, entry ?? undefined);
       out(result, text);
       return 0;
     }
@@ -254,19 +286,24 @@ Subcommands:
   promote MODEL VERSION --to ALIAS
                         move the alias after the promotion gate and required approvals of the
                         project configuration ([registry] in nb2prod.toml) pass; refuses (exit 1)
-                        with the failed checks, unless --override "why" (recorded as such)
+                        with the failed checks, unless --override "why" (recorded as such);
+                        with --deploy SERVICE_DIR, once promoted, deploy it there as the alias's
+                        role (champion or challenger): promote or keep in one command
   approve MODEL VERSION --role ROLE
                         record a sign-off as developer, validator or auditor
-  rollback ALIAS        move the alias back to the version promoted before its current one
+  rollback ALIAS        move the alias back to the version promoted before its current one;
+                        with --deploy SERVICE_DIR, also deploy it there (restart the service)
   list [MODEL]          models, versions and aliases
   show MODEL [VERSION]  one version (default: the latest) with data, metrics, approvals
   history [ALIAS]       alias moves; with --at TIME, which version held ALIAS at that time
   card MODEL [VERSION]  write the Markdown model card (default model-cards/MODEL-vN.md);
                         your "Intended use" and "Known limitations" sections are kept
-  deploy SERVICE_DIR    put the version holding --alias (default challenger) beside a generated
-                        service's champion (service/deployment.json): --mode shadow (scored and
-                        logged, never returned) or canary (--percent of requests, by a stable
-                        hash of --key: client_request_id, request_id or an input field); --clear
+  deploy SERVICE_DIR    put the version holding --alias (default challenger) in a generated
+                        service (service/deployment.json) as its --role: champion (what it
+                        serves), or challenger beside it, --mode shadow (scored and logged, never
+                        returned) or canary (--percent of requests, by a stable hash of --key:
+                        client_request_id, request_id or an input field); --clear removes the
+                        role's deployment. The version must take the service's input contract.
 
 Options:
   --by WHO             who acts (default: git config user.email, else the login name)
@@ -279,6 +316,8 @@ Options:
   --role ROLE          approve: developer, validator or auditor
   --model M            rollback, history: the model, when the alias name is not enough
   --restore-file       rollback: put the version's file (kept in the store) back at its path
+  --deploy SERVICE_DIR promote, rollback: deploy the version to that generated service
+  --role ROLE          deploy: champion or challenger (default: champion for --alias champion)
   --at ISO-TIME        history: which version held the alias at that time
   --output FILE        card: where to write (default model-cards/MODEL-vN.md)
   --stdout             card: print the card instead of writing it
@@ -307,6 +346,7 @@ Exit codes: 0 done, 1 a promotion refused by its checks, 2 a usage error or a pr
       percent: { type: 'string' },
       key: { type: 'string' },
       clear: { type: 'boolean' },
+      deploy: { type: 'string' },
     },
     async run({ values, positionals }, store, io) {
       const [sub, ...rest] = positionals.map(String);

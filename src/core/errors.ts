@@ -34,6 +34,8 @@ export type UserErrorCode =
   | 'unsafe-path'
   /** A stored object no longer has the hash it is stored under. */
   | 'object-corrupt'
+  /** A version a generated service cannot serve (another input contract, the bare model of a composed one). */
+  | 'deploy-refused'
   /** The model file at a run's path is not the one the run wrote, and the run's copy was not kept. */
   | 'model-file-changed'
   /** A replay needs a secret the run was given but nb2prod did not record (it must be given again). */

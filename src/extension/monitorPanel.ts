@@ -21,6 +21,7 @@ import { monitorService } from '../core/monitor/monitor';
 import { monitorPanelView } from '../core/monitor/panelView';
 import { loadService, type ServiceInfo, streamFiles } from '../core/monitor/service';
 import { resolveActor } from '../core/registry/actor';
+import { rollbackDeployTargets, rollbackMessage, serviceIdentity, type ServiceIdentity } from '../core/registry/deploy';
 import { rollbackTarget } from '../core/registry/fold';
 import { containedPath } from '../core/safePath';
 import { type MonitorMessage, type MonitorState, type MonitorToPage, type MonitorView, monitorMessageSchema, monitorStateSchema, monitorToPageSchema } from '../protocol/monitor';
@@ -44,14 +45,8 @@ const NOTIFY_BYTES = 32 * 1024 * 1024;
 /** Audit files change with every batch the service writes: refresh at most this often (after the first change). */
 const REFRESH_DEBOUNCE_MS = 1500;
 
-/** A generated service in the workspace, as the quick pick and the Registry view see it. */
-export interface FoundService {
-  root: string;
-  name: string;
-  model: string;
-  version: string | null;
-  challenger: string | null;
-}
+/** A generated service in the workspace, as the quick pick and the Registry view see it (core/registry/deploy.ts). */
+export type FoundService = ServiceIdentity;
 
 /** Every folder in the workspace holding a service nb2prod scaffold generated (service/config.json of its schema). */
 export async function findServices(token?: vscode.CancellationToken): Promise<FoundService[]> {
@@ -65,28 +60,12 @@ export async function findServices(token?: vscode.CancellationToken): Promise<Fo
   return out.sort((a, b) => a.root.localeCompare(b.root));
 }
 
-async function serviceIdentity(root: string): Promise<FoundService | null> {
-  try {
-    const config = JSON.parse(await fs.readFile(path.join(root, 'service', 'config.json'), 'utf8')) as { schema?: unknown; name?: unknown; model?: { name?: unknown; version?: unknown } };
-    const generated = config.schema === 'nb2prod.service-config/1' || existsSync(path.join(root, 'service', 'nb2prod-service.json'));
-    if (!generated) return null;
-    let challenger: string | null = null;
-    try {
-      const deployment = JSON.parse(await fs.readFile(path.join(root, 'service', 'deployment.json'), 'utf8')) as { challenger?: { version?: unknown } | null };
-      if (deployment.challenger && deployment.challenger.version !== undefined) challenger = String(deployment.challenger.version);
-    } catch {
-      challenger = null;
-    }
-    const name = String(config.name ?? path.basename(root));
-    return { root, name, model: String(config.model?.name ?? name), version: config.model?.version === undefined || config.model.version === null ? null : String(config.model.version), challenger };
-  } catch {
-    return null;
-  }
-}
-
 export interface MonitorRollback {
-  /** Rolls the alias back after a confirmation; undefined when the user declined. */
-  rollbackAlias(model: string, alias: string): Promise<{ version: number; previous: number } | undefined>;
+  /**
+   * Rolls the alias back after a confirmation, deploying the version it goes back to into
+   * `deployTo` (a service folder) when given; undefined when the user declined.
+   */
+  rollbackAlias(model: string, alias: string, deployTo?: string): Promise<{ version: number; previous: number; deployed: string | null } | undefined>;
 }
 
 export class MonitorPanels implements vscode.Disposable {
@@ -316,13 +295,13 @@ export class MonitorPanels implements vscode.Disposable {
           await act(async () => {
             const target = view?.rollback;
             if (!target) throw new UserError('rollback-impossible', 'The registry has no alias of this service\u2019s model with an earlier version to go back to.');
-            const done = await this.rollback.rollbackAlias(target.model, target.alias);
+            // the service this panel shows gets the version back when its code loads the alias's role
+            const identity = await serviceIdentity(root);
+            const deployTo = identity && rollbackDeployTargets(target.model, target.alias, [identity]).length ? root : undefined;
+            const done = await this.rollback.rollbackAlias(target.model, target.alias, deployTo);
             if (!done) return;
-            const served = view?.rollback?.served;
-            const restart = served === String(done.version)
-              ? `Restart the service to serve v${done.version}: its service/config.json already names it.`
-              : `Restart the service to serve it. The service loads the model its service/config.json names${served ? ` (now v${served})` : ''}, checking its sha256: regenerate it from v${done.version}'s run first (nb2prod: Generate Production Service).`;
-            void vscode.window.showInformationMessage(`${target.model} ${target.alias} rolled back from v${done.previous} to v${done.version}. ${restart}`);
+            const shown = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(root)) ? vscode.workspace.asRelativePath(root) : root;
+            void vscode.window.showInformationMessage(rollbackMessage({ model: target.model, alias: target.alias, from: done.previous, to: done.version, service: done.deployed ? shown : null, served: target.served }));
             await rebuild();
           });
           break;

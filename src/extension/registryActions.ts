@@ -9,7 +9,9 @@ import { type Actor, resolveActor } from '../core/registry/actor';
 import { APPROVAL_ROLES, type Check } from '../core/registry/events';
 import type { ModelVersion } from '../core/registry/fold';
 import { loadRegistryConfig } from '../core/registry/gates';
+import { rollbackDeployTargets, rollbackMessage } from '../core/registry/deploy';
 import type { Registry } from '../core/registry/registry';
+import { findServices } from './monitorPanel';
 import type { RegistryNode, RegistryTreeProvider } from './registryView';
 import type { RunsNode } from './runsView';
 import type { WorkspaceStore } from './workspaceStore';
@@ -113,6 +115,11 @@ export class RegistryActions {
     void vscode.window.showInformationMessage(`Approved ${version.model} v${version.version} as ${role.label}.`);
   }
 
+  /**
+   * Roll Back Alias in the view: pick the alias, then — when a generated service in the workspace
+   * serves that model — whether to deploy the version it goes back to there (the real rollback:
+   * the service serves it from its next start) or to move the alias only.
+   */
   async rollback(node?: RegistryNode): Promise<void> {
     const registry = this.registry();
     const { state } = await registry.read();
@@ -123,35 +130,61 @@ export class RegistryActions {
       { title: 'Roll back which alias?' },
     );
     if (!picked) return;
-    const done = await this.rollbackWithReason(registry, picked.a.model, picked.a.alias);
-    if (done) void vscode.window.showInformationMessage(`${picked.a.model} ${picked.a.alias} rolled back to v${done.version}.`);
+    const to = picked.a.stack[picked.a.stack.length - 2]!;
+    const targets = rollbackDeployTargets(picked.a.model, picked.a.alias, await findServices());
+    let deployTo: string | undefined;
+    if (targets.length) {
+      const choice = await vscode.window.showQuickPick(
+        [
+          ...targets.map((s) => ({ label: `Roll back and deploy v${to} to ${vscode.workspace.asRelativePath(s.root)}`, description: `serves v${picked.a.alias === 'challenger' ? s.challenger ?? '–' : s.version ?? '?'} now`, root: s.root as string | undefined })),
+          { label: 'Roll back the alias only', description: 'no service changes', root: undefined },
+        ],
+        { title: `Roll back ${picked.a.model} ${picked.a.alias} to v${to}: deploy it?` },
+      );
+      if (!choice) return;
+      deployTo = choice.root;
+    }
+    const done = await this.rollbackWithReason(registry, picked.a.model, picked.a.alias, deployTo);
+    if (!done) return;
+    // no workspace service runs this model: the alias moved, and that is all there is to say
+    if (!targets.length) return void vscode.window.showInformationMessage(`${picked.a.model} ${picked.a.alias} rolled back to v${done.version}.`);
+    const served = picked.a.alias === 'challenger' ? targets[0]!.challenger : targets[0]!.version;
+    void vscode.window.showInformationMessage(rollbackMessage({ model: picked.a.model, alias: picked.a.alias, from: done.previous, to: done.version, service: done.deployed ? vscode.workspace.asRelativePath(done.deployed) : null, served }));
   }
 
   /**
    * Rolls `alias` of `model` back after a modal confirmation naming both versions (the Monitor
-   * panel's Roll Back; the view's quick pick is its own confirmation). The caller says what next.
+   * panel's Roll Back; the view's quick pick is its own confirmation), deploying the version to
+   * `deployTo` (a generated service folder) when given. The caller says what next.
    */
-  async rollbackAlias(model: string, alias: string): Promise<{ version: number; previous: number } | undefined> {
+  async rollbackAlias(model: string, alias: string, deployTo?: string): Promise<{ version: number; previous: number; deployed: string | null } | undefined> {
     const registry = this.registry();
     const { state } = await registry.read();
     const held = state.models[model]?.aliases[alias];
     const target = held && held.stack.length > 1 ? held.stack[held.stack.length - 2]! : null;
     if (!held || target === null) throw new UserError('rollback-impossible', `${model} "${alias}" has no earlier version to roll back to.`);
+    const where = deployTo ? vscode.workspace.asRelativePath(deployTo) : null;
+    const button = where ? 'Roll Back and Deploy' : 'Roll Back';
     const choice = await vscode.window.showWarningMessage(
-      `Roll back ${model} ${alias} from v${held.version} to v${target}?`,
-      { modal: true, detail: 'The registry records the move with who, when and why. The running service keeps its model until it is restarted.' },
-      'Roll Back',
+      where ? `Roll back ${model} ${alias} from v${held.version} to v${target} and deploy v${target} to ${where}?` : `Roll back ${model} ${alias} from v${held.version} to v${target}?`,
+      {
+        modal: true,
+        detail: where
+          ? `The registry records the move with who, when and why. v${target}'s file is copied from the registry (re-hashed) into ${where}/model/${alias}/ and named in service/deployment.json; the running service keeps its model until it is restarted.`
+          : 'The registry records the move with who, when and why. The running service keeps its model until it is restarted.',
+      },
+      button,
     );
-    if (choice !== 'Roll Back') return undefined;
-    return this.rollbackWithReason(registry, model, alias);
+    if (choice !== button) return undefined;
+    return this.rollbackWithReason(registry, model, alias, deployTo);
   }
 
-  private async rollbackWithReason(registry: Registry, model: string, alias: string): Promise<{ version: number; previous: number } | undefined> {
+  private async rollbackWithReason(registry: Registry, model: string, alias: string, deployTo?: string): Promise<{ version: number; previous: number; deployed: string | null } | undefined> {
     const reason = await vscode.window.showInputBox({ title: 'Why roll back? (recorded in the history)' });
     if (reason === undefined) return undefined;
-    const { version, move } = await registry.rollback({ alias, model, by: await this.actor(registry), reason: reason || null });
+    const { version, move, deployed } = await registry.rollback({ alias, model, by: await this.actor(registry), reason: reason || null, deploy: deployTo ? { serviceDir: deployTo } : null });
     this.tree.refresh();
-    return { version: version.version, previous: move.from ?? version.version };
+    return { version: version.version, previous: move.from ?? version.version, deployed: deployed?.service ?? null };
   }
 
   private registry(): Registry {

@@ -231,7 +231,7 @@ export class MonitorEngine {
     this.classReferenceSource = classes?.source ?? null;
     this.positive = positiveClass(options.config.positiveLabel, classes?.counts ?? null);
     this.positiveNumber = this.positive !== null && /^-?\d+(\.\d+)?$/.test(this.positive) ? Number(this.positive) : null;
-    this.knownModels = new Set([service.model.sha256, ...(service.challenger ? [service.challenger.sha256] : [])]);
+    this.knownModels = new Set([service.model.sha256, ...(service.servedBefore ?? []).map((m) => m.sha256), ...(service.challenger ? [service.challenger.sha256] : [])]);
   }
 
   /** "YYYY-MM-DDTHH:MM:SS[.fff]Z" without Date.parse (the audit log's own format), else Date.parse. */

@@ -8,6 +8,7 @@ import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TableProfile } from '../drift/profileReference';
 import { UserError } from '../errors';
+import { readDeploymentFile, servedModel } from '../registry/deploy';
 
 export interface ServiceInfo {
   /** The project root (the folder holding service/config.json). */
@@ -21,7 +22,10 @@ export interface ServiceInfo {
   runMetrics: Record<string, number>;
   /** PSI thresholds of the service's live drift (config.json `drift`). */
   drift: { monitor: number; retrain: number };
+  /** What it serves: service/deployment.json's champion when one was deployed, else config.json's model. */
   model: { sha256: string; name: string; version: number | string | null };
+  /** Models it served before (config.json's, earlier deployments): their audit lines are not from an unknown model. */
+  servedBefore: Array<{ sha256: string; version: number | string | null }>;
   challenger: { sha256: string; version: number | string | null; mode: string } | null;
   /** The kill switch's answer: for a classifier, the training data's majority class and its share. */
   fallback: { prediction: unknown; probability: number | null };
@@ -68,6 +72,10 @@ export async function loadService(root: string, stateDir?: string | null, auditD
     }
   }
   const deployment = await readDeployment(root);
+  const deployed = await readDeploymentFile(root).catch(() => null);
+  const configModel = { sha256: String(model.sha256 ?? ''), name: String(model.name ?? config.name ?? ''), version: (model.version as number | string | null) ?? null };
+  const served = servedModel({ configModel }, deployed);
+  const runMetrics = served.metrics ?? ((config.run_metrics ?? {}) as Record<string, unknown>);
   return {
     root,
     name: String(config.name ?? path.basename(root)),
@@ -75,9 +83,10 @@ export async function loadService(root: string, stateDir?: string | null, auditD
     target: typeof config.target === 'string' ? config.target : null,
     inputColumns: Array.isArray(config.input_columns) ? config.input_columns.map(String) : [],
     idColumn: typeof config.id_column === 'string' ? config.id_column : null,
-    runMetrics: Object.fromEntries(Object.entries((config.run_metrics ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
+    runMetrics: Object.fromEntries(Object.entries(runMetrics).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
     drift: { monitor: typeof drift.monitor === 'number' ? drift.monitor : 0.1, retrain: typeof drift.retrain === 'number' ? drift.retrain : 0.2 },
-    model: { sha256: String(model.sha256 ?? ''), name: String(model.name ?? config.name ?? ''), version: (model.version as number | string | null) ?? null },
+    model: { sha256: served.sha256, name: served.name, version: served.version },
+    servedBefore: [...new Map([configModel, ...(deployed?.history ?? [])].filter((m) => m.sha256 && m.sha256 !== served.sha256).map((m) => [m.sha256, { sha256: m.sha256, version: m.version ?? null }])).values()],
     challenger: deployment,
     fallback: { prediction: (config.fallback as Record<string, unknown> | undefined)?.prediction ?? null, probability: typeof (config.fallback as Record<string, unknown> | undefined)?.probability === 'number' ? ((config.fallback as Record<string, unknown>).probability as number) : null },
     profile,

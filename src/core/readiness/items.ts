@@ -613,10 +613,15 @@ const rollbackTested: ItemDefinition = {
     const registry = registryProblem(facts, 'no rollback has been rehearsed');
     if (!('champion' in registry)) return registry;
     if (!registry.rollbackDone) {
-      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version (Roll Back Alias in the Model Registry view, or nb2prod registry rollback champion --restore-file --reason "rehearsal"), restart the service and check it answers with that version (the audit log and nb2prod monitor show the version per window), then promote again. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
+      return fail('The champion alias has never been moved back to an earlier version: a rollback has not been rehearsed.', 'Rehearse it: roll the champion back to the previous version and deploy it to the service (Roll Back… in the Monitor panel, Roll Back Alias in the Model Registry view, or nb2prod registry rollback champion --deploy SERVICE_DIR --reason "rehearsal"), restart the service and check it answers with that version (GET /ready, the audit log and nb2prod monitor show the version), then promote again with --deploy. Time it: it should take minutes.', registry.champion ? [registryRef(registry.champion, 'champion')] : []);
     }
     const evidence: EvidenceRef[] = registry.champion ? [registryRef(registry.champion, `champion; last rollback ${registry.lastRollbackAt ?? 'recorded'}`)] : [];
-    return pass(`A rollback of the champion alias is recorded${registry.lastRollbackAt ? ` (last on ${registry.lastRollbackAt})` : ''}.`, evidence);
+    const deployed = registry.deployedRollback;
+    if (deployed) {
+      evidence.push({ kind: 'file', path: `${deployed.service === '.' ? '' : `${deployed.service}/`}service/deployment.json`, label: `${deployed.service} (v${deployed.version} deployed by the rollback of ${deployed.at})` });
+      return pass(`A rollback of the champion alias was deployed to the service ${deployed.service} (v${deployed.version}, ${deployed.at}).`, evidence);
+    }
+    return pass(`A rollback of the champion alias is recorded${registry.lastRollbackAt ? ` (last on ${registry.lastRollbackAt})` : ''}; it moved the alias only (nb2prod registry rollback champion --deploy SERVICE_DIR also puts the version back in the service).`, evidence);
   },
 };
 

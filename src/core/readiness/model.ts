@@ -93,6 +93,11 @@ export interface RegistryFacts {
   rollbackDone: boolean;
   /** When the latest rollback happened (ISO time), when known. */
   lastRollbackAt?: string | null;
+  /**
+   * The latest rollback of the champion that also deployed its version to a generated service
+   * (`rollback --deploy`, the Monitor panel's Roll Back): the service folder and when.
+   */
+  deployedRollback?: { service: string; at: string; version: number | string } | null;
   /** Approvals of the champion version. */
   approvals: Array<{ role: string; by: string }>;
   /** Roles that must approve before a version may be champion (e.g. developer, validator). */

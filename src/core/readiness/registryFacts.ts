@@ -32,12 +32,14 @@ export const registryFactsProvider: RegistryFactsProvider = async ({ root, store
   const champion = alias ? model.versions.find((v) => v.version === alias.version) ?? null : null;
   const previous = alias && alias.stack.length > 1 ? model.versions.find((v) => v.version === alias.stack[alias.stack.length - 2]) ?? null : null;
   const rollbacks = state.moves.filter((m) => m.model === model.name && m.alias === CHAMPION && m.kind === 'rollback');
+  const deployedRollback = rollbacks.filter((m) => m.deployed).at(-1) ?? null;
   const card = champion ? registry.defaultCardPath(champion) : null;
   return {
     champion: champion ? ref(champion) : null,
     previousChampion: previous ? ref(previous) : null,
     rollbackDone: rollbacks.length > 0,
     lastRollbackAt: rollbacks.at(-1)?.at ?? null,
+    deployedRollback: deployedRollback ? { service: deployedRollback.deployed!.service, at: deployedRollback.at, version: deployedRollback.version } : null,
     approvals: champion ? champion.approvals.map((a) => ({ role: a.role, by: a.by })) : [],
     requiredRoles,
     ...(card && existsSync(card) ? { modelCardPath: path.relative(root, card) } : {}),

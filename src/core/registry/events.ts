@@ -94,6 +94,11 @@ export const aliasEventSchema = z.looseObject({
   checks: z.array(checkSchema),
   /** Set when failed checks were overridden: why, and which checks failed. */
   override: z.nullable(z.looseObject({ reason: z.string().check(z.minLength(1)), failed: z.array(z.string()) })),
+  /**
+   * The move also deployed the version to a generated service (`--deploy SERVICE_DIR`): the
+   * service folder (relative to the workspace), the role it serves in, the file and its sha256.
+   */
+  deployed: z.optional(z.looseObject({ service: z.string(), role: z.enum(['champion', 'challenger']), path: z.string(), sha256 })),
 });
 
 export const approveEventSchema = z.looseObject({

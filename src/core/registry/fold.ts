@@ -57,6 +57,8 @@ export interface AliasMove {
   reason: string | null;
   checks: Check[];
   override: AliasEvent['override'];
+  /** The generated service the move deployed the version to, when it did. */
+  deployed: { service: string; role: 'champion' | 'challenger' } | null;
 }
 
 export interface AliasState {
@@ -144,6 +146,7 @@ export function foldRegistry(events: readonly RegistryEvent[]): RegistryState {
       reason: event.reason,
       checks: event.checks,
       override: event.override,
+      deployed: event.deployed ? { service: event.deployed.service, role: event.deployed.role } : null,
     });
   }
   for (const model of Object.values(models)) {

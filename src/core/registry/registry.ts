@@ -4,7 +4,7 @@
  * from `registry.jsonl` on every call (see fold.ts); writes only ever append (registryFile.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FileRecord, RunEnvelope } from '../envelope';
@@ -21,6 +21,7 @@ import { findAlias, foldRegistry, getModel, getVersion, type AliasMove, type Mod
 import { appliesTo, evaluateApprovals, evaluateGate, type GateSide, type RegistryConfig } from './gates';
 import { readRegistryFile, registryFilePath, withRegistryLock } from './registryFile';
 import { liveTrafficCheck } from '../monitor/liveGate';
+import { clearDeployment, type DeployedModel, deployedEntry, type DeploymentFile, deploymentProblem, type DeploymentRole, type PreparedDeployment, prepareDeployment, readDeploymentFile, readServiceContract } from './deploy';
 
 export interface RegistrySnapshot {
   state: RegistryState;
@@ -61,6 +62,8 @@ export interface PromoteOptions {
   now?: Date;
   /** Evaluate the gate and approvals only, recording nothing (the editor shows them before asking). */
   dryRun?: boolean;
+  /** Once promoted, deploy the version to this service in the alias's role (champion or challenger). */
+  deploy?: DeployTarget | null;
 }
 
 export interface PromoteResult {
@@ -75,6 +78,8 @@ export interface PromoteResult {
   overridden: boolean;
   /** Runs behind a version that could not be read from the store. */
   warnings: string[];
+  /** What the promotion deployed (null: nothing). */
+  deployed: DeployedInfo | null;
 }
 
 export function checkName(kind: 'model' | 'alias', name: string): void {
@@ -279,12 +284,23 @@ export class Registry {
    */
   async promote(options: PromoteOptions): Promise<PromoteResult> {
     checkName('alias', options.alias);
+    const role = options.deploy ? roleOfAlias(options.alias) : null;
     if (options.dryRun) return (await this.decidePromotion((await this.read()).state, options)).result;
     return withRegistryLock(this.file, async (locked) => {
-      const { result, event } = await this.decidePromotion(foldRegistry((await locked.read()).events), options);
+      const state = foldRegistry((await locked.read()).events);
+      const { result, event } = await this.decidePromotion(state, options);
       if (!event) return result;
-      await locked.append([event]);
-      return { ...result, promoted: true, overridden: event.override !== null };
+      // Checked and copied before the move is recorded: a version the service cannot serve is refused, and nothing recorded.
+      const deploying = options.deploy && role ? await this.prepareDeploy(getVersion(state, options.model, event.version), role, options.alias, options.deploy, event.by, event.at) : null;
+      const recorded: AliasEvent = deploying && options.deploy ? { ...event, deployed: this.deployedRecord(options.deploy.serviceDir, deploying) } : event;
+      try {
+        await locked.append([recorded]);
+      } catch (error) {
+        await deploying?.discard();
+        throw error;
+      }
+      const deployed = deploying && options.deploy ? await this.commitDeploy(options.deploy.serviceDir, deploying) : null;
+      return { ...result, promoted: true, overridden: event.override !== null, deployed };
     });
   }
 
@@ -314,6 +330,7 @@ export class Registry {
       failed,
       overridden: false,
       warnings,
+      deployed: null,
     };
     if ((failed.length && !override) || options.dryRun) return { result, event: null };
     const event: AliasEvent = {
@@ -366,7 +383,8 @@ export class Registry {
    * version, re-hashed first: a copy that no longer has its hash is refused before anything is
    * recorded or written.
    */
-  async rollback(options: { alias: string; model?: string; by: string | Actor; reason?: string | null; restoreFile?: boolean; now?: Date }): Promise<{ move: AliasMove; version: ModelVersion; restored: string | null }> {
+  async rollback(options: { alias: string; model?: string; by: string | Actor; reason?: string | null; restoreFile?: boolean; deploy?: DeployTarget | null; now?: Date }): Promise<{ move: AliasMove; version: ModelVersion; restored: string | null; deployed: DeployedInfo | null }> {
+    const role = options.deploy ? roleOfAlias(options.alias) : null;
     return withRegistryLock(this.file, async (locked) => {
       const { events } = await locked.read();
       const state = foldRegistry(events);
@@ -374,9 +392,18 @@ export class Registry {
       const target = rollbackTarget(alias);
       if (target === null) throw new UserError('rollback-impossible', `${alias.model} "${alias.alias}" has no earlier version to go back to (it has held only v${alias.version} since its promotions were rolled back or began).`);
       const version = getModel(state, alias.model).versions[target - 1]!;
-      const restore = options.restoreFile ? await this.prepareRestore(version) : null;
+      const common = this.common(options.by, options.now);
+      const deploying = options.deploy && role ? await this.prepareDeploy(version, role, alias.alias, options.deploy, common.by, common.at) : null;
+      let restore: Awaited<ReturnType<Registry['prepareRestore']>> | null = null;
+      try {
+        restore = options.restoreFile ? await this.prepareRestore(version) : null;
+      } catch (error) {
+        await deploying?.discard();
+        throw error;
+      }
       const event: AliasEvent = {
-        ...this.common(options.by, options.now),
+        ...common,
+        ...(deploying && options.deploy ? { deployed: this.deployedRecord(options.deploy.serviceDir, deploying) } : {}),
         type: 'alias',
         kind: 'rollback',
         alias: alias.alias,
@@ -392,12 +419,24 @@ export class Registry {
         await locked.append([event]);
       } catch (error) {
         await restore?.discard();
+        await deploying?.discard();
         throw error;
       }
       const restored = restore ? await restore.commit() : null;
+      const deployed = deploying && options.deploy ? await this.commitDeploy(options.deploy.serviceDir, deploying) : null;
       const after = foldRegistry([...events, event]);
-      return { move: after.moves.find((m) => m.id === event.id)!, version, restored };
+      return { move: after.moves.find((m) => m.id === event.id)!, version, restored, deployed };
     });
+  }
+
+  /** What an alias event records of the deployment it made. */
+  private deployedRecord(serviceDir: string, prepared: PreparedDeployment): NonNullable<AliasEvent['deployed']> {
+    return { service: recordPath(this.workspace, path.resolve(serviceDir)), role: prepared.role, path: prepared.entry.path, sha256: prepared.entry.sha256 };
+  }
+
+  private async commitDeploy(serviceDir: string, prepared: PreparedDeployment): Promise<DeployedInfo> {
+    const { clearedChallenger } = await prepared.commit();
+    return { service: path.resolve(serviceDir), role: prepared.role, file: prepared.file, entry: prepared.entry, clearedChallenger };
   }
 
   /**
@@ -423,82 +462,80 @@ export class Registry {
   }
 
   /**
-   * Puts a version beside a generated service's champion: the store's copy of its model file,
-   * re-hashed as it is copied, into SERVICE/model/challenger/, and service/deployment.json naming
-   * it with its sha256, the mode (shadow or canary) and the canary's share and key. The service
-   * loads it at its next start, checked like the champion. `clear` removes the challenger.
+   * Puts a version in a generated service as its champion or its challenger (deploy.ts): the
+   * store's copy of its model file, re-hashed as it is copied, into SERVICE/model/ROLE/, and
+   * service/deployment.json naming it with its sha256 (a challenger with its mode, share and key).
+   * The service loads it at its next start, checked like the model it was generated with. The
+   * version must take the service's input contract. `clear` removes the role's deployment (the
+   * champion: back to the model service/config.json names). Under the registry's lock, so it
+   * never deploys an alias's holder that a promotion or rollback is moving at the same moment.
    */
-  async deployChallenger(options: {
+  async deploy(options: {
     serviceDir: string;
+    /** Default: the alias's role (champion for `champion`), else challenger. */
+    role?: DeploymentRole;
+    /** Default: the role's name. */
     alias?: string;
     model?: string;
     version?: string;
-    mode: 'shadow' | 'canary';
-    percent: number;
-    key: string;
+    mode?: 'shadow' | 'canary';
+    percent?: number;
+    key?: string;
     by: string | Actor;
     clear?: boolean;
     now?: Date;
-  }): Promise<{ deployment: Record<string, unknown>; file: string | null; version: ModelVersion | null }> {
-    const config = path.join(options.serviceDir, 'service', 'config.json');
-    if (!(await fs.stat(config).catch(() => null))?.isFile()) throw new UserError('usage', `${options.serviceDir} is not a generated service (no service/config.json).`);
-    const target = path.join(options.serviceDir, 'service', 'deployment.json');
+  }): Promise<DeployResult> {
+    const role: DeploymentRole = options.role ?? (options.alias === 'champion' ? 'champion' : 'challenger');
     const actor = actorOf(options.by);
     const at = (options.now ?? new Date()).toISOString();
     if (options.clear) {
-      const deployment = { schema: 'nb2prod.deployment/1', challenger: null, deployed_at: at, by: actor.by };
-      await writeFileAtomic(target, JSON.stringify(deployment, null, 2) + '\n');
-      return { deployment, file: null, version: null };
+      const contract = await readServiceContract(options.serviceDir);
+      const deployment = await clearDeployment(contract, role, actor.by, at);
+      return { role, deployment, file: null, version: null, clearedChallenger: false };
     }
-    const { state } = await this.read();
-    let version: ModelVersion;
-    if (options.version !== undefined) {
-      if (options.model === undefined) throw new UserError('usage', 'a VERSION needs --model');
-      version = getVersion(state, options.model, options.version);
-    } else {
-      const alias = findAlias(state, options.alias ?? 'challenger', options.model);
-      version = getModel(state, alias.model).versions[alias.version - 1]!;
-    }
+    return withRegistryLock(this.file, async (locked) => {
+      const state = foldRegistry((await locked.read()).events);
+      let version: ModelVersion;
+      let alias = options.alias ?? role;
+      if (options.version !== undefined) {
+        if (options.model === undefined) throw new UserError('usage', 'a VERSION needs --model');
+        version = getVersion(state, options.model, options.version);
+        alias = options.alias ?? `v${version.version}`;
+      } else {
+        const held = findAlias(state, alias, options.model);
+        version = getModel(state, held.model).versions[held.version - 1]!;
+      }
+      const prepared = await this.prepareDeploy(version, role, alias, { serviceDir: options.serviceDir, ...pick(options) }, actor.by, at);
+      const { deployment, clearedChallenger } = await prepared.commit();
+      return { role, deployment, file: prepared.file, version, clearedChallenger };
+    });
+  }
+
+  /**
+   * Checks that `version` can be deployed to the service in `role` and copies its file there under
+   * a temporary name (deploy.ts `prepareDeployment`): nothing in the service changes before
+   * `commit`, so a promotion or rollback refused here records nothing.
+   */
+  private async prepareDeploy(version: ModelVersion, role: DeploymentRole, alias: string, target: DeployTarget, by: string, at: string): Promise<PreparedDeployment> {
+    const contract = await readServiceContract(target.serviceDir);
+    const shown = recordPath(this.workspace, path.resolve(target.serviceDir));
     const object = this.objectPath(version);
     if (!object) throw new UserError('model-file-not-found', `${version.model} v${version.version} was registered without a copy in the store (--no-copy): it cannot be deployed from the registry.`);
-    const ext = path.extname(version.file.path) || '.joblib';
-    const relative = `model/challenger/${version.model}-v${version.version}${ext}`;
-    const file = path.join(options.serviceDir, relative);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const hash = createHash('sha256');
+    let run: RunEnvelope | null = null;
     try {
-      await pipeline(createReadStream(object), async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          yield chunk;
-        }
-      }, createWriteStream(temp, { flags: 'wx' }));
-      const sha256 = hash.digest('hex');
-      if (sha256 !== version.file.sha256) throw new UserError('object-corrupt', `The store's copy of ${version.model} v${version.version} (${object}) has sha256 ${sha256}, not the registered ${version.file.sha256}: not deployed.`);
-      await fs.rename(temp, file);
+      run = await this.store.getRun(version.run);
     } catch (error) {
-      await fs.rm(temp, { force: true });
-      throw error;
+      if (!(error instanceof UserError)) throw error;
     }
-    const deployment = {
-      schema: 'nb2prod.deployment/1',
-      challenger: {
-        path: relative,
-        sha256: version.file.sha256,
-        name: version.model,
-        version: version.version,
-        format: ['.pkl', '.pickle'].includes(ext) ? 'pickle' : 'joblib',
-        mode: options.mode,
-        percent: options.mode === 'canary' ? options.percent : 0,
-        key: options.key,
-        registered: true,
-      },
-      deployed_at: at,
-      by: actor.by,
-    };
-    await writeFileAtomic(target, JSON.stringify(deployment, null, 2) + '\n');
-    return { deployment, file, version };
+    const problem = deploymentProblem(contract, version, run, role, shown);
+    if (problem) throw new UserError('deploy-refused', problem);
+    let challenger: { mode: 'shadow' | 'canary'; percent: number; key: string } | undefined;
+    if (role === 'challenger') {
+      const current = (await readDeploymentFile(target.serviceDir))?.challenger;
+      const mode = target.mode ?? current?.mode ?? 'shadow';
+      challenger = { mode, percent: target.percent ?? (mode === current?.mode ? current?.percent : undefined) ?? (mode === 'canary' ? 10 : 0), key: target.key ?? current?.key ?? 'client_request_id' };
+    }
+    return prepareDeployment({ contract, version, object, entry: deployedEntry(version, role, alias, by, at, challenger), role, by, at });
   }
 
   /** Writes the store's copy of a version's model file back to its recorded path; returns the path. */
@@ -571,6 +608,44 @@ export class Registry {
 }
 
 type RegisterFile = Extract<RegistryEvent, { type: 'register' }>['file'];
+
+/** A service folder to deploy to, and (for a challenger) how it runs. */
+export interface DeployTarget {
+  serviceDir: string;
+  mode?: 'shadow' | 'canary';
+  percent?: number;
+  key?: string;
+}
+
+export interface DeployResult {
+  role: DeploymentRole;
+  deployment: DeploymentFile;
+  /** The model file in the service (null: cleared). */
+  file: string | null;
+  version: ModelVersion | null;
+  /** The challenger was removed: it is the champion now. */
+  clearedChallenger: boolean;
+}
+
+/** What a promotion or rollback deployed (null: nothing). */
+export interface DeployedInfo {
+  service: string;
+  role: DeploymentRole;
+  file: string;
+  /** The entry deployment.json has for it. */
+  entry: DeployedModel;
+  clearedChallenger: boolean;
+}
+
+function pick(options: { mode?: 'shadow' | 'canary'; percent?: number; key?: string }): Omit<DeployTarget, 'serviceDir'> {
+  return { ...(options.mode ? { mode: options.mode } : {}), ...(options.percent !== undefined ? { percent: options.percent } : {}), ...(options.key ? { key: options.key } : {}) };
+}
+
+/** The role an alias is deployed in by a promotion or rollback with a service. */
+export function roleOfAlias(alias: string): DeploymentRole {
+  if (alias === 'champion' || alias === 'challenger') return alias;
+  throw new UserError('usage', `--deploy puts a version in a service as its champion or challenger; "${alias}" is neither: use nb2prod registry deploy SERVICE_DIR --alias ${alias} --role champion|challenger.`);
+}
 
 function recordPath(workspace: string, absolute: string): string {
   const relative = path.relative(workspace, absolute);

@@ -147,7 +147,8 @@ export async function generateProject(input: GenerateInput): Promise<GeneratedFi
   );
   add(
     'service/nb2prod-service.json',
-    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions-YYYY-MM-DD.jsonl (or PostgreSQL with AUDIT_DSN)', killSwitch: true, fallback: fallback.description }),
+    // deployments: the roles service/deployment.json may fill that this service's code loads (registry deploy checks it).
+    json({ schema: 'nb2prod.service/1', auditLog: true, auditLogPath: 'var/audit/predictions-YYYY-MM-DD.jsonl (or PostgreSQL with AUDIT_DSN)', killSwitch: true, fallback: fallback.description, deployments: ['champion', 'challenger'] }),
   );
   add(
     'pipeline/config.json',
@@ -466,6 +467,16 @@ a client resends its \`X-Request-ID\`: the client's id is kept beside it (\`clie
   Metrics and the drift window are per process: scrape every worker.
 - **Model integrity**: at start the service refuses a model file whose sha256 is not the one above
   (\`NB2PROD_MODEL_PATH\` serves another copy of the file; it is checked the same way).
+- **Deploy another version, roll back**: \`make rollback REASON="why"\` moves the registry's \`champion\` of
+  \`${name}\` back to the version before it and deploys that version here (\`nb2prod registry rollback champion
+  --deploy .\`); \`make deploy\` deploys the version the registry's champion is now (\`nb2prod registry promote
+  ${name} N --to champion --deploy .\` promotes and deploys in one command). Each copies the version's file from
+  the registry, re-hashed, into \`model/champion/\` and names it in \`service/deployment.json\`; the service
+  serves it **from its next start**, sha256 checked, so **restart the service**: stop \`make serve\` and run it
+  again (with Docker: \`make docker-build docker-run\`, the image holds the files). \`GET /ready\` then names
+  the version, and every answer and audit line carries it. \`NB2PROD_DEPLOYMENT=off\` serves the model above
+  instead; \`nb2prod registry deploy . --alias champion --clear\` goes back to it for good. A version trained on
+  another shape of data (other columns) is refused: it needs its own service.
 - State goes to \`var/\` (\`NB2PROD_STATE_DIR\` moves it; mount a volume there in production).
 - **Settings**: \`service/config.json\` and the environment variables above, read once at start into the
   typed models of \`service/settings.py\`; the service refuses to start on a rule or fallback it could not

@@ -61,7 +61,7 @@ def workspace(tmp_path_factory):
 def test_shadow_is_logged_never_returned_and_the_monitor_compares_the_pair(workspace, tmp_path):
     project = workspace / "production"
     deployed = nb2prod("registry", "deploy", "production", "--mode", "shadow", cwd=workspace)
-    assert "churn v2 deployed beside the champion in shadow" in deployed.stdout
+    assert "Deployed churn v2 to production beside the champion in shadow" in deployed.stdout
     deployment = read_json(project / "service" / "deployment.json")["challenger"]
     assert (deployment["version"], deployment["mode"]) == (2, "shadow")
     assert (project / deployment["path"]).is_file()

@@ -1,4 +1,6 @@
-"""Loading the model artifact, refusing any file whose sha256 is not the one in config.json.
+"""Loading the model artifact, refusing any file whose sha256 is not the one configured: in
+service/config.json, or in service/deployment.json for a registry version deployed here (the
+champion served in config.json's model's place, or the challenger beside it).
 
 The artifact is what the service predicts with: the notebook's fitted steps (imputers,
 encoders, scalers, vectorizers, a ColumnTransformer ...) and its model, composed into one
@@ -30,12 +32,22 @@ class ModelLoadError(RuntimeError):
 
 
 class ModelIntegrityError(ModelLoadError):
-    """The model file is not the artifact config.json names (its sha256 differs)."""
+    """The model file is not the artifact config.json (or deployment.json) names: its sha256 differs."""
 
-    def __init__(self, path: Path, expected: str, actual: str):
+    def __init__(self, path: Path, expected: str, actual: str, deployed: Optional[str] = None):
         self.path = Path(path)
         self.expected = expected
         self.actual = actual
+        if deployed:
+            # a registry version deployed here: its copy was altered or replaced since
+            super().__init__(
+                "Refusing to start: the model file %s has sha256 %s, but service/deployment.json "
+                "deployed %s with sha256 %s. The file is not the registered version. Deploy it again "
+                "from the registry (`nb2prod registry deploy . --alias %s`, which re-hashes the store's "
+                "copy), or start with NB2PROD_DEPLOYMENT=off to serve the model service/config.json "
+                "names; do not edit the hash to make it start." % (path, actual, deployed, expected, "champion" if "champion" in deployed else "challenger")
+            )
+            return
         super().__init__(
             "Refusing to start: the model file %s has sha256 %s, but service/config.json "
             "expects %s. The file is not the artifact this service was generated and tested "
@@ -77,7 +89,8 @@ def check_environment(names: Iterable[str], environ: Mapping[str, str] = os.envi
 
 def load_model(settings: Settings) -> LoadedModel:
     check_environment(settings.environment)
-    return load_model_file(settings.model, settings.feature_columns_path, "model")
+    role = "champion" if settings.model.source == "deployment" else "model"
+    return load_model_file(settings.model, settings.feature_columns_path, role)
 
 
 def load_challenger(settings: Settings) -> Optional[LoadedModel]:
@@ -88,31 +101,64 @@ def load_challenger(settings: Settings) -> Optional[LoadedModel]:
 
 
 def load_model_file(model: Any, feature_columns_path: Path, role: str) -> LoadedModel:
+    """`role`: "model" (config.json's), "champion" or "challenger" (deployed from the registry)."""
     path = model.path
     expected = model.sha256.strip().lower()
+    deployed = None if role == "model" else "%s v%s as the %s" % (model.name, model.version, role)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        where = ("model.path in service/config.json, or NB2PROD_MODEL_PATH" if role == "model"
-                 else "challenger.path in service/deployment.json, written by `nb2prod registry deploy`")
+        if role == "model":
+            raise ModelLoadError(
+                "Model file %s not found. It is copied into the project by nb2prod (model.path in "
+                "service/config.json, or NB2PROD_MODEL_PATH): restore it." % path
+            ) from None
         raise ModelLoadError(
-            "%s file %s not found. It is copied into the project by nb2prod (%s): restore it."
-            % ("Model" if role == "model" else "Challenger model", path, where)
+            "Refusing to start: the model file %s of %s (service/deployment.json) is missing. Deploy it "
+            "again from the registry (`nb2prod registry deploy . --alias %s`)%s."
+            % (path, deployed, role, ", or start with NB2PROD_DEPLOYMENT=off to serve the model service/config.json names"
+               if role == "champion" else ", or start with NB2PROD_CHALLENGER=off to serve the champion alone")
         ) from None
     actual = sha256_of_bytes(data)
     if actual != expected:
-        raise ModelIntegrityError(path, expected, actual)
+        raise ModelIntegrityError(path, expected, actual, deployed)
     estimator = _unpickle(data, model.format, path)
+    columns = _feature_columns(feature_columns_path, estimator)
+    if deployed:
+        check_feature_names(estimator, columns, deployed)
     loaded = LoadedModel(
         estimator=estimator,
         path=path,
         sha256=actual,
         name=model.name,
         version=model.version,
-        feature_columns=_feature_columns(feature_columns_path, estimator),
+        feature_columns=columns,
     )
     log.info("%s %s (version %s, sha256 %s) loaded from %s", role, loaded.name, loaded.version, actual, path)
     return loaded
+
+
+def check_feature_names(estimator: Any, columns: Optional[List[str]], deployed: str) -> None:
+    """A deployed version must take the features this service computes (model/feature_columns.json):
+    when the estimator recorded the names it was fitted on, they must be those, in that order."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None or columns is None:
+        return
+    names = [str(name) for name in names]
+    if names == list(columns):
+        return
+    missing = [c for c in names if c not in columns]
+    extra = [c for c in columns if c not in names]
+    detail = "; ".join(part for part in (
+        "it needs %s, which this service's features do not have" % ", ".join(missing) if missing else "",
+        "it was not fitted on %s" % ", ".join(extra) if extra else "",
+        "the same names in another order" if not missing and not extra else "",
+    ) if part)
+    raise ModelLoadError(
+        "Refusing to start: %s was fitted on other features than this service computes "
+        "(model/feature_columns.json): %s. A version trained on another shape of data needs its own "
+        "service (nb2prod scaffold from its run)." % (deployed, detail)
+    )
 
 
 def _unpickle(data: bytes, file_format: Optional[str], path: Path) -> Any:

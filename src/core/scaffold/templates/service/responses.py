@@ -73,9 +73,19 @@ class ChallengerStatus(ApiModel):
     failed: int = Field(..., description="shadow: records its prediction failed on")
 
 
+class DeployedStatus(ApiModel):
+    """The champion is a registry version deployed here (service/deployment.json), not the model
+    service/config.json names."""
+
+    alias: Optional[str] = Field(None, description="the registry alias it was deployed as")
+    deployed_at: Optional[str] = Field(None)
+    by: Optional[str] = Field(None)
+
+
 class Readiness(ApiModel):
     status: Literal["ready"] = "ready"
     model: ModelReference
+    deployed: Optional[DeployedStatus] = Field(None, description="set when the model served was deployed from the registry (service/deployment.json)")
     kill_switch: bool = Field(..., description="the kill switch is on: answers are the fallback")
     audit: AuditStatus
     challenger: Optional[ChallengerStatus] = Field(None)
@@ -110,6 +120,7 @@ class ModelInfo(ModelReference):
     path: str
     registered: bool
     format: Optional[str] = Field(...)
+    source: Literal["config", "deployment"] = Field("config", description="service/config.json's model, or a registry version deployed here (service/deployment.json)")
 
 
 class VersionInfo(ApiModel):

@@ -165,6 +165,7 @@ async def ready(service: PredictionService = Depends(get_service)) -> dict[str, 
     return {
         "status": "ready",
         "model": service.model_reference,
+        "deployed": service.deployed(),
         "kill_switch": service.kill_switch.active(),
         "audit": service.sink.status(),
         "challenger": None if challenger is None else {

@@ -111,6 +111,13 @@ class PredictionService:
             decision.model_reference = self.challenger.reference if canary else self.model_reference
         return decisions
 
+    def deployed(self) -> Optional[dict[str, Any]]:
+        """How the champion came here when it is a registry version deployed (service/deployment.json)."""
+        model = self.settings.model
+        if model.source != "deployment":
+            return None
+        return {"alias": model.alias, "deployed_at": model.deployed_at, "by": model.deployed_by}
+
     def metrics_text(self) -> str:
         model_info = {
             "name": str(self.model.name),
@@ -139,6 +146,7 @@ class PredictionService:
                 path=str(settings.model.path),
                 registered=settings.model.registered,
                 format=settings.model.format,
+                source=settings.model.source,
             ),
             "schema": settings.config_schema,
             "python": platform.python_version(),

@@ -11,7 +11,14 @@ to the project root; the settings hold them absolute. Environment variables:
 - ``NB2PROD_KILL_SWITCH_FILE``: another kill-switch file (default ``kill_switch.file``); the
   switch is on while the file exists.
 - ``NB2PROD_MODEL_PATH``: serve another model file; it must still have ``model.sha256``.
-- ``NB2PROD_CHALLENGER=off``: ignore service/deployment.json (serve the champion alone).
+- ``NB2PROD_CHALLENGER=off``: ignore the challenger of service/deployment.json (serve the champion alone).
+- ``NB2PROD_DEPLOYMENT=off``: ignore service/deployment.json altogether: serve the model
+  config.json names (what the project was generated with), alone.
+
+service/deployment.json (written by ``nb2prod registry deploy``, and by ``registry promote`` /
+``registry rollback`` with ``--deploy``) names the registry versions deployed here: a ``champion``
+replaces config.json's model (the service serves it, its sha256 checked the same way) and a
+``challenger`` runs beside it.
 - ``AUDIT_DSN``: ``postgresql://user:password@host:5432/db``: the audit log and the feedback go to
   PostgreSQL (append-only tables the service creates) instead of JSON Lines files under var/.
   Needs a PostgreSQL driver: ``pip install "psycopg[binary]"`` (or Debian's python3-psycopg2).
@@ -36,6 +43,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("service") / "config.json"
 DEPLOYMENT_FILE = Path("service") / "deployment.json"
 CHALLENGER_ENV = "NB2PROD_CHALLENGER"
+DEPLOYMENT_ENV = "NB2PROD_DEPLOYMENT"
+OFF = ("off", "0", "false", "no")
 STATE_PREFIX = "var/"
 
 STATE_DIR_ENV = "NB2PROD_STATE_DIR"
@@ -60,6 +69,10 @@ class ModelSettings(ConfigModel):
     version: Union[StrictInt, StrictStr, None] = None
     registered: bool = False
     format: Optional[str] = Field(None, description='"pickle" or "joblib" (joblib reads both)')
+    source: Literal["config", "deployment"] = Field("config", description="config.json's model, or the champion service/deployment.json names")
+    alias: Optional[str] = Field(None, description="the registry alias it was deployed as")
+    deployed_at: Optional[str] = None
+    deployed_by: Optional[str] = None
 
 
 class ChallengerSettings(ModelSettings):
@@ -188,9 +201,12 @@ class Settings(ConfigModel):
         data = dict(load_config(root) if config is None else config)
         state_dir = env.get(STATE_DIR_ENV) or None
 
+        deployment = {} if env.get(DEPLOYMENT_ENV, "").strip().lower() in OFF else load_deployment(root)
         model = dict(data.get("model") or {})
         if not model.get("name"):
             model["name"] = data.get("name")
+        if deployment.get("champion"):
+            model = deployed_champion(deployment["champion"], model)
         if env.get(MODEL_PATH_ENV):
             model["path"] = env[MODEL_PATH_ENV]
         if model.get("path"):
@@ -213,8 +229,8 @@ class Settings(ConfigModel):
             feedback_log=state_path(root, str(data.get("feedback_log") or DEFAULT_FEEDBACK_LOG), state_dir),
             audit_dsn=env.get(AUDIT_DSN_ENV) or None,
         )
-        challenger_off = env.get(CHALLENGER_ENV, "").strip().lower() in ("off", "0", "false", "no")
-        challenger = None if challenger_off else (load_deployment(root).get("challenger") or data.get("challenger"))
+        challenger_off = env.get(CHALLENGER_ENV, "").strip().lower() in OFF
+        challenger = None if challenger_off else (deployment.get("challenger") or data.get("challenger"))
         data.pop("challenger", None)
         if challenger:
             challenger = dict(challenger)
@@ -233,7 +249,8 @@ class Settings(ConfigModel):
 
 
 def load_deployment(root: Path) -> dict[str, Any]:
-    """service/deployment.json: what runs beside the champion (absent: nothing)."""
+    """service/deployment.json: the registry versions deployed here (absent: none): the champion
+    served in place of config.json's model, the challenger beside it."""
     path = Path(root) / DEPLOYMENT_FILE
     if not path.exists():
         return {}
@@ -241,10 +258,33 @@ def load_deployment(root: Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             deployment = json.load(handle)
     except ValueError as error:
-        raise ConfigError(f"{path} is not valid JSON ({error}): fix it, or remove it to serve the champion alone.") from None
+        raise ConfigError(f"{path} is not valid JSON ({error}): deploy again with `nb2prod registry deploy`, or start with NB2PROD_DEPLOYMENT=off to serve the model service/config.json names.") from None
     if not isinstance(deployment, dict):
         raise ConfigError(f"{path} must hold a JSON object.")
     return deployment
+
+
+def deployed_champion(champion: Any, configured: Mapping[str, Any]) -> dict[str, Any]:
+    """The model settings of service/deployment.json's champion (a registry version deployed
+    here), in place of config.json's `configured` model."""
+    if not isinstance(champion, dict) or not champion.get("path") or not champion.get("sha256"):
+        raise ConfigError(
+            f"{DEPLOYMENT_FILE}: its champion must name the model file (path) and its sha256. Deploy again with "
+            "`nb2prod registry deploy . --alias champion`, or start with NB2PROD_DEPLOYMENT=off to serve "
+            "the model service/config.json names."
+        )
+    return {
+        "path": champion["path"],
+        "sha256": champion["sha256"],
+        "name": champion.get("name") or configured.get("name"),
+        "version": champion.get("version"),
+        "registered": True,
+        "format": champion.get("format"),
+        "source": "deployment",
+        "alias": champion.get("alias"),
+        "deployed_at": champion.get("deployed_at"),
+        "deployed_by": champion.get("by"),
+    }
 
 
 def load_config(root: Path) -> dict[str, Any]:
