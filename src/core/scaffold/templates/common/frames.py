@@ -2,40 +2,39 @@
 
 The notebook's feature code (common/features.py) was written for the whole training frame.
 At serving time it gets a frame of one or a few records, built here with the same columns in
-the same order (the columns a request does not carry, the target among them, filled with None,
-so that code such as ``df.drop(columns=["churned"])`` runs unchanged; missing text is NaN, as
-pandas reads it). One-hot encoding of a few records yields
+the same order (the columns a request does not carry, the target among them, there as missing
+values, so that code such as ``df.drop(columns=["churned"])`` runs unchanged; missing values are
+NaN, as pandas reads them). One-hot encoding of a few records yields
 fewer columns than training did, so the feature matrix is then aligned to the training
 columns before the model sees it.
 """
 import numbers
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-import numpy as np
 import pandas as pd
 
 
 def records_to_frame(records: Sequence[Dict[str, Any]], frame_columns: Sequence[str]) -> pd.DataFrame:
     """A DataFrame of `records` (dicts keyed by column name) with `frame_columns` in order.
 
-    Columns a record does not have (the target, always) are None. Object columns whose values
-    are all numbers or None become float, as they were when the training frame was read:
-    pandas leaves a column of Nones (or of ints mixed with Nones) as object dtype, which
-    numeric feature code and models do not accept.
+    Missing values (a column the record does not have, the target always, or None) are NaN, as
+    in a table pandas read: numbers with gaps are float, a column of nothing but gaps is float,
+    text keeps NaN (imputers and encoders fitted on the training table treat NaN as missing and
+    None as a category of its own). Putting NaN in the rows before pandas sees them gives these
+    dtypes in one pass; the loop below only catches object columns of numbers pandas could not
+    type (integers beyond int64), which become float as the training frame's were.
     """
     columns = list(frame_columns)
-    rows = [[record.get(column) for column in columns] for record in records]
+    rows = [[_MISSING if (value := record.get(column)) is None else value for column in columns] for record in records]
     frame = pd.DataFrame(rows, columns=columns)
-    for column in columns:
-        if frame[column].dtype != object:
-            continue
-        if _all_numbers_or_none(frame[column]):
+    for index, (column, dtype) in enumerate(zip(columns, frame.dtypes)):
+        if dtype == object and _all_numbers_or_none(row[index] for row in rows):
             frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
-        elif frame[column].isna().any():
-            # a missing text value is NaN in a table pandas read, not None: imputers and encoders
-            # fitted on the training table treat NaN as missing and None as a category of its own
-            frame[column] = frame[column].where(frame[column].notna(), np.nan)
     return frame
+
+
+#: What a missing value is in the frame: NaN, as pandas reads an empty cell.
+_MISSING = float("nan")
 
 
 def _all_numbers_or_none(values: Iterable[Any]) -> bool:

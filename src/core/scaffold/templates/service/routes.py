@@ -1,12 +1,20 @@
 """The endpoints, on an APIRouter that service/app.py includes.
 
-Each route declares its body and its answer (``response_model``), which FastAPI validates and
-documents at /docs and /openapi.json; the shared state comes through ``Depends``.
+Each route declares its body and its answer (``response_model``), which /docs and /openapi.json
+document; the shared state comes through ``Depends``.
 
-The model is CPU-bound and blocking, so a prediction runs in the thread pool
-(``run_in_threadpool``, FastAPI's own way of running blocking code). The prediction routes are
-async functions that hand just that part over: a plain ``def`` route would have FastAPI also
-validate its answer in the thread pool, a second thread hop on every request.
+One record is a few milliseconds of CPU that holds the GIL (the feature code, the model):
+POST /predict computes it right in its ``async def``, on the event loop. A thread would not
+answer it any sooner (a second thread cannot run Python beside it: more CPUs serve more requests
+through more worker processes, ``uvicorn --workers N``), and handing the record to a thread and
+back cost 0.2 to 0.7 ms of CPU per request where measured (bench/service_latency.py in nb2prod),
+more than the rest of the route. A batch of up to limits.max_batch records takes long enough
+that /health and the other routes should not wait behind it: it runs in the thread pool
+(``run_in_threadpool``, FastAPI's own way of running blocking code).
+
+The prediction routes return ``json_response(Model, answer)`` (service/compat.py): the answer
+validated as the declared response_model and written as JSON, as FastAPI does when a route
+returns a dict, without the generic encoder FastAPI 0.92 runs on pydantic 1 after validating.
 """
 import datetime
 from typing import Any, Optional
@@ -15,8 +23,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from service.compat import model_to_dict, validate_model
-from service.decisions import Decision
+from service.compat import json_response, model_to_dict, validate_model
 from service.dependencies import get_request_ids, get_service, get_settings
 from service.errors import ErrorBody, unprocessable
 from service.metrics import CONTENT_TYPE
@@ -50,14 +57,14 @@ async def predict(
     record: Record,
     service: PredictionService = Depends(get_service),
     ids: RequestIds = Depends(get_request_ids),
-) -> dict[str, Any]:
-    decision = (await run_in_threadpool(service.serve, [model_to_dict(record)], "/predict", ids))[0]
-    return {
+) -> Response:
+    decision = service.serve([model_to_dict(record)], "/predict", ids)[0]  # on the event loop: see above
+    return json_response(PredictResponse, {
         **decision.response_item(),
         "model": decision.model_reference or service.model_reference,
         "request_id": ids.request_id,
         "client_request_id": ids.client_request_id,
-    }
+    })
 
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERRORS, summary="Predict several records")
@@ -76,18 +83,19 @@ async def predict_batch(
             f"{len(batch.records)} records in one request; the limit is {limit} "
             "(limits.max_batch in service/config.json): split the batch",
         )
-    decisions = await run_in_threadpool(serve_batch, service, batch, ids)
-    return {
+    return await run_in_threadpool(answer_batch, service, batch, ids)
+
+
+def answer_batch(service: PredictionService, batch: BatchRequest, ids: RequestIds) -> Response:
+    """The batch's answer (in the thread pool: a thousand records take a while to convert,
+    predict, validate and write)."""
+    decisions = service.serve([model_to_dict(record) for record in batch.records], "/predict/batch", ids)
+    return json_response(BatchResponse, {
         "predictions": [decision.response_item() for decision in decisions],
         "model": (decisions[0].model_reference if decisions else None) or service.model_reference,
         "request_id": ids.request_id,
         "client_request_id": ids.client_request_id,
-    }
-
-
-def serve_batch(service: PredictionService, batch: BatchRequest, ids: RequestIds) -> list[Decision]:
-    """The batch's decisions (in the thread pool: a thousand records take a while to convert)."""
-    return service.serve([model_to_dict(record) for record in batch.records], "/predict/batch", ids)
+    })
 
 
 FEEDBACK_ERRORS = {422: ERRORS[422], 413: ERRORS[413]}
