@@ -6,6 +6,7 @@ uvicorn on loopback, talked to over real HTTP (urllib).
         service.predicted                             # what the audit log must hold
 """
 import collections
+import shutil
 import http.client
 import json
 import os
@@ -13,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +31,42 @@ def clean_env(**extra: Any) -> Dict[str, str]:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def run_cli(*args: Any, cwd, check: bool = True) -> subprocess.CompletedProcess:
+    """The built CLI, `node dist/cli.js ARGS` in `cwd`, as a user runs it (check: it must exit 0)."""
+    from fixture import CLI
+
+    node = shutil.which("node")
+    assert node, "node is not on PATH"
+    proc = subprocess.run([node, str(CLI)] + [str(a) for a in args], cwd=str(cwd), env=clean_env(),
+                          capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, "nb2prod %s exited %d:\n%s\n%s" % (" ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+# another forest on the project's table, through the project's own feature code (what the
+# generated pipeline would train), so the service can take it as a second version
+_TRAIN_FOREST = textwrap.dedent("""
+    import json, sys
+    import joblib, pandas as pd
+    from sklearn.ensemble import RandomForestClassifier
+    from common.features import build_features
+    from common.frames import align_columns
+    data, target, out, n_estimators, max_depth, random_state = sys.argv[1:7]
+    frame = pd.read_csv(data)
+    columns = json.load(open("model/feature_columns.json"))
+    X = align_columns(build_features(frame.copy()), columns)
+    model = RandomForestClassifier(n_estimators=int(n_estimators), max_depth=int(max_depth), random_state=int(random_state)).fit(X, frame[target])
+    joblib.dump(model, out)
+""")
+
+
+def train_forest(project: Path, data: Path, target: str, out: Path, n_estimators: int, max_depth: int, random_state: int) -> None:
+    """Trains a RandomForestClassifier on `data` with the generated project's features, to `out`."""
+    subprocess.run([PYTHON, "-c", _TRAIN_FOREST, str(data), target, str(out), str(n_estimators), str(max_depth), str(random_state)],
+                   cwd=str(project), env=clean_env(), check=True, capture_output=True, timeout=300)
 
 
 def read_json(path) -> Any:

@@ -19,14 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from fixture import CLI, REPO, build_churn_project
-from generated import Service, clean_env, prometheus_samples, read_json
+from fixture import REPO, build_churn_project
+from generated import Service, run_cli, prometheus_samples, read_json
 
 PROVISION = REPO / "scripts" / "provision-postgres.sh"
 
 
+
 def nb2prod(*args, cwd):
-    return subprocess.run(["node", str(CLI)] + [str(a) for a in args], cwd=str(cwd), env=clean_env(), capture_output=True, text=True, timeout=300)
+    return run_cli(*args, cwd=cwd, check=False)
 
 
 @pytest.fixture

@@ -9,22 +9,19 @@ Run: npm run build, then PYTHON -m pytest test/python/scaffold/test_monitor_loop
 """
 import datetime
 import json
-import shutil
-import subprocess
 import time
 
 import pandas as pd
 import pytest
 
-from fixture import CHURN, CLI, build_churn_project
-from generated import Service, clean_env, read_json
+from fixture import CHURN, build_churn_project
+from generated import Service, run_cli, read_json
 from load import concept_drift_labels, drift, post_labels, records_from, send
 
 
+
 def nb2prod(*args, cwd):
-    node = shutil.which("node")
-    assert node, "node is not on PATH"
-    return subprocess.run([node, str(CLI)] + [str(a) for a in args], cwd=str(cwd), env=clean_env(), capture_output=True, text=True, timeout=300)
+    return run_cli(*args, cwd=cwd, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -16,24 +16,8 @@ import pandas as pd
 import pytest
 
 from fixture import CHURN, CLI, build_churn_project
-from generated import Service, clean_env, read_json
+from generated import Service, clean_env, read_json, run_cli as nb2prod, train_forest
 from load import records_from
-
-# v2: another forest on the same table, through the project's own feature code (what the
-# generated pipeline would train), so it takes the service's features
-TRAIN_V2 = textwrap.dedent("""
-    import json, sys
-    import joblib, pandas as pd
-    from sklearn.ensemble import RandomForestClassifier
-    from common.features import build_features
-    from common.frames import align_columns
-    data, target, out = sys.argv[1:4]
-    frame = pd.read_csv(data)
-    columns = json.load(open("model/feature_columns.json"))
-    X = align_columns(build_features(frame.copy()), columns)
-    model = RandomForestClassifier(n_estimators=25, max_depth=2, random_state=3).fit(X, frame[target])
-    joblib.dump(model, out)
-""")
 
 # a model file's probabilities for records, computed the way the service computes features
 PREDICT = textwrap.dedent("""
@@ -48,14 +32,6 @@ PREDICT = textwrap.dedent("""
     X = align_columns(build_features(records_to_frame(records, config["frame_columns"])), json.load(open("model/feature_columns.json")))
     print(json.dumps([max(row) for row in model.predict_proba(X).tolist()]))
 """)
-
-
-def nb2prod(*args, cwd, check=True):
-    proc = subprocess.run([shutil.which("node"), str(CLI)] + [str(a) for a in args], cwd=str(cwd), env=clean_env(),
-                          capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, "nb2prod %s exited %d:\n%s\n%s" % (" ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr)
-    return proc
 
 
 def probabilities(project, model_path, records, tmp_path):
@@ -74,8 +50,7 @@ def workspace(tmp_path_factory):
     project = build_churn_project(tmp_path_factory.mktemp("rollback"))
     root = project.parent
     config = read_json(project / "service" / "config.json")
-    subprocess.run([sys.executable, "-c", TRAIN_V2, str(root / CHURN.data), config["target"], str(root / "models" / "v2.joblib")],
-                   cwd=str(project), env=clean_env(), check=True, capture_output=True, timeout=300)
+    train_forest(project, root / CHURN.data, config["target"], root / "models" / "v2.joblib", n_estimators=25, max_depth=2, random_state=3)
     v1 = json.loads(nb2prod("registry", "register", "churn", "latest", "--json", cwd=root).stdout)["version"]
     assert v1["file"]["sha256"] == config["model"]["sha256"], "the project was generated with v1"
     nb2prod("registry", "register", "churn", "latest", "--file", "models/v2.joblib", cwd=root)

@@ -6,39 +6,13 @@ comparison; as a canary it answers its share of the requests, by a stable hash o
 Run: npm run build, then PYTHON -m pytest test/python/scaffold/test_shadow_canary.py -q
 """
 import json
-import shutil
-import subprocess
-import sys
-import textwrap
 
 import pandas as pd
 import pytest
 
-from fixture import CHURN, CLI, build_churn_project
-from generated import Service, clean_env, read_json
+from fixture import CHURN, build_churn_project
+from generated import Service, read_json, run_cli as nb2prod, train_forest
 from load import post_labels, records_from, send
-
-TRAIN_CHALLENGER = textwrap.dedent("""
-    import json, sys
-    import joblib, pandas as pd
-    from sklearn.ensemble import RandomForestClassifier
-    from common.features import build_features
-    from common.frames import align_columns
-    data, target, out = sys.argv[1:4]
-    frame = pd.read_csv(data)
-    columns = json.load(open("model/feature_columns.json"))
-    X = align_columns(build_features(frame.copy()), columns)
-    model = RandomForestClassifier(n_estimators=30, max_depth=3, random_state=0).fit(X, frame[target])
-    joblib.dump(model, out)
-""")
-
-
-def nb2prod(*args, cwd, check=True):
-    proc = subprocess.run([shutil.which("node"), str(CLI)] + [str(a) for a in args], cwd=str(cwd), env=clean_env(),
-                          capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, "nb2prod %s exited %d:\n%s\n%s" % (" ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr)
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +22,7 @@ def workspace(tmp_path_factory):
     project = build_churn_project(tmp_path_factory.mktemp("shadow"))
     root = project.parent
     config = read_json(project / "service" / "config.json")
-    subprocess.run([sys.executable, "-c", TRAIN_CHALLENGER, str(root / CHURN.data), config["target"], str(root / "models" / "challenger.joblib")],
-                   cwd=str(project), env=clean_env(), check=True, capture_output=True, timeout=300)
+    train_forest(project, root / CHURN.data, config["target"], root / "models" / "challenger.joblib", n_estimators=30, max_depth=3, random_state=0)
     v1 = json.loads(nb2prod("registry", "register", "churn", "latest", "--json", cwd=root).stdout)["version"]
     assert v1["file"]["sha256"] == config["model"]["sha256"], "the service serves v1"
     nb2prod("registry", "register", "churn", "latest", "--file", "models/challenger.joblib", cwd=root)
